@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages deepgate needs to build and test, when missing.
+# Sourced by run.sh and test.sh. As root it uses apt; otherwise it only reports what is missing.
+DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev python3)
+
+deepgate_install_deps() {
+  local missing=()
+  for p in "${DEEPGATE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deepgate: missing packages: ${missing[*]} (run as root to install them)" >&2
+    return 1
+  fi
+  echo "deepgate: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+deepgate_build() {
+  local jobs
+  jobs=$(nproc)
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j"$jobs"
+}
