@@ -93,6 +93,67 @@ TEST_P(QuantFormat, Q4_0QuantizesTheSignedExtremeToMinus8) {
   EXPECT_EQ(b.qs[0] & 0xF, 8);      // zero -> nibble 8
 }
 
+TEST_P(QuantFormat, Q4_KAppliesSubBlockScaleAndMin) {
+  BlockQ4_K b{};
+  b.d = F32ToFp16(0.5f);
+  b.dmin = F32ToFp16(0.25f);
+  // Sub-block 0: scale 2, min 4. Sub-block 5: scale 33 (= 1 + 2 << 4), min 18 (= 2 + 1 << 4).
+  b.scales[0] = 2;
+  b.scales[4] = 4;
+  b.scales[9] = static_cast<uint8_t>(1 | (2 << 4));  // low nibbles of scale 5 / min 5
+  b.scales[1] = static_cast<uint8_t>(2 << 6);        // scale 5 bits 4-5
+  b.scales[5] = static_cast<uint8_t>(1 << 6);        // min 5 bits 4-5
+  for (int l = 0; l < 32; ++l) b.qs[l] = static_cast<uint8_t>((l % 16) | (3 << 4));  // sub-blocks 0, 1
+  for (int l = 0; l < 32; ++l) b.qs[64 + l] = static_cast<uint8_t>(7 << 4);         // sub-block 5 = 7
+  float out[256];
+  DequantizeRow(GgmlType::Q4_K, &b, out, 256);
+  for (int l = 0; l < 32; ++l) EXPECT_EQ(out[l], 0.5f * 2 * (l % 16) - 0.25f * 4) << l;
+  EXPECT_EQ(out[32], 0.0f);  // sub-block 1 has scale 0 and min 0
+  for (int l = 0; l < 32; ++l) EXPECT_EQ(out[160 + l], 0.5f * 33 * 7 - 0.25f * 18) << l;
+}
+
+TEST_P(QuantFormat, Q6_KCentresSixBitQuantsOn32) {
+  BlockQ6_K b{};
+  b.d = F32ToFp16(0.125f);
+  for (int s = 0; s < 16; ++s) b.scales[s] = static_cast<int8_t>(s - 8);
+  // Element 0: low nibble 5, high bits 2 -> 37 -> +5. Element 64: high nibble 1, bits 0 -> -31.
+  b.ql[0] = static_cast<uint8_t>(5 | (1 << 4));
+  b.qh[0] = 2;
+  float out[256];
+  DequantizeRow(GgmlType::Q6_K, &b, out, 256);
+  EXPECT_EQ(out[0], 0.125f * -8 * 5);
+  EXPECT_EQ(out[64], 0.125f * (4 - 8) * -31);
+  EXPECT_EQ(out[1], 0.125f * -8 * -32);
+}
+
+TEST_P(QuantFormat, Q8_KRecordsGroupSumsAndMapsTheExtremeToMinus128) {
+  float x[256];
+  for (int e = 0; e < 256; ++e) x[e] = static_cast<float>(e % 16) - 4.0f;
+  x[100] = 64.0f;
+  BlockQ8_K b{};
+  QuantizeRow(GgmlType::Q8_K, x, &b, 256);
+  EXPECT_EQ(b.qs[100], -128);
+  EXPECT_EQ(b.d, -0.5f);
+  for (int g = 0; g < 16; ++g) {
+    int sum = 0;
+    for (int k = 0; k < 16; ++k) sum += b.qs[16 * g + k];
+    EXPECT_EQ(b.bsums[g], sum) << g;
+  }
+  EXPECT_EQ(b.qs[0], 8);  // -4 / -0.5
+}
+
+TEST_P(QuantFormat, F32DotHandlesLengthsThatAreNotAVectorMultiple) {
+  for (int64_t n : {1, 7, 15, 37}) {
+    std::vector<float> w(n), x(n);
+    float want = 0;
+    for (int64_t i = 0; i < n; ++i) w[i] = 0.5f * i, x[i] = 1.0f - 0.25f * i, want += w[i] * x[i];
+    EXPECT_FLOAT_EQ(VecDot(GgmlType::F32, n, w.data(), x.data()), want) << n;
+    std::vector<uint16_t> h(n);
+    QuantizeRow(GgmlType::F16, w.data(), h.data(), n);
+    EXPECT_FLOAT_EQ(VecDot(GgmlType::F16, n, h.data(), x.data()), want) << n;
+  }
+}
+
 TEST_P(QuantFormat, F16AndBf16RowsConvertElementwise) {
   const float x[4] = {1.0f, -0.5f, 3.0f, 65504.0f};
   uint16_t h[4], bf[4];
