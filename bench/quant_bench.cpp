@@ -2,7 +2,10 @@
 // Prints ns per weight row and GB/s of weight bytes streamed for a [rows][n] matrix
 // (default 896 x 4864, the shape of a Qwen2-0.5B ffn_down; override: quant_bench ROWS N).
 // With the default size the matrix mostly sits in L2/L3, so this measures the kernels, not DRAM.
-#include <chrono>
+// Times are this thread's CPU time, so a busy shared machine inflates them less than wall time.
+#include <time.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -15,6 +18,12 @@ using deepgate::GgmlType;
 namespace quant = deepgate::quant;
 
 namespace {
+
+double ThreadSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 std::vector<float> RandomFloats(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -29,13 +38,13 @@ double TimeRows(GgmlType t, int64_t n, const std::vector<uint8_t>& w, size_t str
                 const std::vector<uint8_t>& x, std::vector<float>& out) {
   double best = 1e30;
   for (int batch = 0; batch < 5; ++batch) {
-    const auto start = std::chrono::steady_clock::now();
+    const double start = ThreadSeconds();
     int calls = 0;
     double elapsed = 0;
     do {
       quant::VecDotRows(t, n, w.data(), stride, rows, x.data(), out.data());
       ++calls;
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      elapsed = ThreadSeconds() - start;
     } while (elapsed < 0.05);
     best = std::min(best, elapsed / calls);
   }
@@ -86,10 +95,10 @@ int main(int argc, char** argv) {
     double ns[2] = {0, 0};
     for (int s = 0; s < (have_avx2 ? 2 : 1); ++s) {
       quant::ForceKernels(s == 0 ? quant::KernelSet::kScalar : quant::KernelSet::kAvx2);
-      const auto start = std::chrono::steady_clock::now();
+      const double start = ThreadSeconds();
       const int reps = 2000;
       for (int k = 0; k < reps; ++k) quant::QuantizeRow(t, act_f32.data(), x.data(), n);
-      ns[s] = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / reps;
+      ns[s] = (ThreadSeconds() - start) * 1e9 / reps;
     }
     std::printf("quantize %-5s row of %lld: scalar %.0f ns, avx2 %.0f ns\n", deepgate::TypeName(t),
                 static_cast<long long>(n), ns[0], ns[1]);

@@ -175,7 +175,7 @@ void QuantizeQ8_0(const float* src, void* dst, int64_t n) {
     }
     const float d = avx2::HorizontalMax(amax) / 127.0f;
     const float id = d != 0 ? 1.0f / d : 0.0f;
-    b[i].d = F32ToFp16(d);
+    b[i].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));  // == F32ToFp16(d)
     const __m256 scale = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) {
