@@ -8,8 +8,8 @@
 //
 // Coverage:
 //   compute (DequantizeRow + VecDot): F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K
-//     Q5_K Q6_K; AVX2 dot kernels for F32 F16 BF16 Q4_0 Q5_0 Q8_0 Q4_K Q5_K Q6_K (the others
-//     use the scalar reference on every CPU).
+//     Q5_K Q6_K; AVX2 dot kernels for all of them but Q4_1 and Q5_1 (those use the scalar
+//     reference on every CPU).
 //   QuantizeRow: F32 F16 BF16 Q8_0 Q4_0 Q5_0 Q8_K Q4_K Q5_K Q6_K (round to nearest with a
 //     small scale search, no importance matrix); AVX2 for Q8_0 and Q8_K, byte-identical to
 //     the scalar quantizers. Q8_K (f32 d, int8 qs[256], int16 bsums[16]) is an activation

@@ -157,6 +157,77 @@ void Q6KDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, 
   for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
 }
 
+// The 16 signed Q3_K scales (-32..31) as int8, from their 12-byte packed form.
+inline __m128i UnpackScalesQ3K(const uint8_t* packed) {
+  constexpr uint32_t kLow4 = 0x0F0F0F0F, kLow2 = 0x03030303;
+  uint32_t w[3], out[4];
+  std::memcpy(w, packed, 12);
+  out[0] = (w[0] & kLow4) | ((w[2] & kLow2) << 4);                 // scales 0..3
+  out[1] = (w[1] & kLow4) | (((w[2] >> 2) & kLow2) << 4);          // scales 4..7
+  out[2] = ((w[0] >> 4) & kLow4) | (((w[2] >> 4) & kLow2) << 4);   // scales 8..11
+  out[3] = ((w[1] >> 4) & kLow4) | (((w[2] >> 6) & kLow2) << 4);   // scales 12..15
+  return _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(out)), _mm_set1_epi8(32));
+}
+
+// Q2_K (kThreeBit false) and Q3_K (true): 2-bit planes, 16 sub-blocks of 16. Q3_K's quants are
+// taken as q + 4 (0..7) so maddubs sees unsigned bytes; the +4 comes off via bsums.
+template <bool kThreeBit, int kRows>
+void LowBitDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, float* out) {
+  using Block = std::conditional_t<kThreeBit, BlockQ3_K, BlockQ2_K>;
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  const __m256i pair_mask[4] = {ScalePairMask(0), ScalePairMask(1), ScalePairMask(2), ScalePairMask(3)};
+  __m256 acc[kRows], acc_min[kRows];
+  for (int r = 0; r < kRows; ++r) acc[r] = acc_min[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const BlockQ8_K& xb = x[i];
+    const __m256i bsums = Load256(xb.bsums);
+    __m256i sumi[kRows], high_bits[kRows];
+    __m128i scales8[kRows];  // 16 signed scales
+    for (int r = 0; r < kRows; ++r) {
+      const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
+      if constexpr (kThreeBit) {
+        scales8[r] = UnpackScalesQ3K(b.scales);
+        sumi[r] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                   _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8[r]), bsums), 2));
+        high_bits[r] = Load256(b.hmask);
+      } else {
+        const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+        scales8[r] = _mm_and_si128(packed, _mm_set1_epi8(0x0F));
+        const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+        const __m256 dmin = _mm256_set1_ps(xb.d * HalfToFloat(b.dmin));
+        acc_min[r] = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(_mm256_madd_epi16(mins16, bsums)), acc_min[r]);
+        sumi[r] = _mm256_setzero_si256();
+      }
+    }
+    for (int half = 0; half < 2; ++half) {
+      const int8_t* xq = xb.qs + 128 * half;
+      const __m256i xs[4] = {Load256(xq), Load256(xq + 32), Load256(xq + 64), Load256(xq + 96)};
+      for (int r = 0; r < kRows; ++r) {
+        const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
+        const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(
+            half == 0 ? scales8[r] : _mm_unpackhi_epi64(scales8[r], scales8[r])));
+        __m256i planes = Load256(b.qs + 32 * half);
+        for (int j = 0; j < 4; ++j) {
+          __m256i q = _mm256_and_si256(planes, two_bits);
+          planes = _mm256_srli_epi16(planes, 2);
+          if constexpr (kThreeBit) {
+            q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(high_bits[r], _mm256_set1_epi8(1)), 2));
+            high_bits[r] = _mm256_srli_epi16(high_bits[r], 1);
+          }
+          const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xs[j]),
+                                              _mm256_shuffle_epi8(scales, pair_mask[j]));
+          sumi[r] = _mm256_add_epi32(sumi[r], p);
+        }
+      }
+    }
+    for (int r = 0; r < kRows; ++r) {
+      const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * HalfToFloat(b.d)), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(_mm256_sub_ps(acc[r], acc_min[r]));
+}
+
 // Same float operations as the scalar Q8_K quantizer, so the blocks are identical: the first
 // element of largest magnitude sets iscale = -128 / max, quants round half to even.
 void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
@@ -234,6 +305,12 @@ float OneRow(int64_t n, const void* w_row, const void* x_row) {
 
 TypeKernels Avx2KQuantKernels(GgmlType t) {
   switch (t) {
+    case GgmlType::Q2_K:
+      return TypeKernels{nullptr, nullptr, &OneRow<LowBitDotRows<false, 1>>,
+                         &RowsInGroups<LowBitDotRows<false, 2>, LowBitDotRows<false, 1>, 2>};
+    case GgmlType::Q3_K:
+      return TypeKernels{nullptr, nullptr, &OneRow<LowBitDotRows<true, 1>>,
+                         &RowsInGroups<LowBitDotRows<true, 2>, LowBitDotRows<true, 1>, 2>};
     case GgmlType::Q4_K:
       return TypeKernels{nullptr, nullptr, &OneRow<K4DotRows<false, 1>>,
                          &RowsInGroups<K4DotRows<false, 2>, K4DotRows<false, 1>, 2>};

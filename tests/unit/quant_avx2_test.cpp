@@ -72,7 +72,8 @@ TEST_P(QuantAvx2VecDot, RowsMatchScalarRows) {
 INSTANTIATE_TEST_SUITE_P(Types, QuantAvx2VecDot,
                          ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16,
                                            GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
-                                           GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K),
+                                           GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                                           GgmlType::Q5_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(TypeName(info.param)); });
 
 class QuantAvx2Quantize : public ::testing::TestWithParam<GgmlType> {
