@@ -2,8 +2,25 @@
 // path and an AVX2/FMA path chosen once at run time from the CPU's features.
 //
 // A matmul converts its f32 activation row once into VecDotType(weight type) and then calls
-// VecDot / VecDotRows against each weight row. All n are multiples of the type's block size.
-// Thread-safety: all functions are pure; ForceKernels is for tests and must not race with use.
+// VecDot / VecDotRows against each weight row. All n are multiples of the type's block size
+// (32 for Q4_0..Q8_0, 256 for the K-quants and Q8_K, any n for F32/F16/BF16); callers check
+// that with RowBytes() when a tensor is loaded, these functions do not.
+//
+// Coverage:
+//   compute (DequantizeRow + VecDot): F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K
+//     Q5_K Q6_K; AVX2 dot kernels for all of them but Q4_1 and Q5_1 (those use the scalar
+//     reference on every CPU).
+//   QuantizeRow: F32 F16 BF16 Q8_0 Q4_0 Q5_0 Q8_K Q4_K Q5_K Q6_K (round to nearest with a
+//     small scale search, no importance matrix); AVX2 for Q8_0 and Q8_K, byte-identical to
+//     the scalar quantizers. Q8_K (f32 d, int8 qs[256], int16 bsums[16]) is an activation
+//     format only: it can be quantized and dequantized but is not a weight type.
+// Numerics: integer parts of the quantized dot products are exact; the AVX2 and scalar
+// paths differ only in float summation order (tests hold them within 1e-5 of sum |w_i x_i|).
+// VecDotRows returns exactly what VecDot returns for each row.
+// Calls with an unsupported type do nothing (VecDot returns 0): check the Is*Supported
+// functions when a model is loaded.
+// Thread-safety: all functions are pure and may run on any number of threads; ForceKernels is
+// for tests and benches and must not race with kernel calls.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,45 @@
+// Internal to core/quant: the per-type kernel table that quant.cpp dispatches through, and
+// the entry points of each kernel family (scalar reference, AVX2).
+// Thread-safety: pure functions and immutable tables.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/ggml_type.h"
+
+namespace deepgate::quant {
+
+using DequantizeFn = void (*)(const void* src, float* dst, int64_t n);
+using QuantizeFn = void (*)(const float* src, void* dst, int64_t n);
+using VecDotFn = float (*)(int64_t n, const void* w_row, const void* x_row);
+using VecDotRowsFn = void (*)(int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
+                              const void* x_row, float* out);
+
+// One type's kernels; a null entry means "not provided by this family".
+struct TypeKernels {
+  DequantizeFn dequantize = nullptr;
+  QuantizeFn quantize = nullptr;
+  VecDotFn vec_dot = nullptr;
+  VecDotRowsFn vec_dot_rows = nullptr;
+};
+
+// VecDotRows built from a single-row kernel: what a family uses when it has no multi-row one.
+template <VecDotFn kDot>
+void VecDotRowsByRow(int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
+                     const void* x_row, float* out) {
+  const auto* w = static_cast<const uint8_t*>(w_rows);
+  for (int64_t r = 0; r < n_rows; ++r) out[r] = kDot(n, w + r * w_row_stride, x_row);
+}
+
+// Scalar reference kernels: F32/F16/BF16 and the 32-element block types.
+TypeKernels ScalarLegacyKernels(GgmlType t);
+// Scalar reference kernels: the K-quants and Q8_K.
+TypeKernels ScalarKQuantKernels(GgmlType t);
+// AVX2/FMA/F16C kernels; only call these after checking the CPU. Entries are null where the
+// scalar kernel is used instead.
+TypeKernels Avx2Kernels(GgmlType t);
+// True when this CPU runs AVX2, FMA and F16C.
+bool CpuHasAvx2();
+
+}  // namespace deepgate::quant

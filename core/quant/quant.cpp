@@ -1,0 +1,135 @@
+// Public quant API: picks the kernel family once (scalar or AVX2, by CPU features) and
+// forwards each call through a per-type table.
+// Thread-safety: the tables are built once under a function-local static; ForceKernels swaps
+// the active table pointer and must not race with kernel calls (tests only).
+#include "core/quant/quant.h"
+
+#include <array>
+#include <atomic>
+
+#include "core/quant/kernels.h"
+
+namespace deepgate::quant {
+namespace {
+
+constexpr size_t kMaxTypeId = 32;  // ids are < 32 (BF16 = 30)
+using KernelTable = std::array<TypeKernels, kMaxTypeId>;
+
+TypeKernels ScalarKernels(GgmlType t) {
+  TypeKernels k = ScalarLegacyKernels(t);
+  if (k.dequantize || k.quantize) return k;
+  return ScalarKQuantKernels(t);
+}
+
+KernelTable BuildTable(bool avx2) {
+  KernelTable table{};
+  for (size_t id = 0; id < kMaxTypeId; ++id) {
+    const auto t = static_cast<GgmlType>(id);
+    TypeKernels k = ScalarKernels(t);
+    if (avx2) {
+      const TypeKernels fast = Avx2Kernels(t);
+      if (fast.dequantize) k.dequantize = fast.dequantize;
+      if (fast.quantize) k.quantize = fast.quantize;
+      if (fast.vec_dot) k.vec_dot = fast.vec_dot;
+      if (fast.vec_dot_rows) k.vec_dot_rows = fast.vec_dot_rows;
+    }
+    table[id] = k;
+  }
+  return table;
+}
+
+struct Tables {
+  KernelTable scalar = BuildTable(false);
+  bool has_avx2 = CpuHasAvx2();
+  KernelTable avx2 = BuildTable(has_avx2);
+};
+
+const Tables& AllTables() {
+  static const Tables tables;
+  return tables;
+}
+
+std::atomic<const KernelTable*>& ActiveSlot() {
+  static std::atomic<const KernelTable*> slot{AllTables().has_avx2 ? &AllTables().avx2
+                                                                   : &AllTables().scalar};
+  return slot;
+}
+
+const TypeKernels& Kernels(GgmlType t) {
+  static const TypeKernels kNone{};
+  const auto id = static_cast<size_t>(t);
+  if (id >= kMaxTypeId) return kNone;
+  return (*ActiveSlot().load(std::memory_order_relaxed))[id];
+}
+
+}  // namespace
+
+// Lives here, not in an *_avx2.cpp file, because those may contain AVX2 instructions anywhere.
+bool CpuHasAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+bool IsComputeSupported(GgmlType t) {
+  const TypeKernels& k = Kernels(t);
+  return k.dequantize != nullptr && k.vec_dot != nullptr;
+}
+
+bool IsQuantizeSupported(GgmlType t) { return Kernels(t).quantize != nullptr; }
+
+GgmlType VecDotType(GgmlType weight) {
+  switch (weight) {
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
+      return GgmlType::Q8_0;
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return GgmlType::Q8_K;
+    default:
+      return GgmlType::F32;
+  }
+}
+
+void QuantizeRow(GgmlType t, const float* src, void* dst, int64_t n) {
+  if (const QuantizeFn f = Kernels(t).quantize) f(src, dst, n);
+}
+
+void DequantizeRow(GgmlType t, const void* src, float* dst, int64_t n) {
+  if (const DequantizeFn f = Kernels(t).dequantize) f(src, dst, n);
+}
+
+float VecDot(GgmlType w, int64_t n, const void* w_row, const void* x_row) {
+  const VecDotFn f = Kernels(w).vec_dot;
+  return f ? f(n, w_row, x_row) : 0.0f;
+}
+
+void VecDotRows(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
+                const void* x_row, float* out) {
+  if (const VecDotRowsFn f = Kernels(w).vec_dot_rows) f(n, w_rows, w_row_stride, n_rows, x_row, out);
+}
+
+KernelSet ActiveKernels() {
+  return ActiveSlot().load(std::memory_order_relaxed) == &AllTables().avx2 && AllTables().has_avx2
+             ? KernelSet::kAvx2
+             : KernelSet::kScalar;
+}
+
+void ForceKernels(KernelSet set) {
+  const Tables& tables = AllTables();
+  if (set == KernelSet::kAvx2 && !tables.has_avx2) return;
+  ActiveSlot().store(set == KernelSet::kAvx2 ? &tables.avx2 : &tables.scalar,
+                     std::memory_order_relaxed);
+}
+
+}  // namespace deepgate::quant

@@ -1,0 +1,207 @@
+// AVX2/FMA/F16C kernels for F32, F16, BF16, Q4_0, Q5_0 and Q8_0 weights, and the Q8_0
+// activation quantizer. Compiled with -mavx2 -mfma -mf16c; called only after CpuHasAvx2().
+//
+// Multi-row kernels take kRows weight rows against one activation row so each activation
+// vector is loaded once per kRows rows; a row's arithmetic is the same whatever kRows is, so
+// VecDotRows gives bit-identical results to VecDot.
+// Thread-safety: pure functions.
+#include <cmath>
+
+#include "core/fp16.h"
+#include "core/quant/blocks.h"
+#include "core/quant/kernels.h"
+#include "core/quant/simd_avx2.h"
+
+namespace deepgate::quant {
+
+TypeKernels Avx2KQuantKernels(GgmlType t);  // quant_k_avx2.cpp
+
+namespace {
+
+using avx2::HalfToFloat;
+using avx2::HorizontalSum;
+
+// ---- float weights, f32 activations ----
+
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const uint16_t* p, std::false_type /*fp16*/) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline __m256 Load8(const uint16_t* p, std::true_type /*bf16*/) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+enum class FloatKind { kF32, kF16, kBF16 };
+
+template <FloatKind kKind>
+inline __m256 LoadWeights8(const void* row, int64_t i) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return Load8(static_cast<const float*>(row) + i);
+  } else if constexpr (kKind == FloatKind::kF16) {
+    return Load8(static_cast<const uint16_t*>(row) + i, std::false_type{});
+  } else {
+    return Load8(static_cast<const uint16_t*>(row) + i, std::true_type{});
+  }
+}
+
+template <FloatKind kKind>
+inline float WeightAt(const void* row, int64_t i) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return static_cast<const float*>(row)[i];
+  } else if constexpr (kKind == FloatKind::kF16) {
+    return Fp16ToF32(static_cast<const uint16_t*>(row)[i]);
+  } else {
+    return Bf16ToF32(static_cast<const uint16_t*>(row)[i]);
+  }
+}
+
+// Two accumulators per row over 16-element steps, then an 8-element step and a scalar tail.
+template <FloatKind kKind, int kRows>
+void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const float* x, float* out) {
+  __m256 acc0[kRows], acc1[kRows];
+  for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < kRows; ++r) {
+      acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
+    }
+  }
+  if (i + 8 <= n) {
+    const __m256 x0 = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < kRows; ++r) {
+      acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
+    }
+    i += 8;
+  }
+  for (int r = 0; r < kRows; ++r) {
+    float sum = HorizontalSum(_mm256_add_ps(acc0[r], acc1[r]));
+    for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * stride, k) * x[k];
+    out[r] = sum;
+  }
+}
+
+// ---- 32-element blocks against Q8_0 activations ----
+
+enum class BlockKind { kQ4_0, kQ5_0, kQ8_0 };
+
+template <BlockKind kKind>
+struct BlockOf;
+template <>
+struct BlockOf<BlockKind::kQ4_0> { using type = BlockQ4_0; };
+template <>
+struct BlockOf<BlockKind::kQ5_0> { using type = BlockQ5_0; };
+template <>
+struct BlockOf<BlockKind::kQ8_0> { using type = BlockQ8_0; };
+
+// The block's 32 quants as signed bytes.
+template <BlockKind kKind>
+inline __m256i SignedQuants(const typename BlockOf<kKind>::type& b) {
+  if constexpr (kKind == BlockKind::kQ8_0) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+  } else if constexpr (kKind == BlockKind::kQ4_0) {
+    return _mm256_sub_epi8(avx2::NibblesOf16Bytes(b.qs), _mm256_set1_epi8(8));
+  } else {
+    // nibble - 16 + 16 * bit == nibble | (bit ? 0 : 0xF0) as a signed byte.
+    const __m256i high = _mm256_andnot_si256(avx2::BytesFromBits32(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
+    return _mm256_or_si256(avx2::NibblesOf16Bytes(b.qs), high);
+  }
+}
+
+template <BlockKind kKind, int kRows>
+void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x, float* out) {
+  using Block = typename BlockOf<kKind>::type;
+  __m256 acc[kRows];
+  for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+    const float xd = HalfToFloat(x[i].d);
+    for (int r = 0; r < kRows; ++r) {
+      const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
+      const __m256i dot = avx2::DotInt8(SignedQuants<kKind>(b), xq);
+      const __m256 d = _mm256_set1_ps(HalfToFloat(b.d) * xd);
+      acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc[r]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
+}
+
+// ---- entry points ----
+
+// Rows in groups of kGroup, the remainder one at a time.
+template <typename Activation, void (*kGroupFn)(int64_t, const uint8_t*, size_t, const Activation*, float*),
+          void (*kOneFn)(int64_t, const uint8_t*, size_t, const Activation*, float*), int kGroup>
+void RowsInGroups(int64_t n, const void* w_rows, size_t stride, int64_t n_rows, const void* x_row,
+                  float* out) {
+  const auto* w = static_cast<const uint8_t*>(w_rows);
+  const auto* x = static_cast<const Activation*>(x_row);
+  int64_t r = 0;
+  for (; r + kGroup <= n_rows; r += kGroup) kGroupFn(n, w + r * stride, stride, x, out + r);
+  for (; r < n_rows; ++r) kOneFn(n, w + r * stride, stride, x, out + r);
+}
+
+template <typename Activation, void (*kOneFn)(int64_t, const uint8_t*, size_t, const Activation*, float*)>
+float OneRow(int64_t n, const void* w_row, const void* x_row) {
+  float out;
+  kOneFn(n, static_cast<const uint8_t*>(w_row), 0, static_cast<const Activation*>(x_row), &out);
+  return out;
+}
+
+template <FloatKind kKind>
+TypeKernels FloatKernels() {
+  return TypeKernels{nullptr, nullptr, &OneRow<float, FloatDotRows<kKind, 1>>,
+                     &RowsInGroups<float, FloatDotRows<kKind, 4>, FloatDotRows<kKind, 1>, 4>};
+}
+
+template <BlockKind kKind>
+TypeKernels BlockKernels(QuantizeFn quantize) {
+  return TypeKernels{nullptr, quantize, &OneRow<BlockQ8_0, BlockDotRows<kKind, 1>>,
+                     &RowsInGroups<BlockQ8_0, BlockDotRows<kKind, 4>, BlockDotRows<kKind, 1>, 4>};
+}
+
+// Same float operations as the scalar quantizer (amax / 127, multiply by the inverse, round
+// half to even), so the blocks are identical.
+void QuantizeQ8_0(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ8_0*>(dst);
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(src + 8 * k);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_bit, v[k]));
+    }
+    const float d = avx2::HorizontalMax(amax) / 127.0f;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    b[i].d = static_cast<uint16_t>(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));  // == F32ToFp16(d)
+    const __m256 scale = _mm256_set1_ps(id);
+    __m256i q[4];
+    for (int k = 0; k < 4; ++k) {
+      q[k] = _mm256_cvtps_epi32(
+          _mm256_round_ps(_mm256_mul_ps(v[k], scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    // packs interleave 128-bit lanes; the permute puts the 32 bytes back in element order.
+    const __m256i q16a = _mm256_packs_epi32(q[0], q[1]), q16b = _mm256_packs_epi32(q[2], q[3]);
+    const __m256i q8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(q16a, q16b),
+                                                   _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs), q8);
+  }
+}
+
+}  // namespace
+
+TypeKernels Avx2Kernels(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: return FloatKernels<FloatKind::kF32>();
+    case GgmlType::F16: return FloatKernels<FloatKind::kF16>();
+    case GgmlType::BF16: return FloatKernels<FloatKind::kBF16>();
+    case GgmlType::Q4_0: return BlockKernels<BlockKind::kQ4_0>(nullptr);
+    case GgmlType::Q5_0: return BlockKernels<BlockKind::kQ5_0>(nullptr);
+    case GgmlType::Q8_0: return BlockKernels<BlockKind::kQ8_0>(QuantizeQ8_0);
+    default: return Avx2KQuantKernels(t);
+  }
+}
+
+}  // namespace deepgate::quant

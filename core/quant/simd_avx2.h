@@ -1,0 +1,65 @@
+// Small AVX2 building blocks shared by the *_avx2.cpp kernels. Include only from files
+// compiled with -mavx2 -mfma -mf16c.
+// Thread-safety: pure inline functions.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace deepgate::quant::avx2 {
+
+inline float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float HorizontalSum(__m128 s) {
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float HorizontalMax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
+// 32 unsigned nibbles of a 16-byte block: low nibbles are bytes 0..15, high nibbles 16..31.
+inline __m256i NibblesOf16Bytes(const uint8_t* qs) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// Byte j is 0xFF when bit j of the 32-bit little-endian word at bits is set, else 0.
+inline __m256i BytesFromBits32(const uint8_t* bits) {
+  uint32_t word;
+  std::memcpy(&word, bits, sizeof(word));
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(word)),
+      _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3,
+                       3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// Eight int32 sums of a[k] * b[k] over 32 signed bytes (|a|, |b| <= 127, or a in -128..127
+// with b's sign applied; maddubs cannot saturate for these ranges).
+inline __m256i DotInt8(__m256i a, __m256i b) {
+  const __m256i abs_a = _mm256_sign_epi8(a, a);
+  const __m256i b_signed = _mm256_sign_epi8(b, a);
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_a, b_signed), _mm256_set1_epi16(1));
+}
+
+// Sixteen int16 sums of pairs u[k] * s[k], u unsigned bytes (<= 63), s signed bytes.
+inline __m256i DotUint8Int8Pairs(__m256i u, __m256i s) { return _mm256_maddubs_epi16(u, s); }
+
+}  // namespace deepgate::quant::avx2
