@@ -12,15 +12,17 @@ namespace {
 // GPT-2's table: printable Latin-1 bytes stand for themselves, the rest are shifted to
 // U+0100 and up in byte order, so every byte has a visible character.
 struct ByteAlphabet {
+  static constexpr char32_t kMaxCp = 0x144;  // the alphabet is U+0021..U+0143
   std::array<std::string, 256> byte_to_utf8;
-  std::unordered_map<char32_t, uint8_t> cp_to_byte;
+  std::array<int16_t, kMaxCp + 1> cp_to_byte;  // -1: not in the alphabet
   ByteAlphabet() {
+    cp_to_byte.fill(-1);
     int next = 0;
     for (int b = 0; b < 256; ++b) {
       const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       const char32_t cp = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + next++);
       AppendUtf8(cp, &byte_to_utf8[b]);
-      cp_to_byte[cp] = static_cast<uint8_t>(b);
+      cp_to_byte[cp] = static_cast<int16_t>(b);
     }
   }
 };
@@ -38,19 +40,26 @@ std::string BpeModel::DecodeTokenText(std::string_view text) {
   const auto& map = Alphabet().cp_to_byte;
   std::string out;
   out.reserve(text.size());
-  for (char32_t cp : DecodeUtf8Lossy(text)) {
-    auto it = map.find(cp);
-    if (it != map.end()) {
-      out.push_back(static_cast<char>(it->second));
-    } else {
-      AppendUtf8(cp, &out);
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t n = ValidUtf8Length(text, pos);
+    if (n == 0) {  // not UTF-8: keep the byte as it is
+      out.push_back(text[pos++]);
+      continue;
     }
+    const auto b = [&](size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+    const char32_t cp = n == 1 ? b(0) : n == 2 ? ((b(0) & 0x1F) << 6) | (b(1) & 0x3F) : ByteAlphabet::kMaxCp + 1;
+    if (cp <= ByteAlphabet::kMaxCp && map[cp] >= 0) {
+      out.push_back(static_cast<char>(map[cp]));
+    } else {
+      out.append(text.substr(pos, n));
+    }
+    pos += n;
   }
   return out;
 }
 
 Result<std::unique_ptr<BpeModel>> BpeModel::Build(
-    const std::unordered_map<std::string, int32_t>* token_to_id,
+    const std::unordered_map<std::string_view, int32_t>* token_to_id,
     const std::vector<std::string>& merges, bool ignore_merges) {
   std::unique_ptr<BpeModel> model(new BpeModel());
   model->token_to_id_ = token_to_id;
@@ -72,8 +81,8 @@ Result<std::unique_ptr<BpeModel>> BpeModel::Build(
     const std::string_view left(m.data(), sep), right(m.data() + sep + 1, m.size() - sep - 1);
     joined.assign(left);
     joined.append(right);
-    auto l = token_to_id->find(std::string(left));
-    auto r = token_to_id->find(std::string(right));
+    auto l = token_to_id->find(left);
+    auto r = token_to_id->find(right);
     auto j = token_to_id->find(joined);
     if (l == token_to_id->end() || r == token_to_id->end() || j == token_to_id->end()) {
       return Status::InvalidArgument("tokenizer.ggml.merges[" + std::to_string(rank) + "] '" + m +

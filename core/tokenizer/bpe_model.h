@@ -24,7 +24,7 @@ class BpeModel {
   // token that is not in the vocabulary (either side or the result) is an error.
   // ignore_merges: a word that is itself a token is emitted whole (llama3).
   static Result<std::unique_ptr<BpeModel>> Build(
-      const std::unordered_map<std::string, int32_t>* token_to_id,
+      const std::unordered_map<std::string_view, int32_t>* token_to_id,
       const std::vector<std::string>& merges, bool ignore_merges);
 
   // Appends the ids of one pre-tokenized word given as raw bytes. Bytes whose byte-level
@@ -50,7 +50,7 @@ class BpeModel {
   }
   const Merge* FindMerge(int32_t left, int32_t right) const;
 
-  const std::unordered_map<std::string, int32_t>* token_to_id_ = nullptr;
+  const std::unordered_map<std::string_view, int32_t>* token_to_id_ = nullptr;
   std::unordered_map<uint64_t, Merge> ranks_;
   int32_t byte_token_[256];  // id of each byte's character, -1 if missing
   bool ignore_merges_ = false;

@@ -8,14 +8,15 @@
 
 namespace deepgate {
 
-SpmModel::SpmModel(const std::unordered_map<std::string, int32_t>* token_to_id,
+SpmModel::SpmModel(const std::unordered_map<std::string_view, int32_t>* token_to_id,
                    std::vector<float> scores, int32_t unk)
     : token_to_id_(token_to_id), scores_(std::move(scores)), unk_(unk) {
   for (int b = 0; b < 256; ++b) {
     char hex[8];
     std::snprintf(hex, sizeof(hex), "<0x%02X>", b);
-    auto it = token_to_id_->find(hex);
-    if (it == token_to_id_->end()) it = token_to_id_->find(std::string(1, static_cast<char>(b)));
+    const char raw = static_cast<char>(b);
+    auto it = token_to_id_->find(std::string_view(hex));
+    if (it == token_to_id_->end()) it = token_to_id_->find(std::string_view(&raw, 1));
     byte_token_[b] = it == token_to_id_->end() ? -1 : it->second;
   }
 }
@@ -45,13 +46,11 @@ void SpmModel::Encode(std::string_view text, std::vector<int32_t>* out) const {
   for (size_t i = 0; i + 1 < syms.size(); ++i) syms[i].next = static_cast<int32_t>(i + 1);
 
   std::priority_queue<Bigram> queue;
-  std::string scratch;
   auto consider = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const Symbol& l = syms[left];
     const Symbol& r = syms[right];
-    scratch.assign(text.substr(l.offset, l.n + r.n));  // l and r are adjacent in text
-    auto it = token_to_id_->find(scratch);
+    auto it = token_to_id_->find(text.substr(l.offset, l.n + r.n));  // l, r are adjacent
     if (it == token_to_id_->end()) return;
     queue.push({Score(it->second), left, right, l.n + r.n});
   };
@@ -73,13 +72,13 @@ void SpmModel::Encode(std::string_view text, std::vector<int32_t>* out) const {
 
   for (int32_t i = 0; i >= 0; i = syms[i].next) {
     const Symbol& s = syms[i];
-    scratch.assign(text.substr(s.offset, s.n));
-    auto it = token_to_id_->find(scratch);
+    const std::string_view piece = text.substr(s.offset, s.n);
+    auto it = token_to_id_->find(piece);
     if (it != token_to_id_->end()) {
       out->push_back(it->second);
       continue;
     }
-    for (char c : scratch) {  // byte fallback
+    for (char c : piece) {  // byte fallback
       const int32_t id = byte_token_[static_cast<unsigned char>(c)];
       if (id >= 0) {
         out->push_back(id);

@@ -75,13 +75,13 @@ int ParseByteToken(std::string_view t) {
 Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
-Result<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(const VocabSpec& spec) {
+Result<std::unique_ptr<Tokenizer>> Tokenizer::FromVocab(VocabSpec spec) {
   std::unique_ptr<Tokenizer> t(new Tokenizer());
-  DG_RETURN_IF_ERROR(t->Init(spec));
+  DG_RETURN_IF_ERROR(t->Init(std::move(spec)));
   return t;
 }
 
-Status Tokenizer::Init(const VocabSpec& spec) {
+Status Tokenizer::Init(VocabSpec spec) {
   const bool is_bpe = spec.model == "gpt2";
   const bool is_spm = spec.model == "llama";
   if (!is_bpe && !is_spm) {
@@ -101,7 +101,7 @@ Status Tokenizer::Init(const VocabSpec& spec) {
   }
   model_name_ = spec.model;
   pre_name_ = spec.pre;
-  tokens_ = spec.tokens;
+  tokens_ = std::move(spec.tokens);
   attrs_.resize(n, TokenAttr::kNormal);
   token_to_id_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -141,7 +141,7 @@ Status Tokenizer::Init(const VocabSpec& spec) {
     add_bos_ = true;
     add_eos_ = false;
     add_space_prefix_ = true;
-    spm_ = std::make_unique<SpmModel>(&token_to_id_, spec.scores, unk_);
+    spm_ = std::make_unique<SpmModel>(&token_to_id_, std::move(spec.scores), unk_);
   }
   if (spec.add_bos) add_bos_ = *spec.add_bos;
   if (spec.add_eos) add_eos_ = *spec.add_eos;
@@ -214,7 +214,7 @@ const std::string& Tokenizer::text(int32_t id) const {
 }
 
 std::optional<int32_t> Tokenizer::FindToken(std::string_view text) const {
-  auto it = token_to_id_.find(std::string(text));
+  auto it = token_to_id_.find(text);
   if (it == token_to_id_.end()) return std::nullopt;
   return it->second;
 }

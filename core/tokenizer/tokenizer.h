@@ -47,7 +47,7 @@ struct VocabSpec {
 class Tokenizer {
  public:
   static Result<std::unique_ptr<Tokenizer>> FromGguf(const GgufFile& file);
-  static Result<std::unique_ptr<Tokenizer>> FromVocab(const VocabSpec& spec);
+  static Result<std::unique_ptr<Tokenizer>> FromVocab(VocabSpec spec);
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
   Tokenizer& operator=(const Tokenizer&) = delete;
@@ -79,7 +79,7 @@ class Tokenizer {
 
  private:
   Tokenizer();
-  Status Init(const VocabSpec& spec);
+  Status Init(VocabSpec spec);
   struct Fragment {
     int32_t token;  // >= 0: a special token; -1: text [offset, offset + length)
     size_t offset, length;
@@ -91,7 +91,7 @@ class Tokenizer {
   std::vector<std::string> tokens_;  // [n_vocab]
   std::vector<TokenAttr> attrs_;     // [n_vocab]
   std::vector<std::string> pieces_;  // [n_vocab] decoded bytes of normal/byte/user tokens
-  std::unordered_map<std::string, int32_t> token_to_id_;
+  std::unordered_map<std::string_view, int32_t> token_to_id_;  // views into tokens_
   std::vector<int32_t> special_tokens_;  // control/user-defined/unknown, longest text first
   std::vector<bool> end_of_generation_;  // [n_vocab]
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1, pad_ = -1;

@@ -50,7 +50,7 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
   DG_RETURN_IF_ERROR(ReadOptional(file, "tokenizer.ggml.add_bos_token", get_bool, &spec.add_bos));
   DG_RETURN_IF_ERROR(ReadOptional(file, "tokenizer.ggml.add_eos_token", get_bool, &spec.add_eos));
   DG_RETURN_IF_ERROR(ReadOptional(file, "tokenizer.ggml.add_space_prefix", get_bool, &spec.add_space_prefix));
-  auto result = FromVocab(spec);
+  auto result = FromVocab(std::move(spec));
   if (!result.ok()) return result.status().WithContext("tokenizer");
   return result;
 }
