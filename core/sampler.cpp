@@ -23,6 +23,14 @@ uint64_t SplitMix64(uint64_t& state) {
 
 uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+// sum(exp(v[i] - shift)) over [n] f32. (glibc's expf beat a hand-written polynomial here:
+// without -ffast-math neither vectorises, and expf is the faster scalar.)
+double SumExp(const float* v, size_t n, float shift) {
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) sum += std::exp(v[i] - shift);
+  return sum;
+}
+
 }  // namespace
 
 Status ValidateSamplerParams(const SamplerParams& p, int32_t n_vocab) {
@@ -178,76 +186,99 @@ int32_t Sampler::Greedy() const {
   return best;
 }
 
-void Sampler::SortPrefix(size_t k) {
-  k = std::min(k, size_);
-  if (k <= sorted_) return;
-  // Best first; the token id makes the order total, so the result does not depend on how
-  // the standard library's selection algorithm breaks ties.
-  auto better = [](const Candidate& a, const Candidate& b) {
-    return a.logit > b.logit || (a.logit == b.logit && a.token < b.token);
-  };
-  auto first = candidates_.begin() + sorted_;
-  auto mid = candidates_.begin() + k;
-  auto last = candidates_.begin() + size_;
-  if (mid != last) std::nth_element(first, mid, last, better);
-  std::sort(first, mid, better);
-  sorted_ = k;
+namespace {
+
+// The total order truncation uses: higher logit first, then lower id. Being total, it makes
+// every cut independent of how the standard library's selection breaks ties.
+bool Better(int32_t a_token, float a_logit, int32_t b_token, float b_logit) {
+  return a_logit > b_logit || (a_logit == b_logit && a_token < b_token);
 }
 
-// Stages temperature, top-k, top-p, min-p and the draw.
-int32_t Sampler::DrawTruncated() {
+}  // namespace
+
+// Rebuilds candidates_ in token-id order with every token at least as good as `cutoff`.
+// Truncation stages select with nth_element (which scrambles the order) and then call this,
+// so the draw always walks the kept set in id order: canonical, no sorting needed.
+void Sampler::KeepAtLeast(Candidate cutoff) {
   size_ = 0;
-  sorted_ = 0;
-  float max_logit = kNegInf;
   for (int32_t i = 0; i < n_vocab_; ++i) {
     const float v = adjusted_[i];
-    if (v == kNegInf) continue;  // banned
+    if (v == kNegInf || Better(cutoff.token, cutoff.logit, i, v)) continue;
     candidates_[size_++] = Candidate{i, v, 0.0f};
-    max_logit = std::max(max_logit, v);
   }
-  if (size_ == 0) return Greedy();  // everything banned: nothing better to do
+}
 
-  // top-k: ordering by logit equals ordering by tempered probability.
-  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < size_) {
-    SortPrefix(params_.top_k);
-    size_ = params_.top_k;
-  }
-
-  // temperature: unnormalised probabilities, the best one exactly 1.
-  const float inv_temp = 1.0f / params_.temperature;
-  if (!std::isfinite(inv_temp)) return Greedy();  // a denormal temperature is greedy
+// temperature: unnormalised probabilities of the live candidates, the best one exactly 1.
+double Sampler::ComputeWeights(float max_logit, float inv_temp) {
   double total = 0.0;
   for (size_t i = 0; i < size_; ++i) {
     Candidate& c = candidates_[i];
     c.weight = std::exp((c.logit - max_logit) * inv_temp);
     total += c.weight;
   }
+  return total;
+}
 
-  // top-p: the smallest best-first set whose mass reaches top_p, sorting only as far as
-  // the walk needs (flat distributions need much of the vocabulary, peaked ones a handful).
-  if (params_.top_p < 1.0f) {
-    const double target = static_cast<double>(params_.top_p) * total;
-    double mass = 0.0;
-    size_t kept = size_;
-    size_t i = 0;
-    for (size_t window = 64; i < size_; window *= 8) {
-      SortPrefix(window);
-      for (; i < sorted_; ++i) {
-        mass += candidates_[i].weight;
-        if (mass >= target) {
-          kept = i + 1;
-          i = size_;
-          break;
-        }
-      }
+// top-p: the cutoff of the smallest best-first set whose weight reaches `target`. A
+// quickselect on mass: halve the range around its median, keep the half holding the
+// crossing point; O(n) expected, and only the last few dozen candidates are ever sorted.
+Sampler::Candidate Sampler::NucleusCutoff(double target) {
+  auto better = [](const Candidate& a, const Candidate& b) {
+    return Better(a.token, a.logit, b.token, b.logit);
+  };
+  auto begin = candidates_.begin();
+  size_t lo = 0, hi = size_;
+  double mass_before_lo = 0.0;  // weight of the candidates known to be better than [lo, hi)
+  while (hi - lo > 32) {
+    const size_t mid = lo + (hi - lo) / 2;
+    std::nth_element(begin + lo, begin + mid, begin + hi, better);
+    double mass = mass_before_lo;
+    for (size_t i = lo; i <= mid; ++i) mass += candidates_[i].weight;
+    if (mass >= target) {
+      hi = mid + 1;
+    } else {
+      mass_before_lo = mass;
+      lo = mid + 1;
     }
-    size_ = kept;
-    total = 0.0;
-    for (size_t j = 0; j < size_; ++j) total += candidates_[j].weight;
+  }
+  std::sort(begin + lo, begin + hi, better);
+  double mass = mass_before_lo;
+  for (size_t i = lo; i < hi; ++i) {
+    mass += candidates_[i].weight;
+    if (mass >= target) return candidates_[i];
+  }
+  return candidates_[hi - 1];  // rounding never reached the target: keep everything
+}
+
+// Stages temperature, top-k, top-p, min-p and the draw.
+int32_t Sampler::DrawTruncated() {
+  float max_logit = kNegInf;
+  for (int32_t i = 0; i < n_vocab_; ++i) max_logit = std::max(max_logit, adjusted_[i]);
+  if (max_logit == kNegInf) return Greedy();  // everything banned: nothing better to do
+
+  const float inv_temp = 1.0f / params_.temperature;
+  if (!std::isfinite(inv_temp)) return Greedy();  // a denormal temperature is greedy
+  KeepAtLeast(Candidate{n_vocab_, kNegInf, 0.0f});  // all but banned
+
+  // top-k: ordering by logit equals ordering by tempered probability.
+  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < size_) {
+    auto better = [](const Candidate& a, const Candidate& b) {
+      return Better(a.token, a.logit, b.token, b.logit);
+    };
+    auto kth = candidates_.begin() + (params_.top_k - 1);
+    std::nth_element(candidates_.begin(), kth, candidates_.begin() + size_, better);
+    KeepAtLeast(*kth);
   }
 
-  // min-p: drop tokens less likely than min_p times the best (whose weight is 1). Stable,
-  // so the order (id order or best-first) stays canonical.
+  double total = ComputeWeights(max_logit, inv_temp);
+
+  // top-p: the smallest best-first set whose probability reaches top_p.
+  if (params_.top_p < 1.0f) {
+    KeepAtLeast(NucleusCutoff(static_cast<double>(params_.top_p) * total));
+    total = ComputeWeights(max_logit, inv_temp);
+  }
+
+  // min-p: drop tokens less likely than min_p times the best (whose weight is 1).
   if (params_.min_p > 0.0f) {
     size_t out = 0;
     total = 0.0;
@@ -257,7 +288,7 @@ int32_t Sampler::DrawTruncated() {
         total += candidates_[j].weight;
       }
     }
-    size_ = std::max<size_t>(out, 1);  // the best always survives (weight 1)
+    size_ = out;  // never 0: the best has weight 1 >= min_p
   }
 
   // draw
@@ -278,9 +309,7 @@ SampleResult Sampler::Sample(const float* logits) {
   for (int32_t i = 0; i < n_vocab_; ++i) max_logit = std::max(max_logit, adjusted_[i]);
   float log_normaliser = max_logit;
   if (max_logit != kNegInf) {
-    double sum = 0.0;
-    for (int32_t i = 0; i < n_vocab_; ++i) sum += std::exp(adjusted_[i] - max_logit);
-    log_normaliser = max_logit + static_cast<float>(std::log(sum));
+    log_normaliser = max_logit + static_cast<float>(std::log(SumExp(adjusted_.data(), n_vocab_, max_logit)));
   }
 
   SampleResult result;

@@ -15,13 +15,14 @@
 //   penalty once. All three count the last `repetition_last_n` accepted tokens.
 // - A bias of exactly -100 bans the token outright (OpenAI: "-100 should result in a ban");
 //   other biases are added to the logit.
-// - Deterministic: our own xoshiro256** generator seeded from `seed` by splitmix64; stage
-//   orderings break ties by token id, so the same seed and logits give the same tokens on
-//   every standard library. Greedy is exact argmax, ties to the lowest id.
+// - Deterministic: our own xoshiro256** generator seeded from `seed` by splitmix64; the
+//   truncation cut-offs use a total order (logit, then token id) and the draw walks the kept
+//   tokens in id order, so the same seed and logits give the same tokens on every standard
+//   library. Greedy is exact argmax, ties to the lowest id.
 // - NaN logits are treated as banned, +inf as the largest float.
 //
-// Cost per call: O(n_vocab) plus O(k log k) for the k candidates truncation keeps (top-p
-// sorts only as far as it must); buffers are allocated once in the constructor.
+// Cost per call: O(n_vocab) expected for every stage (selection, never a full sort);
+// buffers are allocated once in the constructor.
 //
 // Thread-safety: none; one Sampler per sequence.
 #pragma once
@@ -95,16 +96,18 @@ class Sampler {
   void FillTopLogprobs(float log_normaliser, std::vector<TokenLogprob>& top) const;
   int32_t Greedy() const;
   int32_t DrawTruncated();
-  void SortPrefix(size_t k);                    // candidates_[0, k) best first
+  void KeepAtLeast(Candidate cutoff);
+  double ComputeWeights(float max_logit, float inv_temp);
+  Candidate NucleusCutoff(double target);
   uint64_t NextRandom();
   double UniformUnit();                         // [0, 1)
 
   SamplerParams params_;
   int32_t n_vocab_;
   std::vector<float> adjusted_;           // [n_vocab] f32 logits after penalties and bias
-  std::vector<Candidate> candidates_;     // [n_vocab] working set, first size_ live
+  std::vector<Candidate> candidates_;     // [n_vocab] working set, first size_ live,
+                                          // in token-id order between stages
   size_t size_ = 0;                       // live candidates
-  size_t sorted_ = 0;                     // candidates_[0, sorted_) are the best, in order
   std::vector<int32_t> history_;          // [repetition_last_n] ring of accepted tokens
   size_t history_next_ = 0;               // ring write position
   size_t history_count_ = 0;              // filled entries
