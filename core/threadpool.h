@@ -1,0 +1,38 @@
+// ThreadPool: one persistent set of worker threads that runs data-parallel loops.
+//
+// The model creates one pool (`-t N` threads, the caller counted as one of them) and every
+// matmul and attention loop of a forward pass is split over it with ParallelFor, so no
+// thread is created per operation. Workers spin briefly and then sleep between jobs.
+// Thread-safety: ParallelFor may be called from one thread at a time (the forward pass);
+// the body runs concurrently on all threads and must only write disjoint data.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace deepgate {
+
+class ThreadPool {
+ public:
+  // n_threads <= 0 picks the number of online CPUs.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const;
+
+  // Calls body(thread_index, n_threads) once on every thread (the caller is thread 0) and
+  // returns when all calls have returned. The body splits its own work by thread_index.
+  void Run(const std::function<void(int thread_index, int n_threads)>& body);
+
+  // Splits [0, n) into contiguous chunks of at least `grain` items and calls
+  // body(begin, end) for each chunk on some thread.
+  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace deepgate
