@@ -22,9 +22,29 @@
 namespace deepgate {
 namespace {
 
-// ~20-50 us of spinning before sleeping: long enough to cover the gap between two matmuls of
-// one token, short enough not to steal a shared core for long.
-constexpr int kSpinIterations = 20000;
+// A few microseconds of pause-spinning covers the gap between two matmuls of one token; then
+// yielding (so an oversubscribed core can run the thread we wait for), then sleeping.
+constexpr int kSpinIterations = 2000;
+constexpr int kYieldIterations = 64;
+
+// Waits until load() != old: spin, yield, then std::atomic::wait (a futex on Linux).
+template <typename T>
+T WaitChange(std::atomic<T>& a, T old) {
+  T v = a.load(std::memory_order_acquire);
+  for (int i = 0; v == old && i < kSpinIterations; ++i) {
+    DG_CPU_RELAX();
+    v = a.load(std::memory_order_acquire);
+  }
+  for (int i = 0; v == old && i < kYieldIterations; ++i) {
+    std::this_thread::yield();
+    v = a.load(std::memory_order_acquire);
+  }
+  while (v == old) {
+    a.wait(old, std::memory_order_acquire);
+    v = a.load(std::memory_order_acquire);
+  }
+  return v;
+}
 
 // True while this thread is running a pool body (so nested calls run inline).
 thread_local bool t_inside_pool = false;
@@ -42,16 +62,7 @@ struct ThreadPool::Impl {
   void WorkerLoop(int index) {
     uint32_t seen = 0;
     for (;;) {
-      uint32_t gen = generation.load(std::memory_order_acquire);
-      for (int i = 0; gen == seen && i < kSpinIterations; ++i) {
-        DG_CPU_RELAX();
-        gen = generation.load(std::memory_order_acquire);
-      }
-      while (gen == seen) {
-        generation.wait(seen, std::memory_order_acquire);
-        gen = generation.load(std::memory_order_acquire);
-      }
-      seen = gen;
+      seen = WaitChange(generation, seen);
       if (stop.load(std::memory_order_acquire)) return;
       t_inside_pool = true;
       (*job)(index, n_threads);
@@ -61,15 +72,9 @@ struct ThreadPool::Impl {
   }
 
   void WaitForWorkers() {
+    // pending only counts down, so wait for each change until it reaches zero.
     int32_t left = pending.load(std::memory_order_acquire);
-    for (int i = 0; left != 0 && i < kSpinIterations; ++i) {
-      DG_CPU_RELAX();
-      left = pending.load(std::memory_order_acquire);
-    }
-    while (left != 0) {
-      pending.wait(left, std::memory_order_acquire);
-      left = pending.load(std::memory_order_acquire);
-    }
+    while (left != 0) left = WaitChange(pending, left);
   }
 };
 
