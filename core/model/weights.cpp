@@ -7,7 +7,18 @@
 namespace deepgate {
 namespace {
 
-std::string Shape2(int64_t a, int64_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
+// Built with append: GCC 12 warns (-Wrestrict, a false positive) on "[" + std::to_string(a).
+std::string Shape2(int64_t a, int64_t b) {
+  std::string s("[");
+  s.append(std::to_string(a)).append(", ").append(std::to_string(b)).append("]");
+  return s;
+}
+
+std::string Shape1(int64_t n) {
+  std::string s("[");
+  s.append(std::to_string(n)).append("]");
+  return s;
+}
 
 }  // namespace
 
@@ -47,7 +58,7 @@ Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t
   }
   if (t->n_elements() != n || t->ne[0] != n) {
     return Status::InvalidArgument("tensor '" + name + "' has shape " + t->ShapeString() +
-                                   ", expected [" + std::to_string(n) + "]");
+                                   ", expected " + Shape1(n));
   }
   const auto rb = RowBytes(t->type, n);
   if (!rb || *rb != t->nbytes) {
