@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_set>
 
 #include "core/model/kv_cache.h"
 #include "core/quant/quant.h"
@@ -27,13 +26,15 @@ Result<std::unique_ptr<SequenceState>> TransformerModel::NewSequence(int32_t n_c
 
 Status TransformerModel::Validate(const std::vector<BatchEntry>& batch) const {
   if (batch.empty()) return Status::InvalidArgument("empty batch");
-  std::unordered_set<const SequenceState*> seen;
   for (size_t i = 0; i < batch.size(); ++i) {
     const BatchEntry& e = batch[i];
     const std::string where = "batch entry " + std::to_string(i) + ": ";
     auto* seq = dynamic_cast<KvSequence*>(e.state);
     if (!seq || seq->owner() != this) return Status::InvalidArgument(where + "state is not a sequence of this model");
-    if (!seen.insert(e.state).second) return Status::InvalidArgument(where + "the same sequence appears twice");
+    // Quadratic, but batches are a few dozen entries and this allocates nothing.
+    for (size_t j = 0; j < i; ++j) {
+      if (batch[j].state == e.state) return Status::InvalidArgument(where + "the same sequence appears twice");
+    }
     if (e.n_tokens <= 0 || !e.tokens) return Status::InvalidArgument(where + "no tokens");
     if (e.n_tokens > seq->n_ctx() - seq->n_past()) {
       return Status::InvalidArgument(where + std::to_string(e.n_tokens) + " tokens after " +
@@ -75,17 +76,12 @@ Status TransformerModel::Eval(std::vector<BatchEntry>& batch) {
   float* x = Grow(x_, static_cast<size_t>(T) * n_embd);
   float* xn = Grow(xn_, static_cast<size_t>(T) * n_embd);
   float* delta = Grow(delta_, static_cast<size_t>(T) * n_embd);
-  {
-    std::vector<const int32_t*> token_of;  // small: one pointer per token
-    token_of.reserve(static_cast<size_t>(T));
-    for (const BatchEntry& e : batch) {
-      for (int32_t t = 0; t < e.n_tokens; ++t) token_of.push_back(e.tokens + t);
-    }
-    const WeightMatrix& emb = parts_.token_embd;
-    pool_->ParallelFor(T, 8, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) quant::DequantizeRow(emb.type, emb.row(*token_of[t]), x + t * n_embd, n_embd);
-    });
-  }
+  plan_tokens_.clear();
+  for (const BatchEntry& e : batch) plan_tokens_.insert(plan_tokens_.end(), e.tokens, e.tokens + e.n_tokens);
+  const WeightMatrix& emb = parts_.token_embd;
+  pool_->ParallelFor(T, 8, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) quant::DequantizeRow(emb.type, emb.row(plan_tokens_[t]), x + t * n_embd, n_embd);
+  });
 
   auto norm_rows = [&](const std::vector<float>& w) {
     pool_->ParallelFor(T, 16, [&](int64_t b, int64_t e) {

@@ -39,6 +39,7 @@ class TransformerModel final : public Model {
 
   // Per-Eval working memory, reused (Eval is single-threaded by contract).
   BatchPlan plan_;
+  std::vector<int32_t> plan_tokens_;  // [T] token ids, stacked
   RopeTable rope_;
   ForwardScratch scratch_;
   std::vector<float> x_;       // [T][n_embd] residual stream
