@@ -1,0 +1,42 @@
+// Builders for the dense decoder-only architectures: llama (DeepSeek-LLM/Coder,
+// R1-Distill-Llama; RoPE "normal") and qwen2 (R1-Distill-Qwen; RoPE NEOX, q/k/v biases,
+// which GqaAttention picks up when the tensors are present). Both are GQA attention +
+// SwiGLU FFN with pre-RMSNorm.
+#include "core/model/arch.h"
+#include "core/model/dense_ffn.h"
+#include "core/model/gqa_attention.h"
+
+namespace deepgate {
+namespace {
+
+Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string& arch, RopeKind rope) {
+  ModelParts parts;
+  DG_ASSIGN_OR_RETURN(parts.hparams, ReadHparams(file, arch, rope));
+  const ModelHparams& h = parts.hparams;
+  WeightLoader w(file);
+  DG_RETURN_IF_ERROR(LoadEmbeddingAndOutput(file, w, &parts));
+  parts.layers.resize(static_cast<size_t>(h.n_layer));
+  for (int32_t i = 0; i < h.n_layer; ++i) {
+    TransformerLayer& layer = parts.layers[static_cast<size_t>(i)];
+    const std::string p = "blk." + std::to_string(i) + ".";
+    DG_ASSIGN_OR_RETURN(layer.attn_norm, w.Vector(p + "attn_norm.weight", h.n_embd));
+    DG_ASSIGN_OR_RETURN(layer.ffn_norm, w.Vector(p + "ffn_norm.weight", h.n_embd));
+    DG_ASSIGN_OR_RETURN(layer.attention, GqaAttention::Load(w, h, i));
+    DG_ASSIGN_OR_RETURN(layer.ffn, DenseFfn::Load(w, h, i));
+  }
+  parts.kv_k_dim = static_cast<int64_t>(h.n_head_kv) * h.head_dim;
+  parts.kv_v_dim = parts.kv_k_dim;
+  return parts;
+}
+
+}  // namespace
+
+Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch) {
+  return BuildDenseTransformer(file, arch, RopeKind::kNormal);
+}
+
+Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch) {
+  return BuildDenseTransformer(file, arch, RopeKind::kNeox);
+}
+
+}  // namespace deepgate

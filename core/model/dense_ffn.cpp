@@ -1,0 +1,28 @@
+// DenseFfn forward.
+#include "core/model/dense_ffn.h"
+
+#include "core/threadpool.h"
+
+namespace deepgate {
+
+Result<std::unique_ptr<DenseFfn>> DenseFfn::Load(const WeightLoader& w, const ModelHparams& h, int32_t layer) {
+  std::unique_ptr<DenseFfn> f(new DenseFfn());
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  DG_ASSIGN_OR_RETURN(f->gate_, w.Matrix(p + "ffn_gate.weight", h.n_embd, h.n_ff));
+  DG_ASSIGN_OR_RETURN(f->up_, w.Matrix(p + "ffn_up.weight", h.n_embd, h.n_ff));
+  DG_ASSIGN_OR_RETURN(f->down_, w.Matrix(p + "ffn_down.weight", h.n_ff, h.n_embd));
+  return f;
+}
+
+void DenseFfn::Forward(LayerContext& ctx, const float* x, float* out) {
+  const int32_t T = ctx.plan.n_tokens;
+  const int64_t n_ff = gate_.n_out;
+  float* gate = Grow(ctx.scratch.gate, static_cast<size_t>(T) * n_ff);  // [T][n_ff]
+  float* up = Grow(ctx.scratch.up, static_cast<size_t>(T) * n_ff);      // [T][n_ff]
+  MatMul(ctx.pool, gate_, x, T, gate, ctx.scratch.matmul);
+  MatMul(ctx.pool, up_, x, T, up, ctx.scratch.matmul);
+  SwiGlu(gate, up, static_cast<int64_t>(T) * n_ff);
+  MatMul(ctx.pool, down_, gate, T, out, ctx.scratch.matmul);
+}
+
+}  // namespace deepgate

@@ -1,0 +1,22 @@
+// DenseFfn: the SwiGLU feed-forward block, down(silu(gate(x)) * up(x)).
+// Thread-safety: see blocks.h.
+#pragma once
+#include "core/model/blocks.h"
+#include "core/model/weights.h"
+
+namespace deepgate {
+
+class WeightLoader;
+
+class DenseFfn final : public FfnBlock {
+ public:
+  // Loads blk.<layer>.ffn_{gate,up,down}.weight.
+  static Result<std::unique_ptr<DenseFfn>> Load(const WeightLoader& w, const ModelHparams& h, int32_t layer);
+  void Forward(LayerContext& ctx, const float* x, float* out) override;
+
+ private:
+  DenseFfn() = default;
+  WeightMatrix gate_, up_, down_;  // [n_embd -> n_ff] x2, [n_ff -> n_embd]
+};
+
+}  // namespace deepgate

@@ -1,0 +1,100 @@
+// GqaAttention forward: project, rotate, append to the cache, attend per (token, head), project.
+#include "core/model/gqa_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/model/kv_cache.h"
+#include "core/quant/quant.h"
+#include "core/threadpool.h"
+
+namespace deepgate {
+
+Result<std::unique_ptr<GqaAttention>> GqaAttention::Load(const WeightLoader& w, const ModelHparams& h,
+                                                          int32_t layer) {
+  std::unique_ptr<GqaAttention> a(new GqaAttention());
+  a->h_ = h;
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  const int64_t q_dim = static_cast<int64_t>(h.n_head) * h.head_dim;
+  const int64_t kv_dim = static_cast<int64_t>(h.n_head_kv) * h.head_dim;
+  DG_ASSIGN_OR_RETURN(a->wq_, w.Matrix(p + "attn_q.weight", h.n_embd, q_dim));
+  DG_ASSIGN_OR_RETURN(a->wk_, w.Matrix(p + "attn_k.weight", h.n_embd, kv_dim));
+  DG_ASSIGN_OR_RETURN(a->wv_, w.Matrix(p + "attn_v.weight", h.n_embd, kv_dim));
+  DG_ASSIGN_OR_RETURN(a->wo_, w.Matrix(p + "attn_output.weight", q_dim, h.n_embd));
+  if (w.Has(p + "attn_q.bias")) { DG_ASSIGN_OR_RETURN(a->bq_, w.Vector(p + "attn_q.bias", q_dim)); }
+  if (w.Has(p + "attn_k.bias")) { DG_ASSIGN_OR_RETURN(a->bk_, w.Vector(p + "attn_k.bias", kv_dim)); }
+  if (w.Has(p + "attn_v.bias")) { DG_ASSIGN_OR_RETURN(a->bv_, w.Vector(p + "attn_v.bias", kv_dim)); }
+  return a;
+}
+
+void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
+  const ModelHparams& h = h_;
+  const BatchPlan& plan = ctx.plan;
+  ForwardScratch& s = ctx.scratch;
+  const int32_t T = plan.n_tokens;
+  const int32_t hd = h.head_dim;
+  const int64_t q_dim = static_cast<int64_t>(h.n_head) * hd;
+  const int64_t kv_dim = static_cast<int64_t>(h.n_head_kv) * hd;
+
+  // 1. Projections: q [T][q_dim], k/v [T][kv_dim].
+  float* q = Grow(s.q, static_cast<size_t>(T) * q_dim);
+  float* k = Grow(s.k, static_cast<size_t>(T) * kv_dim);
+  float* v = Grow(s.v, static_cast<size_t>(T) * kv_dim);
+  MatMul(ctx.pool, wq_, x, T, q, s.matmul);
+  MatMul(ctx.pool, wk_, x, T, k, s.matmul);
+  MatMul(ctx.pool, wv_, x, T, v, s.matmul);
+  if (!bq_.empty()) AddBias(bq_.data(), q_dim, T, q);
+  if (!bk_.empty()) AddBias(bk_.data(), kv_dim, T, k);
+  if (!bv_.empty()) AddBias(bv_.data(), kv_dim, T, v);
+
+  // 2. RoPE on every q and k head, then append k/v to each token's sequence cache (f16).
+  ctx.pool.ParallelFor(T, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      for (int32_t hh = 0; hh < h.n_head; ++hh) ctx.rope.Apply(static_cast<int32_t>(t), q + t * q_dim + hh * hd);
+      for (int32_t hh = 0; hh < h.n_head_kv; ++hh) ctx.rope.Apply(static_cast<int32_t>(t), k + t * kv_dim + hh * hd);
+      KvSequence* seq = plan.states[plan.entry[t]];
+      quant::QuantizeRow(GgmlType::F16, k + t * kv_dim, seq->k(ctx.layer, plan.pos[t]), kv_dim);
+      quant::QuantizeRow(GgmlType::F16, v + t * kv_dim, seq->v(ctx.layer, plan.pos[t]), kv_dim);
+    }
+  });
+
+  // 3. Causal attention per (token, head): token t sees its sequence's positions 0..pos[t].
+  int32_t max_len = 0;
+  for (int32_t t = 0; t < T; ++t) max_len = std::max(max_len, plan.pos[t] + 1);
+  const size_t per_thread = static_cast<size_t>(max_len) + hd;  // scores + one dequantized v row
+  float* thread_buf = Grow(s.per_thread, per_thread * ctx.pool.n_threads());
+  float* attn = Grow(s.attn, static_cast<size_t>(T) * q_dim);
+  const int32_t group = h.n_head / h.n_head_kv;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int64_t n_items = static_cast<int64_t>(T) * h.n_head;
+  ctx.pool.Run([&](int ti, int nt) {
+    float* scores = thread_buf + per_thread * ti;
+    float* vrow = scores + max_len;
+    const int64_t b = n_items * ti / nt, e = n_items * (ti + 1) / nt;
+    for (int64_t item = b; item < e; ++item) {
+      const int32_t t = static_cast<int32_t>(item / h.n_head);
+      const int32_t head = static_cast<int32_t>(item % h.n_head);
+      const int64_t kv_off = static_cast<int64_t>(head / group) * hd;
+      KvSequence* seq = plan.states[plan.entry[t]];
+      const float* qh = q + t * q_dim + static_cast<int64_t>(head) * hd;
+      const int32_t n = plan.pos[t] + 1;
+      for (int32_t j = 0; j < n; ++j) {
+        scores[j] = quant::VecDot(GgmlType::F16, hd, seq->k(ctx.layer, j) + kv_off, qh) * scale;
+      }
+      Softmax(scores, n);
+      float* o = attn + t * q_dim + static_cast<int64_t>(head) * hd;
+      std::memset(o, 0, sizeof(float) * hd);
+      for (int32_t j = 0; j < n; ++j) {
+        quant::DequantizeRow(GgmlType::F16, seq->v(ctx.layer, j) + kv_off, vrow, hd);
+        const float p = scores[j];
+        for (int32_t d = 0; d < hd; ++d) o[d] += p * vrow[d];
+      }
+    }
+  });
+
+  // 4. Output projection.
+  MatMul(ctx.pool, wo_, attn, T, out, s.matmul);
+}
+
+}  // namespace deepgate

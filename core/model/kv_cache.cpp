@@ -1,0 +1,20 @@
+// KvSequence: allocation left uninitialised (positions >= n_past are never read), so a large
+// n_ctx costs address space, not page faults, until it is used.
+#include "core/model/kv_cache.h"
+
+#include <algorithm>
+
+namespace deepgate {
+
+KvSequence::KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim)
+    : owner_(owner), n_layer_(n_layer), n_ctx_(n_ctx), k_dim_(k_dim), v_dim_(v_dim),
+      k_(new uint16_t[static_cast<size_t>(n_layer) * n_ctx * k_dim]),
+      v_(new uint16_t[static_cast<size_t>(n_layer) * n_ctx * v_dim]) {}
+
+void KvSequence::Truncate(int32_t n) { n_past_ = std::clamp(n, 0, n_past_); }
+
+size_t KvSequence::memory_bytes() const {
+  return static_cast<size_t>(n_layer_) * n_ctx_ * (k_dim_ + v_dim_) * sizeof(uint16_t);
+}
+
+}  // namespace deepgate

@@ -1,0 +1,38 @@
+// KvSequence: the SequenceState of the transformer models, a per-layer F16 KV cache.
+// Thread-safety: owned by one sequence; Eval writes disjoint positions from several threads.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+#include "core/model/model.h"
+
+namespace deepgate {
+
+class KvSequence final : public SequenceState {
+ public:
+  // owner: the model that made it (Eval rejects states of other models).
+  KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim);
+
+  int32_t n_past() const override { return n_past_; }
+  int32_t n_ctx() const override { return n_ctx_; }
+  void Truncate(int32_t n) override;
+  size_t memory_bytes() const override;
+
+  const void* owner() const { return owner_; }
+  // One position's key / value row of one layer: [k_dim] / [v_dim] f16.
+  uint16_t* k(int32_t layer, int32_t pos) { return k_.get() + (static_cast<size_t>(layer) * n_ctx_ + pos) * k_dim_; }
+  uint16_t* v(int32_t layer, int32_t pos) { return v_.get() + (static_cast<size_t>(layer) * n_ctx_ + pos) * v_dim_; }
+  void Advance(int32_t n) { n_past_ += n; }
+
+ private:
+  const void* owner_;
+  int32_t n_layer_;
+  int32_t n_ctx_;
+  int64_t k_dim_;
+  int64_t v_dim_;
+  int32_t n_past_ = 0;
+  std::unique_ptr<uint16_t[]> k_;  // [n_layer][n_ctx][k_dim] f16, uninitialised past n_past
+  std::unique_ptr<uint16_t[]> v_;  // [n_layer][n_ctx][v_dim] f16
+};
+
+}  // namespace deepgate

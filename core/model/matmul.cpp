@@ -1,0 +1,54 @@
+// MatMul over the thread pool: quantize activations once, then tiles of weight rows x all rows.
+#include "core/model/matmul.h"
+
+#include <algorithm>
+
+#include "core/quant/quant.h"
+#include "core/threadpool.h"
+
+namespace deepgate {
+namespace {
+
+// A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
+constexpr size_t kTileBytes = 64 * 1024;
+
+}  // namespace
+
+void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
+            MatMulScratch& scratch) {
+  const GgmlType xt = quant::VecDotType(w.type);
+  const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
+  size_t xq_stride = static_cast<size_t>(w.n_in) * sizeof(float);
+  if (xt != GgmlType::F32) {
+    xq_stride = *RowBytes(xt, w.n_in);  // n_in was checked against the block size at load
+    scratch.x_quant.resize(xq_stride * static_cast<size_t>(n_tokens));
+    uint8_t* dst = scratch.x_quant.data();
+    pool.ParallelFor(n_tokens, 4, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) quant::QuantizeRow(xt, x + t * w.n_in, dst + t * xq_stride, w.n_in);
+    });
+    xq = dst;
+  }
+
+  // Decode (T = 1) streams each thread's contiguous share of rows; prefill tiles them.
+  const int64_t tile = n_tokens == 1 ? 256
+                                     : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64);
+  const int64_t n_tiles = (w.n_out + tile - 1) / tile;
+  pool.ParallelFor(n_tiles, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t ti = tb; ti < te; ++ti) {
+      const int64_t r0 = ti * tile;
+      const int64_t nr = std::min(tile, w.n_out - r0);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        quant::VecDotRows(w.type, w.n_in, w.row(r0), w.row_bytes, nr, xq + t * xq_stride,
+                          y + t * w.n_out + r0);
+      }
+    }
+  });
+}
+
+void AddBias(const float* bias, int64_t n, int64_t n_tokens, float* y) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t i = 0; i < n; ++i) y[t * n + i] += bias[i];
+  }
+}
+
+}  // namespace deepgate

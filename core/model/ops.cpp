@@ -1,0 +1,69 @@
+// Forward-pass kernels. Written as plain loops the compiler vectorises; they are a small share
+// of the time next to the matmuls.
+#include "core/model/ops.h"
+
+#include <cmath>
+
+namespace deepgate {
+
+void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
+  double sum = 0.0;  // double: n_embd squares of activations that can be large
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void RopeTable::Build(const ModelHparams& h, const int32_t* pos, int32_t n_tokens) {
+  kind_ = h.rope_kind;
+  half_ = h.n_rot / 2;
+  cos_.resize(static_cast<size_t>(n_tokens) * half_);
+  sin_.resize(static_cast<size_t>(n_tokens) * half_);
+  for (int32_t t = 0; t < n_tokens; ++t) {
+    const double p = static_cast<double>(pos[t]) * h.rope_pos_scale;
+    for (int32_t i = 0; i < half_; ++i) {
+      // theta_i = p * base^(-2i / n_rot)
+      const double theta = p * std::pow(static_cast<double>(h.rope_base), -2.0 * i / h.n_rot);
+      cos_[static_cast<size_t>(t) * half_ + i] = static_cast<float>(std::cos(theta));
+      sin_[static_cast<size_t>(t) * half_ + i] = static_cast<float>(std::sin(theta));
+    }
+  }
+}
+
+void RopeTable::Apply(int32_t t, float* x) const {
+  const float* c = cos_.data() + static_cast<size_t>(t) * half_;
+  const float* s = sin_.data() + static_cast<size_t>(t) * half_;
+  if (kind_ == RopeKind::kNormal) {
+    for (int32_t i = 0; i < half_; ++i) {
+      const float a = x[2 * i], b = x[2 * i + 1];
+      x[2 * i] = a * c[i] - b * s[i];
+      x[2 * i + 1] = a * s[i] + b * c[i];
+    }
+  } else {
+    for (int32_t i = 0; i < half_; ++i) {
+      const float a = x[i], b = x[i + half_];
+      x[i] = a * c[i] - b * s[i];
+      x[i + half_] = a * s[i] + b * c[i];
+    }
+  }
+}
+
+void Softmax(float* x, int64_t n) {
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = std::fmax(max, x[i]);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void SwiGlu(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+}  // namespace deepgate

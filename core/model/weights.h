@@ -1,0 +1,42 @@
+// Weight views: typed, shape-checked handles on GGUF tensors (the bytes stay in the mmap),
+// and WeightLoader, which finds and validates them by name so Eval needs no checks.
+// Thread-safety: views are immutable; WeightLoader is used by one thread during Load.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/ggml_type.h"
+#include "core/status.h"
+
+namespace deepgate {
+
+class GgufFile;
+
+// A 2-D weight [n_out rows][n_in columns] used in place from the mapping.
+struct WeightMatrix {
+  GgmlType type = GgmlType::F32;
+  const uint8_t* data = nullptr;  // row r at data + r * row_bytes
+  int64_t n_in = 0;               // ne[0], elements per row
+  int64_t n_out = 0;              // ne[1], rows
+  size_t row_bytes = 0;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+class WeightLoader {
+ public:
+  explicit WeightLoader(const GgufFile& file) : file_(file) {}
+
+  bool Has(const std::string& name) const;
+  // A matrix of exactly [n_in, n_out] whose type has compute kernels and whose rows are whole
+  // blocks. Errors name the tensor.
+  Result<WeightMatrix> Matrix(const std::string& name, int64_t n_in, int64_t n_out) const;
+  // A 1-D vector of n elements (norm weights, biases), converted to f32 (they are tiny).
+  Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
+
+ private:
+  const GgufFile& file_;
+};
+
+}  // namespace deepgate
