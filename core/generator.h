@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/completion_tracker.h"
 #include "core/sampler.h"
 #include "core/status.h"
 
@@ -19,13 +20,6 @@ namespace deepgate {
 
 class Model;
 class SequenceState;
-
-enum class FinishReason {
-  kStop,       // end-of-generation token or a stop string
-  kLength,     // max_tokens reached or the context is full
-  kCancelled,  // the callback asked to stop
-};
-const char* FinishReasonName(FinishReason reason);  // "stop", "length", "cancelled"
 
 struct GenerateRequest {
   std::vector<int32_t> prompt;      // at least one token
