@@ -15,6 +15,7 @@
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/api/health.h"
 #include "fcgi/api/models.h"
+#include "fcgi/api/test_routes.h"
 #include "fcgi/config.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/fcgx_stream.h"
@@ -89,6 +90,10 @@ int Serve(const std::string& config_path) {
   AddHealthRoutes(router, models);
   AddModelRoutes(router, models);
   AddEngineRoutes(router, models);
+  if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
+    Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
+    AddTestRoutes(router);
+  }
   Pipeline pipeline(router, PipelineStages{});
 
   AcceptorPool pool(

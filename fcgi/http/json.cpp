@@ -33,6 +33,20 @@ size_t FindInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
+namespace {
+// jsoncpp's report is "* Line 1, Column 2\n  Missing '}'...\n": make it one readable line.
+std::string OneLine(const std::string& report) {
+  std::string out;
+  for (char c : report) {
+    if (c == '\n' || c == '*') c = ' ';
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+}  // namespace
+
 Result<Json::Value> ParseJsonObject(std::string_view body) {
   if (body.empty()) return Status::InvalidArgument("Request body is empty; expected a JSON object");
   const size_t bad = FindInvalidUtf8(body);
@@ -42,13 +56,13 @@ Result<Json::Value> ParseJsonObject(std::string_view body) {
   Json::CharReaderBuilder builder;
   Json::CharReaderBuilder::strictMode(&builder.settings_);
   builder["stackLimit"] = kMaxJsonDepth;
+  builder["strictRoot"] = false;  // a scalar root gets the clearer "must be a JSON object" below
   Json::Value root;
   std::string errors;
   try {
     std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
     if (!reader->parse(body.data(), body.data() + body.size(), &root, &errors)) {
-      while (!errors.empty() && (errors.back() == '\n' || errors.back() == ' ')) errors.pop_back();
-      return Status::InvalidArgument("Request body is not valid JSON: " + errors);
+      return Status::InvalidArgument("Request body is not valid JSON: " + OneLine(errors));
     }
   } catch (const std::exception& e) {  // jsoncpp throws when stackLimit is exceeded
     return Status::InvalidArgument(std::string("Request body is not valid JSON: ") + e.what());

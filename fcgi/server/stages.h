@@ -52,7 +52,7 @@ struct AuditRecord {
   std::string method;
   std::string path;
   std::string route;      // route name, "" when unrouted
-  std::string subject;
+  std::string subject = "-";  // "-" until authenticated
   int status = 0;
   size_t request_bytes = 0;
   size_t response_bytes = 0;
