@@ -43,8 +43,7 @@ dg_stack_prepare() {
   "max_body_bytes": $max_body,
   "model_path": "$model",
   "model_id": "deepgate-demo",
-  "threads": 2,
-  "shutdown_deadline_ms": 5000${extra:+,
+  "threads": 2${extra:+,
   $extra}
 }
 JSON
