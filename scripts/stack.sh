@@ -88,19 +88,23 @@ dg_stack_wait_ready() {
 }
 
 # Sends SIG to the pid in FILE and waits up to SECONDS for it to go; then SIGKILL.
+# Safe under `set -e` (run.sh) and without it (tests).
 dg_stop_pid() {
   local file=$1 sig=$2 seconds=$3 pid i
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
   if kill -0 "$pid" 2>/dev/null; then
-    kill "-$sig" "$pid" 2>/dev/null
+    kill "-$sig" "$pid" 2>/dev/null || true
     for ((i = 0; i < seconds * 10; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "deepgate: pid $pid did not stop within ${seconds}s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
   fi
-  wait "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true  # reaps our own children; a no-op for others (set -e safe)
   rm -f "$file"
 }
 
