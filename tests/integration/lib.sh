@@ -39,7 +39,17 @@ dg_it_start() {
   port=$(dg_free_port)
   dg_stack_model "$PREFIX/model.gguf" || { echo "FAIL: could not make a model"; exit 1; }
   dg_stack_prepare "$PREFIX" "$port" "$PREFIX/model.gguf" "${2:-4096}" "${1:-}" || exit 1
-  DEEPGATE_FCGI_TEST_ROUTES=1 dg_stack_start_worker "$PREFIX"
+  if [ -n "${DG_IT_ACTIVATE:-}" ]; then
+    # systemd-socket-activate binds the socket, then execs the worker (same pid) on the first
+    # connection with the socket as fd 3. It creates the socket 0644: open it up for nginx.
+    DEEPGATE_FCGI_TEST_ROUTES=1 systemd-socket-activate -l "$PREFIX/run/deepgate.sock" -E DEEPGATE_FCGI_TEST_ROUTES \
+      "$DG_BIN/deepgate-fcgi" --config "$PREFIX/conf/deepgate.json" 2>>"$PREFIX/logs/worker.log" &
+    echo $! >"$PREFIX/run/worker.pid"
+    for _ in $(seq 50); do [ -S "$PREFIX/run/deepgate.sock" ] && break; sleep 0.1; done
+    chmod 0666 "$PREFIX/run/deepgate.sock"
+  else
+    DEEPGATE_FCGI_TEST_ROUTES=1 dg_stack_start_worker "$PREFIX"
+  fi
   dg_stack_start_nginx "$PREFIX"
   URL=$(dg_stack_url "$PREFIX")
   dg_stack_wait_ready "$PREFIX" 30 || { DG_IT_FAILS=1; echo "FAIL: stack did not become ready"; exit 1; }
