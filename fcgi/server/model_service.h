@@ -43,7 +43,7 @@ class ModelService {
   ModelService(const ModelService&) = delete;
   ModelService& operator=(const ModelService&) = delete;
 
-  // Starts loading on a background thread; on_done runs on that thread with the outcome.
+  // Starts loading on a background thread (call once); on_done runs on that thread with the outcome.
   void StartLoading(std::function<void(const Status&)> on_done);
   // Blocks until loading has finished (tests, shutdown).
   void WaitLoaded();
