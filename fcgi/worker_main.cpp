@@ -119,7 +119,10 @@ int Serve(const std::string& config_path) {
   models.StartLoading([&](const Status& s) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - load_start).count();
     if (s.ok()) {
-      Log("model '" + EffectiveModelId(config) + "' ready in " + std::to_string(ms) + " ms");
+      std::string what = "model '" + EffectiveModelId(config) + "'";
+      if (auto m = models.model()) what += " (" + m->info().arch + ", " + std::to_string(m->info().n_params) + " params)";
+      else what += " (no engine: generation answers 503)";
+      Log(what + " ready in " + std::to_string(ms) + " ms");
       notifier.Ready();
     } else {
       Log("model load failed: " + s.ToString());
