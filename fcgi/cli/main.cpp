@@ -40,7 +40,7 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<std::string>&
       bool has_inline = false;
       if (auto eq = a.find('='); eq != std::string::npos && a.rfind("--", 0) == 0) {
         inline_value = a.substr(eq + 1);
-        a = a.substr(0, eq);
+        a.resize(eq);
         has_inline = true;
       }
       if (is_in(value_flags, a)) {
@@ -53,7 +53,7 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<std::string>&
           return;
         }
       } else if (is_in(bool_flags, a) && !has_inline) {
-        values_[a] = "1";
+        values_.insert_or_assign(a, std::string(1, '1'));  // not = "1": GCC 12 -Wrestrict false positive
       } else {
         error_ = "unknown option " + a;
         return;
