@@ -42,6 +42,7 @@ port=${DEEPGATE_PORT:-8443}
 mkdir -p "$state"
 model=${DEEPGATE_MODEL:-$state/demo.gguf}
 if [ -z "${DEEPGATE_MODEL:-}" ]; then
+  export DG_MODEL_ID=deepgate-demo
   [ -s "$model" ] || echo "deepgate: generating the demo model at $model" >&2
   dg_stack_model "$model"
 fi

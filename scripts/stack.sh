@@ -4,6 +4,7 @@
 # records its pid under $prefix/run so dg_stack_stop can end exactly those.
 #
 #   dg_stack_prepare PREFIX PORT MODEL [MAX_BODY_BYTES] [EXTRA_JSON]  # dirs, cert, configs
+#   (DG_MODEL_ID sets the id /v1/models reports; default: the model file name)
 #   dg_stack_start_worker PREFIX [LOG]   dg_stack_start_nginx PREFIX
 #   dg_stack_wait_ready PREFIX SECONDS   dg_stack_stop PREFIX
 
@@ -42,7 +43,7 @@ dg_stack_prepare() {
   "acceptor_threads": 16,
   "max_body_bytes": $max_body,
   "model_path": "$model",
-  "model_id": "deepgate-demo",
+  "model_id": "${DG_MODEL_ID:-}",
   "threads": 2${extra:+,
   $extra}
 }

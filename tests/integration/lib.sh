@@ -8,6 +8,7 @@ DG_BIN=${DEEPGATE_BIN:-$DG_SOURCE_DIR/build/bin}
 # shellcheck source=../../scripts/stack.sh
 source "$DG_SOURCE_DIR/scripts/stack.sh"
 
+export DG_MODEL_ID=deepgate-demo
 DG_IT_FAILS=0
 DG_IT_PREFIXES=()
 
