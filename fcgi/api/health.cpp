@@ -1,0 +1,34 @@
+#include "fcgi/api/health.h"
+
+#include "fcgi/server/pipeline.h"
+
+namespace deepgate::fcgi {
+
+void AddHealthRoutes(Router& router, const ModelService& models) {
+  router.Add({"GET", "/health", "health", true, [](RequestContext&, ResponseWriter& out) {
+                Json::Value body(Json::objectValue);
+                body["status"] = "ok";
+                out.SendJson(200, body);
+              }});
+  router.Add({"GET", "/ready", "ready", true, [&models](RequestContext& ctx, ResponseWriter& out) {
+                switch (models.state()) {
+                  case ModelState::kReady: {
+                    Json::Value body(Json::objectValue);
+                    body["status"] = "ready";
+                    out.SendJson(200, body);
+                    return;
+                  }
+                  case ModelState::kLoading:
+                    out.SendError(ApiError::Unavailable("The model is still loading", "model_loading",
+                                                        ctx.config.retry_after_s));
+                    return;
+                  case ModelState::kFailed:
+                    // The reason goes to the log at load time; the probe says only that it failed.
+                    out.SendError(ApiError::Unavailable("The model failed to load; see the worker log",
+                                                        "model_load_failed", 0));
+                    return;
+                }
+              }});
+}
+
+}  // namespace deepgate::fcgi

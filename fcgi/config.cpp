@@ -1,0 +1,179 @@
+// Config loading: jsoncpp is called only here, its exceptions caught and turned into Status.
+#include "fcgi/config.h"
+
+#include <json/json.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+namespace deepgate::fcgi {
+namespace {
+
+// One row per key: how to read it into the struct, with its bounds. Adding a key is one row.
+struct KeySpec {
+  const char* name;
+  std::function<Status(const Json::Value&, WorkerConfig&)> apply;
+};
+
+Status ReadInt64(const Json::Value& v, const char* key, int64_t lo, int64_t hi, int64_t* out) {
+  if (!v.isIntegral() || v.isBool())
+    return Status::InvalidArgument(std::string("'") + key + "' must be an integer");
+  if (v.isUInt64() && v.asUInt64() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return Status::InvalidArgument(std::string("'") + key + "' is out of range");
+  const int64_t x = v.asInt64();
+  if (x < lo || x > hi)
+    return Status::InvalidArgument(std::string("'") + key + "' must be in [" + std::to_string(lo) +
+                                   ", " + std::to_string(hi) + "], got " + std::to_string(x));
+  *out = x;
+  return Status::Ok();
+}
+
+KeySpec IntKey(const char* name, int64_t lo, int64_t hi, int WorkerConfig::*field) {
+  return {name, [=](const Json::Value& v, WorkerConfig& c) {
+            int64_t x = 0;
+            DG_RETURN_IF_ERROR(ReadInt64(v, name, lo, hi, &x));
+            c.*field = static_cast<int>(x);
+            return Status::Ok();
+          }};
+}
+
+KeySpec Int64Key(const char* name, int64_t lo, int64_t hi, int64_t WorkerConfig::*field) {
+  return {name, [=](const Json::Value& v, WorkerConfig& c) { return ReadInt64(v, name, lo, hi, &(c.*field)); }};
+}
+
+KeySpec StringKey(const char* name, bool allow_empty, std::string WorkerConfig::*field) {
+  return {name, [=](const Json::Value& v, WorkerConfig& c) {
+            if (!v.isString()) return Status::InvalidArgument(std::string("'") + name + "' must be a string");
+            if (!allow_empty && v.asString().empty())
+              return Status::InvalidArgument(std::string("'") + name + "' must not be empty");
+            c.*field = v.asString();
+            return Status::Ok();
+          }};
+}
+
+KeySpec BoolKey(const char* name, bool WorkerConfig::*field) {
+  return {name, [=](const Json::Value& v, WorkerConfig& c) {
+            if (!v.isBool()) return Status::InvalidArgument(std::string("'") + name + "' must be true or false");
+            c.*field = v.asBool();
+            return Status::Ok();
+          }};
+}
+
+// Socket mode as an octal string ("0660"): JSON has no octal literals, and 432 helps nobody.
+Status ApplySocketMode(const Json::Value& v, WorkerConfig& c) {
+  if (!v.isString()) return Status::InvalidArgument("'socket_mode' must be an octal string such as \"0660\"");
+  const std::string s = v.asString();
+  if (s.empty() || s.size() > 4 || s.find_first_not_of("01234567") != std::string::npos)
+    return Status::InvalidArgument("'socket_mode' must be an octal string such as \"0660\", got \"" + s + "\"");
+  const int mode = std::stoi(s, nullptr, 8);
+  if ((mode & 0600) != 0600) return Status::InvalidArgument("'socket_mode' must give the owner read and write (0600)");
+  if (mode & 0111) return Status::InvalidArgument("'socket_mode' must not set execute bits");
+  c.socket_mode = mode;
+  return Status::Ok();
+}
+
+const std::vector<KeySpec>& Keys() {
+  static const std::vector<KeySpec> keys = {
+      StringKey("socket_path", false, &WorkerConfig::socket_path),
+      {"socket_mode", ApplySocketMode},
+      StringKey("socket_group", true, &WorkerConfig::socket_group),
+      IntKey("listen_backlog", 1, 65535, &WorkerConfig::listen_backlog),
+      IntKey("acceptor_threads", 1, 1024, &WorkerConfig::acceptor_threads),
+      Int64Key("max_body_bytes", 1024, int64_t{1} << 30, &WorkerConfig::max_body_bytes),
+      IntKey("request_deadline_ms", 100, 24 * 3600 * 1000, &WorkerConfig::request_deadline_ms),
+      IntKey("retry_after_s", 1, 3600, &WorkerConfig::retry_after_s),
+      StringKey("model_path", false, &WorkerConfig::model_path),
+      StringKey("model_id", true, &WorkerConfig::model_id),
+      IntKey("threads", 0, 1024, &WorkerConfig::threads),
+      IntKey("ctx_size", 16, 1 << 20, &WorkerConfig::ctx_size),
+      IntKey("max_sequences", 1, 1024, &WorkerConfig::max_sequences),
+      IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),
+      IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
+      BoolKey("watchdog", &WorkerConfig::watchdog),
+  };
+  return keys;
+}
+
+Result<Json::Value> ParseJson(const std::string& text, const std::string& origin) {
+  Json::CharReaderBuilder builder;
+  builder["allowComments"] = true;  // config files deserve comments
+  builder["failIfExtra"] = true;
+  builder["rejectDupKeys"] = true;
+  Json::Value root;
+  std::string errors;
+  try {
+    std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
+    if (!reader->parse(text.data(), text.data() + text.size(), &root, &errors))
+      return Status::InvalidArgument(origin + ": not valid JSON: " + errors);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(origin + ": not valid JSON: " + e.what());
+  }
+  return root;
+}
+
+}  // namespace
+
+Result<WorkerConfig> ParseConfig(const std::string& text, const std::string& origin) {
+  DG_ASSIGN_OR_RETURN(Json::Value root, ParseJson(text, origin));
+  if (!root.isObject()) return Status::InvalidArgument(origin + ": the config must be a JSON object");
+  WorkerConfig config;
+  try {
+    for (const std::string& name : root.getMemberNames()) {
+      const KeySpec* spec = nullptr;
+      for (const KeySpec& k : Keys())
+        if (name == k.name) spec = &k;
+      if (spec == nullptr) return Status::InvalidArgument(origin + ": unknown key '" + name + "'");
+      DG_RETURN_IF_ERROR(spec->apply(root[name], config).WithContext(origin));
+    }
+  } catch (const std::exception& e) {  // jsoncpp throws on type mismatches we did not foresee
+    return Status::InvalidArgument(origin + ": " + e.what());
+  }
+  if (config.model_path.empty()) return Status::InvalidArgument(origin + ": 'model_path' is required");
+  return config;
+}
+
+Result<WorkerConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IoError("cannot open config file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IoError("cannot read config file " + path);
+  return ParseConfig(text.str(), path);
+}
+
+std::string EffectiveModelId(const WorkerConfig& config) {
+  if (!config.model_id.empty()) return config.model_id;
+  std::string stem = std::filesystem::path(config.model_path).filename().string();
+  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".gguf") == 0) stem.resize(stem.size() - 5);
+  return stem;
+}
+
+ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
+  ConfigChanges out;
+  auto check = [&](bool differs, const char* key, bool live) {
+    if (differs) (live ? out.applied : out.need_restart).push_back(key);
+  };
+  check(a.socket_path != b.socket_path, "socket_path", false);
+  check(a.socket_mode != b.socket_mode, "socket_mode", false);
+  check(a.socket_group != b.socket_group, "socket_group", false);
+  check(a.listen_backlog != b.listen_backlog, "listen_backlog", false);
+  check(a.acceptor_threads != b.acceptor_threads, "acceptor_threads", false);
+  check(a.max_body_bytes != b.max_body_bytes, "max_body_bytes", true);
+  check(a.request_deadline_ms != b.request_deadline_ms, "request_deadline_ms", true);
+  check(a.retry_after_s != b.retry_after_s, "retry_after_s", true);
+  check(a.model_path != b.model_path, "model_path", false);
+  check(a.model_id != b.model_id, "model_id", false);
+  check(a.threads != b.threads, "threads", false);
+  check(a.ctx_size != b.ctx_size, "ctx_size", false);
+  check(a.max_sequences != b.max_sequences, "max_sequences", false);
+  check(a.queue_length != b.queue_length, "queue_length", false);
+  check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
+  check(a.watchdog != b.watchdog, "watchdog", false);
+  return out;
+}
+
+}  // namespace deepgate::fcgi

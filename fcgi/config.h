@@ -1,0 +1,63 @@
+// WorkerConfig: everything deepgate-fcgi reads from its JSON config file.
+//
+// Every default lives in the member initialisers below (one place, units beside the field),
+// and every bound is checked by ParseConfig when the file is loaded, not when a value is
+// used. Unknown keys are rejected so a typo never silently falls back to a default.
+// Thread-safety: plain values; the worker swaps whole copies on SIGHUP.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace deepgate::fcgi {
+
+struct WorkerConfig {
+  // --- listening (restart to change) ---
+  // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
+  std::string socket_path = "/run/deepgate/deepgate.sock";
+  // Socket permissions: nginx's worker user must be able to connect (write) to it.
+  int socket_mode = 0660;
+  std::string socket_group = "www-data";  // "" keeps the worker's own group
+  int listen_backlog = 128;               // pending connections the kernel queues
+  // FastCGI acceptor threads. With fastcgi_keep_conn on, nginx holds idle connections open
+  // and each one pins a thread, so keep this above nginx's upstream `keepalive` count.
+  int acceptor_threads = 16;
+
+  // --- requests (reloadable) ---
+  int64_t max_body_bytes = 1 << 20;   // bytes; larger bodies are answered 413 unread
+  int request_deadline_ms = 300000;   // ms; a request (incl. streaming) is cancelled after this
+  int retry_after_s = 2;              // s; Retry-After on 503 (loading, overloaded)
+
+  // --- model (restart to change) ---
+  std::string model_path;             // GGUF file; required
+  std::string model_id;               // id in /v1/models; "" derives it from the file name
+  int threads = 0;                    // compute threads; 0 = all online CPUs
+  int ctx_size = 4096;                // positions per sequence
+  int max_sequences = 4;              // concurrently generating sequences (batch width)
+  int queue_length = 16;              // waiting requests beyond that; more → 503
+
+  // --- process ---
+  int shutdown_deadline_ms = 10000;   // ms; in-flight requests get this long on SIGTERM (reloadable)
+  bool watchdog = true;               // ping systemd's watchdog when WATCHDOG_USEC is set
+};
+
+// Parses config text (JSON object). `origin` names the source in error messages.
+[[nodiscard]] Result<WorkerConfig> ParseConfig(const std::string& text, const std::string& origin);
+
+// Reads and parses a config file.
+[[nodiscard]] Result<WorkerConfig> LoadConfig(const std::string& path);
+
+// The id /v1/models reports: model_id, or the model file's name without ".gguf".
+std::string EffectiveModelId(const WorkerConfig& config);
+
+// What a SIGHUP reload would change: keys applied live and keys that need a restart.
+struct ConfigChanges {
+  std::vector<std::string> applied;
+  std::vector<std::string> need_restart;
+};
+ConfigChanges DiffConfig(const WorkerConfig& before, const WorkerConfig& after);
+
+}  // namespace deepgate::fcgi

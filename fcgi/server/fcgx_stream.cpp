@@ -1,0 +1,38 @@
+#include "fcgi/server/fcgx_stream.h"
+
+#include <climits>
+#include <cstring>
+
+namespace deepgate::fcgi {
+
+const char* FcgxRequestSource::Param(const char* name) const { return FCGX_GetParam(name, request_.envp); }
+
+std::vector<std::pair<std::string, std::string>> FcgxRequestSource::AllParams() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (char** e = request_.envp; e && *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq == nullptr) continue;
+    out.emplace_back(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+  }
+  return out;
+}
+
+int64_t FcgxRequestSource::ReadBody(char* buf, size_t n) {
+  const int chunk = n > INT_MAX ? INT_MAX : static_cast<int>(n);
+  const int got = FCGX_GetStr(buf, chunk, request_.in);
+  if (got < 0 || FCGX_GetError(request_.in) != 0) return -1;
+  return got;
+}
+
+bool FcgxByteSink::Write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const int chunk = bytes.size() > INT_MAX ? INT_MAX : static_cast<int>(bytes.size());
+    if (FCGX_PutStr(bytes.data(), chunk, request_.out) != chunk) return false;
+    bytes.remove_prefix(static_cast<size_t>(chunk));
+  }
+  return true;
+}
+
+bool FcgxByteSink::Flush() { return FCGX_FFlush(request_.out) == 0; }
+
+}  // namespace deepgate::fcgi

@@ -1,0 +1,72 @@
+// ModelService: owns the model for the worker's lifetime. Loading runs on a background thread
+// started at startup, so /health answers at once and /ready answers 503 + Retry-After until
+// the model is in memory. The loader is injected (ModelLoader) so tests use a fake and the
+// worker uses Model::Load.
+//
+// Engine seam: once state() is kReady, model() returns the loaded Model; the scheduler
+// (Engine) that runs generation attaches here, created by the loader's caller after load.
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/model/model.h"
+#include "core/status.h"
+#include "fcgi/config.h"
+
+namespace deepgate::fcgi {
+
+// What /v1/models says about one model.
+struct ModelCard {
+  std::string id;
+  int64_t created = 0;  // unix seconds (the model file's mtime)
+  std::string owned_by = "deepgate";
+};
+
+// Loads the model the config names. May return a null model only in tests and in builds
+// without an engine; the service still reports ready so the HTTP surface can be exercised.
+using ModelLoader = std::function<Result<std::shared_ptr<Model>>(const WorkerConfig& config)>;
+
+enum class ModelState { kLoading, kReady, kFailed };
+
+class ModelService {
+ public:
+  ModelService(WorkerConfig config, ModelLoader loader);
+  ~ModelService();  // joins the loading thread
+  ModelService(const ModelService&) = delete;
+  ModelService& operator=(const ModelService&) = delete;
+
+  // Starts loading on a background thread (call once); on_done runs on that thread with the outcome.
+  void StartLoading(std::function<void(const Status&)> on_done);
+  // Blocks until loading has finished (tests, shutdown).
+  void WaitLoaded();
+
+  ModelState state() const;
+  Status load_error() const;            // ok unless kFailed
+  std::shared_ptr<Model> model() const;  // null until kReady (or with a null loader result)
+
+  // Cards are known from the config before the model loads; /v1/models lists them always.
+  std::vector<ModelCard> Cards() const;
+  std::optional<ModelCard> FindCard(const std::string& id) const;
+
+ private:
+  const WorkerConfig config_;
+  const ModelLoader loader_;
+  const ModelCard card_;
+  mutable std::mutex mu_;
+  ModelState state_ = ModelState::kLoading;  // GUARDED_BY(mu_)
+  Status error_;                             // GUARDED_BY(mu_)
+  std::shared_ptr<Model> model_;             // GUARDED_BY(mu_)
+  std::thread loader_thread_;
+};
+
+const char* ModelStateName(ModelState state);
+
+}  // namespace deepgate::fcgi

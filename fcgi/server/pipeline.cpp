@@ -1,0 +1,101 @@
+#include "fcgi/server/pipeline.h"
+
+#include <exception>
+
+namespace deepgate::fcgi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+AuditRecord StartRecord(const Request& r) {
+  AuditRecord a;
+  a.request_id = r.request_id;
+  a.remote_addr = r.remote_addr;
+  a.method = r.method;
+  a.path = r.path;
+  a.request_bytes = r.body.size();
+  return a;
+}
+
+}  // namespace
+
+void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& config,
+                     const std::atomic<bool>& cancel) {
+  const auto start = Clock::now();
+  Request request;
+  ApiError error;
+  const bool parsed = BuildRequest(source, config.max_body_bytes, &request, &error);
+  ResponseWriter out(sink, request.request_id);
+  AuditRecord audit = StartRecord(request);
+  auto finish = [&](const char* outcome) {
+    audit.status = out.status();
+    audit.response_bytes = out.body_bytes();
+    audit.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    audit.outcome = out.client_gone() ? "client_gone" : outcome;
+    stages_.audit->Record(audit);
+  };
+  auto fail = [&](const ApiError& e) {
+    out.SendError(e);
+    finish("error");
+  };
+
+  // 1. parse
+  if (!parsed) return fail(error);
+  // 2. route
+  RouteMatch match = router_.Match(request.method, request.path);
+  if (match.route == nullptr) return fail(match.error);
+  const Route& route = *match.route;
+  audit.route = route.name;
+
+  Principal principal;
+  if (!route.is_public) {
+    // 3. authenticate
+    Result<Principal> who = stages_.authenticator->Authenticate(request);
+    if (!who.ok()) return fail(ApiError::FromStatus(who.status(), config.retry_after_s));
+    principal = std::move(who).value();
+    audit.subject = principal.subject;
+    // 4. authorise
+    if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok())
+      return fail(ApiError::FromStatus(s, config.retry_after_s));
+    // 5. policy
+    if (Status s = stages_.admission->Admit(principal, route, request); !s.ok())
+      return fail(ApiError::FromStatus(s, config.retry_after_s));
+  }
+  audit.subject = principal.subject;
+
+  // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
+  // 500 if nothing was sent yet, and never allowed to take the worker down.
+  RequestContext ctx{request, route, std::move(match.param), principal, config,
+                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel};
+  const char* outcome = "ok";
+  try {
+    route.handler(ctx, out);
+    if (!out.started()) out.SendError(ApiError::Internal("The handler produced no response"));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "deepgate-fcgi: request %s: handler threw: %s\n", request.request_id.c_str(), e.what());
+    if (!out.started()) out.SendError(ApiError::Internal("The server failed to process the request"));
+    outcome = "error";
+  }
+  if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
+  if (!route.is_public) stages_.admission->Release(principal, route);
+  // 7. audit
+  if (out.status() >= 400 && outcome == std::string("ok")) outcome = "error";
+  finish(outcome);
+}
+
+void Pipeline::Refuse(RequestSource& source, ByteSink& sink, const WorkerConfig& config, const ApiError& error) {
+  const auto start = Clock::now();
+  Request request;
+  ApiError ignored;
+  (void)BuildRequest(source, config.max_body_bytes, &request, &ignored);
+  ResponseWriter out(sink, request.request_id);
+  out.SendError(error);
+  AuditRecord audit = StartRecord(request);
+  audit.status = out.status();
+  audit.response_bytes = out.body_bytes();
+  audit.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  audit.outcome = "refused";
+  stages_.audit->Record(audit);
+}
+
+}  // namespace deepgate::fcgi

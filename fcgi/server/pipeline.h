@@ -1,0 +1,61 @@
+// Pipeline: the fixed sequence every request goes through, one stage per step:
+//   parse (BuildRequest) → route → authenticate → authorise → admit (policy) → handle → audit.
+// Public routes (/health, /ready) skip authenticate/authorise/admit. Whatever a stage or
+// handler does — error, exception, client gone — the client gets one well-formed answer and
+// the audit sink gets one record. Thread-safety: Serve is called concurrently; the router and
+// stages are shared and must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "fcgi/config.h"
+#include "fcgi/http/request.h"
+#include "fcgi/http/response_writer.h"
+#include "fcgi/http/router.h"
+#include "fcgi/server/stages.h"
+
+namespace deepgate::fcgi {
+
+// What a handler gets besides the writer.
+struct RequestContext {
+  const Request& request;
+  const Route& route;
+  std::string route_param;        // the {id} of "/v1/models/{id}"
+  Principal principal;
+  const WorkerConfig& config;     // snapshot for this request (SIGHUP swaps the next one)
+  std::chrono::steady_clock::time_point deadline;  // request_deadline_ms after arrival
+  const std::atomic<bool>& cancel;                 // set when shutdown's deadline passes
+
+  // A long-running handler (generation) polls this between steps and stops when true.
+  bool ShouldStop() const {
+    return cancel.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() >= deadline;
+  }
+};
+
+struct PipelineStages {
+  std::unique_ptr<Authenticator> authenticator = std::make_unique<OpenAccessAuthenticator>();
+  std::unique_ptr<Authoriser> authoriser = std::make_unique<AllowAllAuthoriser>();
+  std::unique_ptr<AdmissionPolicy> admission = std::make_unique<UnlimitedAdmission>();
+  std::unique_ptr<AuditSink> audit = std::make_unique<StderrAuditSink>();
+};
+
+class Pipeline {
+ public:
+  Pipeline(const Router& router, PipelineStages stages) : router_(router), stages_(std::move(stages)) {}
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Serves one request from source to sink.
+  void Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& config, const std::atomic<bool>& cancel);
+
+  // Answers a request that arrived while the worker is shutting down: 503 + Retry-After.
+  void Refuse(RequestSource& source, ByteSink& sink, const WorkerConfig& config, const ApiError& error);
+
+ private:
+  const Router& router_;
+  PipelineStages stages_;
+};
+
+}  // namespace deepgate::fcgi

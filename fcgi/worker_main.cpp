@@ -1,0 +1,184 @@
+// deepgate-fcgi: the FastCGI worker. `deepgate-fcgi --config FILE` (or --check-config FILE).
+//
+// Threads: main (becomes the signal thread), N acceptors (AcceptorPool), the model loader,
+// the watchdog. TERM/INT/HUP are blocked in every thread before any starts and taken with
+// sigwait here, so libfcgi's own SIGTERM handler (which only sets a flag) never runs.
+#include <fcgiapp.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "fcgi/api/engine_routes.h"
+#include "fcgi/api/health.h"
+#include "fcgi/api/models.h"
+#include "fcgi/api/test_routes.h"
+#include "fcgi/config.h"
+#include "fcgi/server/acceptor_pool.h"
+#include "fcgi/server/fcgx_stream.h"
+#include "fcgi/server/listen_socket.h"
+#include "fcgi/server/live_config.h"
+#include "fcgi/server/model_loader.h"
+#include "fcgi/server/pipeline.h"
+#include "fcgi/server/systemd_notifier.h"
+
+namespace deepgate::fcgi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Log(const std::string& line) { std::fprintf(stderr, "deepgate-fcgi: %s\n", line.c_str()); }
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+int Usage() {
+  std::fprintf(stderr, "usage: deepgate-fcgi --config FILE\n       deepgate-fcgi --check-config FILE\n");
+  return 2;
+}
+
+void Reload(const std::string& path, LiveConfig& live, SystemdNotifier& notifier) {
+  notifier.Reloading();
+  Result<WorkerConfig> next = LoadConfig(path);
+  if (!next.ok()) {
+    Log("reload failed, keeping the current config: " + next.status().message());
+  } else {
+    ConfigChanges c = live.Reload(*next);
+    if (c.applied.empty() && c.need_restart.empty()) Log("reload: no changes");
+    if (!c.applied.empty()) Log("reload: applied " + Join(c.applied));
+    if (!c.need_restart.empty()) Log("reload: needs a restart to change " + Join(c.need_restart));
+  }
+  notifier.Ready();
+}
+
+int Serve(const std::string& config_path) {
+  Result<WorkerConfig> loaded = LoadConfig(config_path);
+  if (!loaded.ok()) {
+    Log(loaded.status().message());
+    return 2;
+  }
+  const WorkerConfig config = *loaded;
+
+  sigset_t control;
+  sigemptyset(&control);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&control, s);
+  pthread_sigmask(SIG_BLOCK, &control, nullptr);  // inherited by every thread started below
+  std::signal(SIGPIPE, SIG_IGN);                  // a gone peer is EPIPE, not death
+  AcceptorPool::InstallWakeHandler();
+  if (FCGX_Init() != 0) {
+    Log("FCGX_Init failed");
+    return 1;
+  }
+
+  Result<ListenSocket> socket = OpenListenSocket(config);
+  if (!socket.ok()) {
+    Log(socket.status().message());
+    return 1;
+  }
+  Log(socket->from_systemd ? "listening on the socket systemd passed" : "listening on " + socket->path);
+
+  LiveConfig live(config);
+  SystemdNotifier notifier;
+  ModelService models(config, GgufModelLoader());
+  Router router;
+  AddHealthRoutes(router, models);
+  AddModelRoutes(router, models);
+  AddEngineRoutes(router, models);
+  if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
+    Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
+    AddTestRoutes(router);
+  }
+  Pipeline pipeline(router, PipelineStages{});
+
+  AcceptorPool pool(
+      socket->fd, !socket->from_systemd, config.acceptor_threads,
+      [&](FCGX_Request& request, const std::atomic<bool>& cancel) {
+        FcgxRequestSource source(request);
+        FcgxByteSink sink(request);
+        pipeline.Serve(source, sink, *live.Get(), cancel);
+      },
+      [&](FCGX_Request& request) {
+        FcgxRequestSource source(request);
+        FcgxByteSink sink(request);
+        auto cfg = live.Get();
+        pipeline.Refuse(source, sink, *cfg,
+                        ApiError::Unavailable("The server is shutting down", "shutting_down", cfg->retry_after_s));
+      });
+  pool.Start();
+  if (config.watchdog) notifier.StartWatchdog();
+
+  std::atomic<bool> load_failed{false};
+  const auto load_start = Clock::now();
+  notifier.Status("loading model " + config.model_path);
+  models.StartLoading([&](const Status& s) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - load_start).count();
+    if (s.ok()) {
+      std::string what = "model '" + EffectiveModelId(config) + "'";
+      if (auto m = models.model()) what += " (" + m->info().arch + ", " + std::to_string(m->info().n_params) + " params)";
+      else what += " (no engine: generation answers 503)";
+      Log(what + " ready in " + std::to_string(ms) + " ms");
+      notifier.Ready();
+    } else {
+      Log("model load failed: " + s.ToString());
+      load_failed = true;
+      ::kill(::getpid(), SIGTERM);  // the signal thread below runs the one shutdown path
+    }
+  });
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&control, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Reload(config_path, live, notifier);
+      continue;
+    }
+    if (sig == SIGUSR1) continue;  // libfcgi's "graceful restart" signal: ignored
+    Log(std::string("received ") + strsignal(sig) + ", shutting down");
+    break;
+  }
+
+  notifier.Stopping();
+  pool.StopAccepting();
+  const int deadline_ms = live.Get()->shutdown_deadline_ms;
+  if (!pool.WaitForInFlight(Clock::now() + std::chrono::milliseconds(deadline_ms))) {
+    Log(std::to_string(pool.in_flight()) + " request(s) still running after " + std::to_string(deadline_ms) +
+        " ms; cancelling");
+    pool.CancelInFlight();
+  }
+  // A cancelled request needs a moment to notice; a thread stuck beyond that is abandoned.
+  const bool joined = pool.Join(Clock::now() + std::chrono::seconds(2));
+  if (!socket->path.empty()) ::unlink(socket->path.c_str());
+  const int code = load_failed ? 1 : 0;
+  if (!joined || models.state() == ModelState::kLoading) {
+    // A thread we cannot stop (an uncancellable load, a wedged request): leave without
+    // running destructors that would wait for it.
+    Log("exiting with work still running");
+    std::fflush(stderr);
+    std::_Exit(code);
+  }
+  Log("stopped");
+  return code;
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--config") == 0) return deepgate::fcgi::Serve(argv[2]);
+  if (argc == 3 && std::strcmp(argv[1], "--check-config") == 0) {
+    auto config = deepgate::fcgi::LoadConfig(argv[2]);
+    if (!config.ok()) {
+      std::fprintf(stderr, "deepgate-fcgi: %s\n", config.status().message().c_str());
+      return 2;
+    }
+    std::printf("%s: ok (model '%s')\n", argv[2], deepgate::fcgi::EffectiveModelId(*config).c_str());
+    return 0;
+  }
+  return deepgate::fcgi::Usage();
+}

@@ -1,0 +1,110 @@
+#include "fcgi/config.h"
+
+#include <gtest/gtest.h>
+
+namespace deepgate::fcgi {
+namespace {
+
+Result<WorkerConfig> Parse(const std::string& text) { return ParseConfig(text, "test.json"); }
+
+TEST(FcgiConfig, MinimalConfigTakesEveryDefault) {
+  Result<WorkerConfig> c = Parse(R"({"model_path": "/m/model.gguf"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  WorkerConfig defaults;
+  EXPECT_EQ(c->socket_path, defaults.socket_path);
+  EXPECT_EQ(c->acceptor_threads, defaults.acceptor_threads);
+  EXPECT_EQ(c->max_body_bytes, defaults.max_body_bytes);
+  EXPECT_EQ(c->socket_mode, 0660);
+}
+
+TEST(FcgiConfig, ReadsEveryKindOfValue) {
+  Result<WorkerConfig> c = Parse(R"({
+    // comments are allowed in config files
+    "model_path": "/m/x.gguf", "socket_mode": "0600", "acceptor_threads": 4,
+    "max_body_bytes": 4096, "watchdog": false, "model_id": "mine"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->socket_mode, 0600);
+  EXPECT_EQ(c->acceptor_threads, 4);
+  EXPECT_EQ(c->max_body_bytes, 4096);
+  EXPECT_FALSE(c->watchdog);
+  EXPECT_EQ(EffectiveModelId(*c), "mine");
+}
+
+TEST(FcgiConfig, ModelIdDefaultsToFileStem) {
+  Result<WorkerConfig> c = Parse(R"({"model_path": "/models/DeepSeek-R1-Q4_K_M.gguf"})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(EffectiveModelId(*c), "DeepSeek-R1-Q4_K_M");
+}
+
+TEST(FcgiConfig, UnknownKeyIsRejectedByName) {
+  Result<WorkerConfig> c = Parse(R"({"model_path": "/m", "acceptor_thread": 4})");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown key 'acceptor_thread'"), std::string::npos) << c.status().message();
+}
+
+TEST(FcgiConfig, OutOfRangeValueNamesKeyAndBounds) {
+  Result<WorkerConfig> c = Parse(R"({"model_path": "/m", "acceptor_threads": 0})");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("'acceptor_threads' must be in [1, 1024], got 0"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(FcgiConfig, WrongTypeIsRejected) {
+  for (const char* text : {R"({"model_path": "/m", "acceptor_threads": "4"})",
+                           R"({"model_path": "/m", "acceptor_threads": 4.5})",
+                           R"({"model_path": "/m", "acceptor_threads": true})",
+                           R"({"model_path": "/m", "watchdog": 1})", R"({"model_path": 7})"}) {
+    Result<WorkerConfig> c = Parse(text);
+    EXPECT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(FcgiConfig, HugeIntegerIsOutOfRangeNotWrapped) {
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "max_body_bytes": 18446744073709551615})").ok());
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "acceptor_threads": 4294967297})").ok());
+}
+
+TEST(FcgiConfig, SocketModeMustBeOctalStringWithOwnerAccess) {
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "socket_mode": 660})").ok());
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "socket_mode": "0890"})").ok());
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "socket_mode": "0066"})").ok());
+  EXPECT_FALSE(Parse(R"({"model_path": "/m", "socket_mode": "0777"})").ok());
+}
+
+TEST(FcgiConfig, ModelPathIsRequired) {
+  Result<WorkerConfig> c = Parse("{}");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("'model_path' is required"), std::string::npos);
+}
+
+TEST(FcgiConfig, MalformedJsonAndNonObjectAreErrorsWithOrigin) {
+  for (const char* text : {"{", "[]", "", R"({"model_path": "/m"} x)", R"({"model_path": "/m", "model_path": "/n"})"}) {
+    Result<WorkerConfig> c = Parse(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.status().message().rfind("test.json", 0), 0u) << c.status().message();
+  }
+}
+
+TEST(FcgiConfig, MissingFileIsIoError) {
+  Result<WorkerConfig> c = LoadConfig("/nonexistent/deepgate.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+}
+
+TEST(FcgiConfig, DiffSeparatesLiveKeysFromRestartKeys) {
+  WorkerConfig a, b;
+  b.max_body_bytes = 10;
+  b.acceptor_threads = 3;
+  ConfigChanges c = DiffConfig(a, b);
+  EXPECT_EQ(c.applied, std::vector<std::string>{"max_body_bytes"});
+  EXPECT_EQ(c.need_restart, std::vector<std::string>{"acceptor_threads"});
+}
+
+TEST(FcgiConfig, ShippedDefaultConfigIsValid) {
+  Result<WorkerConfig> c = LoadConfig(std::string(DEEPGATE_TEST_SOURCE_DIR) + "/etc/deepgate.json");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi
