@@ -12,6 +12,12 @@ namespace {
 
 // A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
 constexpr size_t kTileBytes = 64 * 1024;
+// Decode computes on this many weight bytes per step and prefetches the next step's.
+constexpr size_t kPrefetchBytes = 16 * 1024;
+
+void PrefetchBytes(const uint8_t* p, size_t n) {
+  for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
 
 }  // namespace
 
@@ -38,7 +44,14 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
     const int64_t n_chunks = (w.n_out + kDecodeRows - 1) / kDecodeRows;
     pool.ParallelFor(n_chunks, 1, [&](int64_t cb, int64_t ce) {
       const int64_t r0 = cb * kDecodeRows, r1 = std::min(ce * kDecodeRows, w.n_out);
-      quant::VecDotRows(w.type, w.n_in, w.row(r0), w.row_bytes, r1 - r0, xq, y + r0);
+      // Short rows give the hardware prefetcher little to lock onto, and decode is a pure
+      // stream of weights: prefetch the next step's bytes while this step computes.
+      const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));
+      for (int64_t r = r0; r < r1; r += step) {
+        const int64_t nr = std::min(step, r1 - r);
+        if (r + nr < r1) PrefetchBytes(w.row(r + nr), static_cast<size_t>(std::min(step, r1 - r - nr)) * w.row_bytes);
+        quant::VecDotRows(w.type, w.n_in, w.row(r), w.row_bytes, nr, xq, y + r);
+      }
     });
     return;
   }
