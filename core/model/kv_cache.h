@@ -5,13 +5,16 @@
 #include <memory>
 
 #include "core/model/model.h"
+#include "core/status.h"
 
 namespace deepgate {
 
 class KvSequence final : public SequenceState {
  public:
-  // owner: the model that made it (Eval rejects states of other models).
-  KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim);
+  // owner: the model that made it (Eval rejects states of other models). ResourceExhausted
+  // when the cache cannot be allocated.
+  static Result<std::unique_ptr<KvSequence>> Create(const void* owner, int32_t n_layer, int32_t n_ctx,
+                                                    int64_t k_dim, int64_t v_dim);
 
   int32_t n_past() const override { return n_past_; }
   int32_t n_ctx() const override { return n_ctx_; }
@@ -25,6 +28,8 @@ class KvSequence final : public SequenceState {
   void Advance(int32_t n) { n_past_ += n; }
 
  private:
+  KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim);
+
   const void* owner_;
   int32_t n_layer_;
   int32_t n_ctx_;

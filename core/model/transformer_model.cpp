@@ -20,8 +20,9 @@ Result<std::unique_ptr<SequenceState>> TransformerModel::NewSequence(int32_t n_c
                                    std::to_string(info_.n_ctx_train) + "]");
   }
   if (n_ctx == 0) n_ctx = std::min(info_.n_ctx_train, 4096);
-  return std::unique_ptr<SequenceState>(
-      new KvSequence(this, info_.n_layer, n_ctx, parts_.kv_k_dim, parts_.kv_v_dim));
+  DG_ASSIGN_OR_RETURN(std::unique_ptr<KvSequence> seq,
+                      KvSequence::Create(this, info_.n_layer, n_ctx, parts_.kv_k_dim, parts_.kv_v_dim));
+  return std::unique_ptr<SequenceState>(std::move(seq));
 }
 
 Status TransformerModel::Validate(const std::vector<BatchEntry>& batch) const {
