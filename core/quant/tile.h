@@ -3,9 +3,10 @@
 // per group of activation rows and each activation block loaded once per group of weight
 // rows, so a tile costs fewer instructions than one VecDotRows call per activation row.
 //
-// Results equal VecDot's up to float summation order (the integer parts are exact), within
-// the same 1e-5 of sum |w_i x_i| that holds between the scalar and AVX2 paths. Types without
-// a tile kernel (and every type on the scalar path) fall back to VecDotRows per activation.
+// Results are exactly VecDot's: the AVX2 tile kernels (F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K,
+// Q6_K) repeat the AVX2 VecDotRows arithmetic per pair, and every other type (and every type
+// on the scalar path) falls back to VecDotRows per activation row. So batching never changes
+// a model's output.
 // Thread-safety: pure functions.
 #pragma once
 

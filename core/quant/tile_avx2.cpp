@@ -13,6 +13,7 @@
 #include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
+
 namespace {
 
 using avx2::HalfToFloat;
@@ -180,7 +181,7 @@ VecDotTileFn Avx2TileKernel(GgmlType t) {
     case GgmlType::Q4_0: return kBlockTile<BlockKind::kQ4_0>;
     case GgmlType::Q5_0: return kBlockTile<BlockKind::kQ5_0>;
     case GgmlType::Q8_0: return kBlockTile<BlockKind::kQ8_0>;
-    default: return nullptr;
+    default: return Avx2KQuantTileKernel(t);
   }
 }
 

@@ -15,5 +15,7 @@ using VecDotTileFn = void (*)(int64_t n, const uint8_t* w_rows, size_t w_row_str
 
 // The AVX2 tile kernel for weight type t, or null. Only call after CpuHasAvx2().
 VecDotTileFn Avx2TileKernel(GgmlType t);
+// The K-quant part of Avx2TileKernel (tile_k_avx2.cpp).
+VecDotTileFn Avx2KQuantTileKernel(GgmlType t);
 
 }  // namespace deepgate::quant
