@@ -13,7 +13,7 @@ namespace {
 // A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
 constexpr size_t kTileBytes = 64 * 1024;
 // Decode computes on this many weight bytes per step and prefetches the next step's.
-constexpr size_t kPrefetchBytes = 16 * 1024;
+constexpr size_t kPrefetchBytes = 32 * 1024;
 
 void PrefetchBytes(const uint8_t* p, size_t n) {
   for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
