@@ -155,6 +155,22 @@ TEST_P(ModelEvalTest, InvalidBatchesChangeNothing) {
   EXPECT_EQ(seq->n_past(), 8);
 }
 
+TEST(ModelEvalThreadsTest, ThreadCountDoesNotChangeLogits) {
+  TinyModelSpec spec;
+  spec.type = GgmlType::Q8_0;
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 3}) {
+    auto model = LoadTinyModel(spec, "eval-threads-" + std::to_string(threads), threads);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    auto seq = (*model)->NewSequence(32);
+    ASSERT_TRUE(seq.ok());
+    std::vector<float> logits(kPrompt.size() * static_cast<size_t>((*model)->info().n_vocab));
+    ASSERT_TRUE((*model)->Eval(**seq, kPrompt.data(), static_cast<int32_t>(kPrompt.size()), logits.data(), true).ok());
+    results.push_back(std::move(logits));
+  }
+  EXPECT_EQ(results[0], results[1]);  // every output element is computed the same way
+}
+
 TEST(ModelEvalSharedTest, KQuantModelBatchMatchesOneByOne) {
   const std::string path = testing::SharedDataDir() + "/models/llama-spm-tiny.q4_k_m.gguf";
   DG_REQUIRE_SHARED_DATA(path);
