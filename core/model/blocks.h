@@ -29,7 +29,7 @@ struct ForwardScratch {
   MatMulScratch matmul;
   std::vector<float> q, k, v, attn;   // [T][n_head*head_dim] / [T][kv_dim] / ... / [T][n_head*head_dim]
   std::vector<float> gate, up;        // [T][n_ff]
-  std::vector<float> per_thread;      // [n_threads][scores n_ctx + head_dim]
+  std::vector<float> per_thread;      // [n_threads][max positions] attention scores
 };
 
 // Grows v to at least n elements and returns its data.

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
+#include "core/fp16.h"
 #include "core/model/kv_cache.h"
 #include "core/quant/quant.h"
 #include "core/threadpool.h"
@@ -54,42 +54,40 @@ void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
       for (int32_t hh = 0; hh < h.n_head; ++hh) ctx.rope.Apply(static_cast<int32_t>(t), q + t * q_dim + hh * hd);
       for (int32_t hh = 0; hh < h.n_head_kv; ++hh) ctx.rope.Apply(static_cast<int32_t>(t), k + t * kv_dim + hh * hd);
       KvSequence* seq = plan.states[plan.entry[t]];
-      quant::QuantizeRow(GgmlType::F16, k + t * kv_dim, seq->k(ctx.layer, plan.pos[t]), kv_dim);
-      quant::QuantizeRow(GgmlType::F16, v + t * kv_dim, seq->v(ctx.layer, plan.pos[t]), kv_dim);
+      const int32_t pos = plan.pos[t];
+      quant::QuantizeRow(GgmlType::F16, k + t * kv_dim, seq->k(ctx.layer, pos), kv_dim);
+      for (int64_t d = 0; d < kv_dim; ++d) seq->v_row(ctx.layer, d)[pos] = F32ToFp16(v[t * kv_dim + d]);
     }
   });
 
   // 3. Causal attention per (token, head): token t sees its sequence's positions 0..pos[t].
+  //    scores = K[0..n) q (one VecDotRows over the cached key rows), softmax, then
+  //    out[d] = V^T[d][0..n) . p (one VecDotRows over the transposed value rows).
   int32_t max_len = 0;
   for (int32_t t = 0; t < T; ++t) max_len = std::max(max_len, plan.pos[t] + 1);
-  const size_t per_thread = static_cast<size_t>(max_len) + hd;  // scores + one dequantized v row
-  float* thread_buf = Grow(s.per_thread, per_thread * ctx.pool.n_threads());
+  float* scores_all = Grow(s.per_thread, static_cast<size_t>(max_len) * ctx.pool.n_threads());
   float* attn = Grow(s.attn, static_cast<size_t>(T) * q_dim);
   const int32_t group = h.n_head / h.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t n_items = static_cast<int64_t>(T) * h.n_head;
+  const size_t k_stride = static_cast<size_t>(kv_dim) * sizeof(uint16_t);
   ctx.pool.Run([&](int ti, int nt) {
-    float* scores = thread_buf + per_thread * ti;
-    float* vrow = scores + max_len;
-    const int64_t b = n_items * ti / nt, e = n_items * (ti + 1) / nt;
-    for (int64_t item = b; item < e; ++item) {
+    float* scores = scores_all + static_cast<size_t>(max_len) * ti;
+    // Strided, not contiguous: later tokens see more positions, so contiguous ranges would
+    // leave the last thread with most of a causal prefill's work.
+    for (int64_t item = ti; item < n_items; item += nt) {
       const int32_t t = static_cast<int32_t>(item / h.n_head);
       const int32_t head = static_cast<int32_t>(item % h.n_head);
       const int64_t kv_off = static_cast<int64_t>(head / group) * hd;
       KvSequence* seq = plan.states[plan.entry[t]];
-      const float* qh = q + t * q_dim + static_cast<int64_t>(head) * hd;
       const int32_t n = plan.pos[t] + 1;
-      for (int32_t j = 0; j < n; ++j) {
-        scores[j] = quant::VecDot(GgmlType::F16, hd, seq->k(ctx.layer, j) + kv_off, qh) * scale;
-      }
+      quant::VecDotRows(GgmlType::F16, hd, seq->k(ctx.layer, 0) + kv_off, k_stride, n,
+                        q + t * q_dim + static_cast<int64_t>(head) * hd, scores);
+      for (int32_t j = 0; j < n; ++j) scores[j] *= scale;
       Softmax(scores, n);
-      float* o = attn + t * q_dim + static_cast<int64_t>(head) * hd;
-      std::memset(o, 0, sizeof(float) * hd);
-      for (int32_t j = 0; j < n; ++j) {
-        quant::DequantizeRow(GgmlType::F16, seq->v(ctx.layer, j) + kv_off, vrow, hd);
-        const float p = scores[j];
-        for (int32_t d = 0; d < hd; ++d) o[d] += p * vrow[d];
-      }
+      const size_t v_stride = static_cast<size_t>(seq->n_ctx()) * sizeof(uint16_t);
+      quant::VecDotRows(GgmlType::F16, n, seq->v_row(ctx.layer, kv_off), v_stride, hd, scores,
+                        attn + t * q_dim + static_cast<int64_t>(head) * hd);
     }
   });
 

@@ -5,13 +5,16 @@
 #include <memory>
 
 #include "core/model/model.h"
+#include "core/status.h"
 
 namespace deepgate {
 
 class KvSequence final : public SequenceState {
  public:
-  // owner: the model that made it (Eval rejects states of other models).
-  KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim);
+  // owner: the model that made it (Eval rejects states of other models). ResourceExhausted
+  // when the cache cannot be allocated.
+  static Result<std::unique_ptr<KvSequence>> Create(const void* owner, int32_t n_layer, int32_t n_ctx,
+                                                    int64_t k_dim, int64_t v_dim);
 
   int32_t n_past() const override { return n_past_; }
   int32_t n_ctx() const override { return n_ctx_; }
@@ -19,12 +22,16 @@ class KvSequence final : public SequenceState {
   size_t memory_bytes() const override;
 
   const void* owner() const { return owner_; }
-  // One position's key / value row of one layer: [k_dim] / [v_dim] f16.
+  // One position's key row of one layer: [k_dim] f16; rows of a layer are k_dim apart.
   uint16_t* k(int32_t layer, int32_t pos) { return k_.get() + (static_cast<size_t>(layer) * n_ctx_ + pos) * k_dim_; }
-  uint16_t* v(int32_t layer, int32_t pos) { return v_.get() + (static_cast<size_t>(layer) * n_ctx_ + pos) * v_dim_; }
+  // Values are stored transposed, [v_dim][n_ctx] per layer, so attention's weighted sum over
+  // positions is a row-by-vector dot product (one kernel call per head, not per position).
+  uint16_t* v_row(int32_t layer, int64_t dim) { return v_.get() + (static_cast<size_t>(layer) * v_dim_ + dim) * n_ctx_; }
   void Advance(int32_t n) { n_past_ += n; }
 
  private:
+  KvSequence(const void* owner, int32_t n_layer, int32_t n_ctx, int64_t k_dim, int64_t v_dim);
+
   const void* owner_;
   int32_t n_layer_;
   int32_t n_ctx_;
@@ -32,7 +39,7 @@ class KvSequence final : public SequenceState {
   int64_t v_dim_;
   int32_t n_past_ = 0;
   std::unique_ptr<uint16_t[]> k_;  // [n_layer][n_ctx][k_dim] f16, uninitialised past n_past
-  std::unique_ptr<uint16_t[]> v_;  // [n_layer][n_ctx][v_dim] f16
+  std::unique_ptr<uint16_t[]> v_;  // [n_layer][v_dim][n_ctx] f16 (transposed)
 };
 
 }  // namespace deepgate

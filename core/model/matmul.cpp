@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/quant/quant.h"
+#include "core/quant/tile.h"
 #include "core/threadpool.h"
 
 namespace deepgate {
@@ -11,6 +12,12 @@ namespace {
 
 // A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
 constexpr size_t kTileBytes = 64 * 1024;
+// Decode computes on this many weight bytes per step and prefetches the next step's.
+constexpr size_t kPrefetchBytes = 32 * 1024;
+
+void PrefetchBytes(const uint8_t* p, size_t n) {
+  for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
 
 }  // namespace
 
@@ -29,17 +36,36 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
     xq = dst;
   }
 
-  // Decode (T = 1) streams each thread's contiguous share of rows; prefill tiles them.
-  const int64_t tile = n_tokens == 1 ? 256
-                                     : std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64);
+  // Decode (T = 1) streams each thread's contiguous share of rows with VecDotRows. Batches
+  // use tile kernels on (a tile of weight rows) x (a chunk of activation rows), sized so both
+  // stay in L2 while the tile kernel reuses each decoded weight block across activations.
+  if (n_tokens == 1) {
+    constexpr int64_t kDecodeRows = 256;
+    const int64_t n_chunks = (w.n_out + kDecodeRows - 1) / kDecodeRows;
+    pool.ParallelFor(n_chunks, 1, [&](int64_t cb, int64_t ce) {
+      const int64_t r0 = cb * kDecodeRows, r1 = std::min(ce * kDecodeRows, w.n_out);
+      // Short rows give the hardware prefetcher little to lock onto, and decode is a pure
+      // stream of weights: prefetch the next step's bytes while this step computes.
+      const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));
+      for (int64_t r = r0; r < r1; r += step) {
+        const int64_t nr = std::min(step, r1 - r);
+        if (r + nr < r1) PrefetchBytes(w.row(r + nr), static_cast<size_t>(std::min(step, r1 - r - nr)) * w.row_bytes);
+        quant::VecDotRows(w.type, w.n_in, w.row(r), w.row_bytes, nr, xq, y + r);
+      }
+    });
+    return;
+  }
+  const int64_t tile = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64) / 4 * 4;
+  const int64_t col_chunk = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / xq_stride), 2, 64);
   const int64_t n_tiles = (w.n_out + tile - 1) / tile;
   pool.ParallelFor(n_tiles, 1, [&](int64_t tb, int64_t te) {
     for (int64_t ti = tb; ti < te; ++ti) {
       const int64_t r0 = ti * tile;
       const int64_t nr = std::min(tile, w.n_out - r0);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        quant::VecDotRows(w.type, w.n_in, w.row(r0), w.row_bytes, nr, xq + t * xq_stride,
-                          y + t * w.n_out + r0);
+      for (int64_t c0 = 0; c0 < n_tokens; c0 += col_chunk) {
+        const int64_t nc = std::min(col_chunk, n_tokens - c0);
+        quant::VecDotTile(w.type, w.n_in, w.row(r0), w.row_bytes, nr, xq + c0 * xq_stride, xq_stride, nc,
+                          y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
       }
     }
   });

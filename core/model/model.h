@@ -1,7 +1,7 @@
 // Model: a loaded GGUF model (weights mmapped, never copied) plus its tokenizer, able to
 // evaluate token batches for any number of independent sequences.
 //
-// Architectures plug in through ArchRegistry (core/model/arch.h): each one builds its layers
+// Architectures plug in through the table in core/model/arch.h: each one builds its layers
 // from GGUF tensors and metadata; the forward pass is shared building blocks (RMSNorm, RoPE,
 // attention with a KV cache, feed-forward), so `deepseek2` (MLA + MoE) adds files, not a
 // switch. Every tensor's presence, type and shape is checked at Load, so a file that loads
@@ -81,7 +81,8 @@ class Model {
   virtual ThreadPool& thread_pool() const = 0;
 
   // A fresh sequence with room for n_ctx positions (0: min(n_ctx_train, 4096)).
-  // InvalidArgument when n_ctx is negative or above n_ctx_train.
+  // InvalidArgument when n_ctx is negative or above n_ctx_train; ResourceExhausted when the
+  // KV cache cannot be allocated.
   virtual Result<std::unique_ptr<SequenceState>> NewSequence(int32_t n_ctx = 0) const = 0;
 
   // Evaluates every entry in one forward pass (all tokens of all entries share each weight

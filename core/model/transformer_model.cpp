@@ -20,8 +20,9 @@ Result<std::unique_ptr<SequenceState>> TransformerModel::NewSequence(int32_t n_c
                                    std::to_string(info_.n_ctx_train) + "]");
   }
   if (n_ctx == 0) n_ctx = std::min(info_.n_ctx_train, 4096);
-  return std::unique_ptr<SequenceState>(
-      new KvSequence(this, info_.n_layer, n_ctx, parts_.kv_k_dim, parts_.kv_v_dim));
+  DG_ASSIGN_OR_RETURN(std::unique_ptr<KvSequence> seq,
+                      KvSequence::Create(this, info_.n_layer, n_ctx, parts_.kv_k_dim, parts_.kv_v_dim));
+  return std::unique_ptr<SequenceState>(std::move(seq));
 }
 
 Status TransformerModel::Validate(const std::vector<BatchEntry>& batch) const {
@@ -107,41 +108,47 @@ Status TransformerModel::Eval(std::vector<BatchEntry>& batch) {
   return Status::Ok();
 }
 
-// Final norm and output projection, only for the rows some entry asked logits for.
+// Final norm and output projection, only for the rows some entry asked logits for. Rows go
+// through the output matrix in chunks, so the weights are read once per chunk and the scratch
+// stays bounded however many logits a prompt asks for.
 void TransformerModel::ComputeLogits(std::vector<BatchEntry>& batch) {
   const ModelHparams& h = parts_.hparams;
   const int64_t n_embd = h.n_embd;
-  const int64_t n_vocab = info_.n_vocab;
+  const size_t n_vocab = static_cast<size_t>(info_.n_vocab);
   out_rows_.clear();
+  out_dest_.clear();
   int32_t first = 0;
   for (const BatchEntry& e : batch) {
     if (e.logits) {
-      for (int32_t t = e.all_logits ? 0 : e.n_tokens - 1; t < e.n_tokens; ++t) out_rows_.push_back(first + t);
+      const int32_t begin = e.all_logits ? 0 : e.n_tokens - 1;
+      for (int32_t t = begin; t < e.n_tokens; ++t) {
+        out_rows_.push_back(first + t);
+        out_dest_.push_back(e.logits + static_cast<size_t>(t - begin) * n_vocab);
+      }
     }
     first += e.n_tokens;
   }
   if (out_rows_.empty()) return;
   const int64_t n_out = static_cast<int64_t>(out_rows_.size());
-  float* ox = Grow(out_x_, static_cast<size_t>(n_out) * n_embd);
-  for (int64_t r = 0; r < n_out; ++r) {
-    RmsNorm(x_.data() + static_cast<int64_t>(out_rows_[r]) * n_embd, parts_.output_norm.data(), n_embd,
-            h.rms_eps, ox + r * n_embd);
-  }
-  // Single-row outputs go straight to the caller's buffer; otherwise compute then scatter.
-  if (n_out == 1) {
-    for (BatchEntry& e : batch) {
-      if (e.logits) MatMul(*pool_, parts_.output, ox, 1, e.logits, scratch_.matmul);
+  float* ox = Grow(out_x_, static_cast<size_t>(n_out) * n_embd);  // [n_out][n_embd]
+  pool_->ParallelFor(n_out, 16, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      RmsNorm(x_.data() + static_cast<int64_t>(out_rows_[r]) * n_embd, parts_.output_norm.data(), n_embd,
+              h.rms_eps, ox + r * n_embd);
     }
+  });
+  if (n_out == 1) {  // decode: straight into the caller's buffer
+    MatMul(*pool_, parts_.output, ox, 1, out_dest_[0], scratch_.matmul);
     return;
   }
-  float* logits = Grow(logits_, static_cast<size_t>(n_out) * n_vocab);
-  MatMul(*pool_, parts_.output, ox, n_out, logits, scratch_.matmul);
-  int64_t r = 0;
-  for (BatchEntry& e : batch) {
-    if (!e.logits) continue;
-    const int64_t rows = e.all_logits ? e.n_tokens : 1;
-    std::memcpy(e.logits, logits + r * n_vocab, sizeof(float) * static_cast<size_t>(rows * n_vocab));
-    r += rows;
+  constexpr int64_t kChunkRows = 64;
+  float* logits = Grow(logits_, static_cast<size_t>(std::min(n_out, kChunkRows)) * n_vocab);
+  for (int64_t r0 = 0; r0 < n_out; r0 += kChunkRows) {
+    const int64_t rows = std::min(kChunkRows, n_out - r0);
+    MatMul(*pool_, parts_.output, ox + r0 * n_embd, rows, logits, scratch_.matmul);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::memcpy(out_dest_[r0 + r], logits + r * n_vocab, sizeof(float) * n_vocab);
+    }
   }
 }
 

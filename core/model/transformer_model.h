@@ -46,8 +46,9 @@ class TransformerModel final : public Model {
   std::vector<float> xn_;      // [T][n_embd] normed input of the current block
   std::vector<float> delta_;   // [T][n_embd] block output added to the residual
   std::vector<int32_t> out_rows_;   // rows of x_ that need logits
+  std::vector<float*> out_dest_;    // [n_out_rows] where each row's logits go
   std::vector<float> out_x_;   // [n_out_rows][n_embd]
-  std::vector<float> logits_;  // [n_out_rows][n_vocab]
+  std::vector<float> logits_;  // [<= 64 rows][n_vocab], one chunk of output rows
 };
 
 }  // namespace deepgate

@@ -10,18 +10,40 @@ DATA="${DEEPGATE_SHARED_DATA:-../shared/data}/models"
 BIN="${DEEPGATE_BIN:-build/bin}/deepgate"
 THREADS="${DEEPGATE_TEST_THREADS:-2}"
 
-if [ ! -d "$DATA" ]; then
-  echo "*** SHARED TEST DATA MISSING: $DATA — model reference logits NOT checked ***" >&2
-  exit 0
-fi
 if [ ! -x "$BIN" ]; then
   echo "FAIL: $BIN not built" >&2
   exit 1
 fi
 
+# CLI contract first (no data needed): usage errors exit 2, runtime errors exit 1.
+expect_exit() {  # expected_code description command...
+  local want=$1 what=$2
+  shift 2
+  "$@" >/dev/null 2>&1
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want" >&2
+    cli_failed=1
+  fi
+}
+cli_failed=0
+expect_exit 2 "eval without arguments" "$BIN" eval
+expect_exit 2 "eval with an unknown flag" "$BIN" eval -m x.gguf --tokens 1 --logits-out /dev/null --bogus
+expect_exit 1 "eval of a missing file" "$BIN" eval -m /nonexistent.gguf --tokens "1 2" --logits-out /dev/null
+expect_exit 1 "eval with non-numeric ids" "$BIN" eval -m /nonexistent.gguf --tokens "1 x" --logits-out /dev/null
+
+if [ ! -d "$DATA" ]; then
+  echo "*** SHARED TEST DATA MISSING: $DATA — model reference logits NOT checked ***" >&2
+  exit $cli_failed
+fi
+first_model=$(ls "$DATA"/*.gguf 2>/dev/null | head -1)
+if [ -n "$first_model" ]; then
+  expect_exit 1 "eval with an out-of-range id" "$BIN" eval -m "$first_model" --tokens "1 999999999" --logits-out /dev/null
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failed=0
+failed=$cli_failed
 checked=0
 for gguf in "$DATA"/*.gguf; do
   [ -f "$gguf" ] || continue

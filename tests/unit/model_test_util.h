@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct TinyModelSpec {
   std::vector<std::string> drop_keys;           // leave these "<arch>.<key>" out
   std::string rope_scaling;                     // "<arch>.rope.scaling.type" when set
 };
+
+// gtest prints parameters with this instead of a byte dump.
+inline void PrintTo(const TinyModelSpec& s, std::ostream* os) {
+  *os << s.arch << "/" << TypeName(s.type) << (s.biases ? "/biases" : "");
+}
 
 namespace internal {
 

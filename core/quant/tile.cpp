@@ -1,0 +1,34 @@
+// VecDotTile dispatch: the AVX2 tile kernel when the active kernel set is AVX2 and the type
+// has one, otherwise VecDotRows once per activation row (the reference behaviour).
+#include "core/quant/tile.h"
+
+#include "core/quant/kernels.h"
+#include "core/quant/quant.h"
+#include "core/quant/tile_kernels.h"
+
+namespace deepgate::quant {
+namespace {
+
+VecDotTileFn ActiveTileKernel(GgmlType w) {
+  if (ActiveKernels() != KernelSet::kAvx2) return nullptr;
+  return Avx2TileKernel(w);
+}
+
+}  // namespace
+
+bool HasTileKernel(GgmlType w) { return ActiveTileKernel(w) != nullptr; }
+
+void VecDotTile(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
+                const void* x_rows, size_t x_row_stride, int64_t n_cols, float* out, size_t out_stride) {
+  const auto* wb = static_cast<const uint8_t*>(w_rows);
+  const auto* xb = static_cast<const uint8_t*>(x_rows);
+  if (const VecDotTileFn f = ActiveTileKernel(w)) {
+    f(n, wb, w_row_stride, n_rows, xb, x_row_stride, n_cols, out, out_stride);
+    return;
+  }
+  for (int64_t c = 0; c < n_cols; ++c) {
+    VecDotRows(w, n, wb, w_row_stride, n_rows, xb + c * x_row_stride, out + c * out_stride);
+  }
+}
+
+}  // namespace deepgate::quant

@@ -1,0 +1,92 @@
+// VecDotTile: every (weight row, activation row) pair equals VecDot (exactly where a tile
+// kernel exists), for tile shapes that exercise every remainder path, on the active kernels
+// and on the scalar path.
+#include "core/quant/tile.h"
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "quant_test_util.h"
+
+namespace deepgate::quant {
+namespace {
+
+using testing::MakeActivation;
+using testing::RandomWeightRow;
+
+class QuantTileTest : public ::testing::TestWithParam<GgmlType> {
+ protected:
+  void TearDown() override { ForceKernels(CpuHasAvx2Flag() ? KernelSet::kAvx2 : KernelSet::kScalar); }
+  static bool CpuHasAvx2Flag() {
+    ForceKernels(KernelSet::kAvx2);
+    return ActiveKernels() == KernelSet::kAvx2;
+  }
+
+  void CheckAgainstVecDot(int64_t n, int64_t n_rows, int64_t n_cols) {
+    const GgmlType w = GetParam();
+    const size_t wrb = RowBytes(w, n).value();
+    const size_t xrb = RowBytes(VecDotType(w), n).value();
+    std::vector<uint8_t> weights(wrb * n_rows), acts(xrb * n_cols);
+    std::vector<std::vector<float>> wvals, xvals;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      auto row = RandomWeightRow(w, n, static_cast<uint32_t>(100 + r));
+      std::copy(row.begin(), row.end(), weights.begin() + r * wrb);
+      std::vector<float> deq(n);
+      DequantizeRow(w, row.data(), deq.data(), n);
+      wvals.push_back(deq);
+    }
+    for (int64_t c = 0; c < n_cols; ++c) {
+      auto a = MakeActivation(w, n, static_cast<uint32_t>(900 + c));
+      std::copy(a.bytes.begin(), a.bytes.end(), acts.begin() + c * xrb);
+      xvals.push_back(a.values);
+    }
+    const size_t os = static_cast<size_t>(n_rows) + 3;  // a stride wider than the tile
+    std::vector<float> out(os * n_cols, -12345.0f);
+    VecDotTile(w, n, weights.data(), wrb, n_rows, acts.data(), xrb, n_cols, out.data(), os);
+    for (int64_t c = 0; c < n_cols; ++c) {
+      for (int64_t r = 0; r < n_rows; ++r) {
+        const float want = VecDot(w, n, weights.data() + r * wrb, acts.data() + c * xrb);
+        double mag = 0;
+        for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(wvals[r][i]) * xvals[c][i]);
+        if (HasTileKernel(w)) {
+          // The tile kernels repeat VecDotRows' arithmetic exactly (see tile.h).
+          ASSERT_EQ(out[c * os + r], want) << "r=" << r << " c=" << c;
+        } else {
+          ASSERT_NEAR(out[c * os + r], want, 1e-5 * mag + 1e-6) << "r=" << r << " c=" << c;
+        }
+      }
+      for (size_t k = n_rows; k < os; ++k) ASSERT_EQ(out[c * os + k], -12345.0f) << "wrote outside the tile";
+    }
+  }
+};
+
+TEST_P(QuantTileTest, MatchesVecDotOnActiveKernels) {
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {4, 2}, {4, 3}, {7, 5}, {9, 7}, {16, 1}}) {
+    CheckAgainstVecDot(512, rows, cols);
+  }
+}
+
+TEST_P(QuantTileTest, MatchesVecDotOnScalarKernels) {
+  ForceKernels(KernelSet::kScalar);
+  CheckAgainstVecDot(256, 5, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantTileTest,
+                         ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0,
+                                           GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K,
+                                           GgmlType::Q5_K, GgmlType::Q4_1),
+                         [](const auto& info) { return std::string(TypeName(info.param)); });
+
+// Float rows may have any length: the 16/8-element steps and the scalar tail all run.
+class QuantTileFloatTest : public QuantTileTest {};
+
+TEST_P(QuantTileFloatTest, HandlesOddRowLengths) { CheckAgainstVecDot(37, 6, 4); }
+
+INSTANTIATE_TEST_SUITE_P(FloatTypes, QuantTileFloatTest,
+                         ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16),
+                         [](const auto& info) { return std::string(TypeName(info.param)); });
+
+}  // namespace
+}  // namespace deepgate::quant
