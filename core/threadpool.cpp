@@ -126,12 +126,16 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
   }
   // Static contiguous split, one chunk per thread: the work we split (matmul rows, heads)
   // is uniform enough, and a static split keeps each thread streaming its own weight rows.
-  const int64_t n_chunks = std::min<int64_t>(max_chunks, impl_->n_threads);
-  Run([&](int thread_index, int) {
-    if (thread_index >= n_chunks) return;
-    const int64_t begin = n * thread_index / n_chunks;
-    const int64_t end = n * (thread_index + 1) / n_chunks;
-    if (begin < end) body(begin, end);
+  struct Split {
+    int64_t n, n_chunks;
+    const std::function<void(int64_t, int64_t)>* body;
+  } split{n, std::min<int64_t>(max_chunks, impl_->n_threads), &body};
+  // One captured pointer fits std::function's inline storage: no allocation per call.
+  Run([s = &split](int thread_index, int) {
+    if (thread_index >= s->n_chunks) return;
+    const int64_t begin = s->n * thread_index / s->n_chunks;
+    const int64_t end = s->n * (thread_index + 1) / s->n_chunks;
+    if (begin < end) (*s->body)(begin, end);
   });
 }
 

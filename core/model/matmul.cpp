@@ -40,10 +40,8 @@ void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_t
   // use tile kernels on (a tile of weight rows) x (a chunk of activation rows), sized so both
   // stay in L2 while the tile kernel reuses each decoded weight block across activations.
   if (n_tokens == 1) {
-    constexpr int64_t kDecodeRows = 256;
-    const int64_t n_chunks = (w.n_out + kDecodeRows - 1) / kDecodeRows;
-    pool.ParallelFor(n_chunks, 1, [&](int64_t cb, int64_t ce) {
-      const int64_t r0 = cb * kDecodeRows, r1 = std::min(ce * kDecodeRows, w.n_out);
+    // Contiguous equal shares of rows per thread (ParallelFor splits statically).
+    pool.ParallelFor(w.n_out, 16, [&](int64_t r0, int64_t r1) {
       // Short rows give the hardware prefetcher little to lock onto, and decode is a pure
       // stream of weights: prefetch the next step's bytes while this step computes.
       const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));

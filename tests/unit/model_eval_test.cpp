@@ -28,8 +28,11 @@ class ModelEvalTest : public ::testing::TestWithParam<TinyModelSpec> {
  protected:
   void SetUp() override {
     const TinyModelSpec& spec = GetParam();
-    auto m = LoadTinyModel(spec, "eval-" + spec.arch + "-" + TypeName(spec.type) +
-                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string tag = std::string("eval-") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& ch : tag) {
+      if (ch == '/') ch = '-';  // parameterised names contain '/': keep the temp dir flat
+    }
+    auto m = LoadTinyModel(spec, tag);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(m).value();
     n_vocab_ = model_->info().n_vocab;

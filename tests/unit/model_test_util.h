@@ -150,7 +150,11 @@ inline Result<std::unique_ptr<Model>> LoadTinyModel(const TinyModelSpec& spec, c
                                                      int n_threads = 2) {
   ModelOptions options;
   options.n_threads = n_threads;
-  return Model::Load(WriteTinyModel(spec, tag), options);
+  const std::string path = WriteTinyModel(spec, tag);
+  auto model = Model::Load(path, options);
+  // The mapping keeps the data alive on POSIX, so the file can go now: no temp files pile up.
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  return model;
 }
 
 }  // namespace deepgate::testing
