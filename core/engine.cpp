@@ -71,6 +71,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(Model& model, EngineOptions optio
                                    std::to_string(options.n_ctx) + " (" +
                                    std::to_string(engine->kv_bytes_per_sequence_) + " bytes)");
   }
+  engine->max_active_ = static_cast<int32_t>(std::min<uint64_t>(
+      static_cast<uint64_t>(options.max_sequences), options.kv_budget_bytes / engine->kv_bytes_per_sequence_));
   engine->free_states_.push_back(std::move(probe));
   engine->thread_ = std::thread([e = engine.get()] { e->Loop(); });
   return engine;
@@ -101,7 +103,10 @@ Result<std::shared_ptr<EngineStream>> Engine::Submit(EngineRequest request) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Status::Unavailable("the server is shutting down");
-    if (static_cast<int32_t>(queue_.size()) >= options_.queue_capacity) {
+    // Room = free active slots + the waiting line. stats_.active is what the engine thread
+    // last admitted; requests queued since then take free slots first.
+    const int32_t room = options_.queue_capacity + std::max(0, max_active_ - stats_.active);
+    if (static_cast<int32_t>(queue_.size()) >= room) {
       ++stats_.rejected;
       return Status::ResourceExhausted("the server is busy: " + std::to_string(queue_.size()) +
                                        " requests are already waiting");
@@ -151,9 +156,7 @@ void Engine::Loop() {
 }
 
 void Engine::Admit() {
-  const uint64_t kv_capacity = options_.kv_budget_bytes / std::max<uint64_t>(kv_bytes_per_sequence_, 1);
-  const size_t max_active = static_cast<size_t>(
-      std::min<uint64_t>(static_cast<uint64_t>(options_.max_sequences), kv_capacity));
+  const size_t max_active = static_cast<size_t>(max_active_);
   while (active_.size() < max_active) {
     std::unique_ptr<Sequence> seq;
     {
@@ -193,7 +196,7 @@ bool Engine::Step() {
       Finish(*seq, FinishReason::kCancelled, Status::Unavailable("the request deadline passed"));
     }
   }
-  std::erase_if(active_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+  DropFinished();
   if (active_.empty()) return false;
 
   // Decoding sequences take one token each; prefilling ones share the chunk budget, in
@@ -235,8 +238,16 @@ bool Engine::Step() {
       SampleAndEmit(*seq);
     }
   }
-  std::erase_if(active_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+  DropFinished();
   return true;
+}
+
+void Engine::DropFinished() {
+  std::erase_if(active_, [](const std::unique_ptr<Sequence>& s) { return s->done; });
+  // Submit sizes its admission room from this, so it must drop as soon as slots free up.
+  std::lock_guard lock(mu_);
+  stats_.active = static_cast<int32_t>(active_.size());
+  stats_.kv_bytes_in_use = active_.size() * kv_bytes_per_sequence_;
 }
 
 void Engine::SampleAndEmit(Sequence& seq) {

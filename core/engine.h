@@ -36,7 +36,7 @@ struct BatchEntry;
 
 struct EngineOptions {
   int32_t max_sequences = 8;           // active at once (one forward pass per step serves all)
-  int32_t queue_capacity = 64;         // waiting beyond the active ones
+  int32_t queue_capacity = 64;         // waiting beyond the active ones (0: only free slots)
   int32_t n_ctx = 4096;                // positions per sequence (prompt + completion)
   int32_t prefill_chunk = 256;         // prompt tokens per step across all prefilling sequences
   uint64_t kv_budget_bytes = 2ull << 30;  // total KV memory of all active sequences
@@ -122,10 +122,12 @@ class Engine {
   void Finish(Sequence& seq, FinishReason reason, Status status);
   void SampleAndEmit(Sequence& seq);
   void CancelEverything(const Status& why);  // shutdown deadline passed
+  void DropFinished();                       // erase done sequences, publish the count
 
   Model& model_;
   const EngineOptions options_;
   uint64_t kv_bytes_per_sequence_ = 0;
+  int32_t max_active_ = 0;  // max_sequences, lowered when the KV budget holds fewer
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -92,6 +92,8 @@ const std::vector<KeySpec>& Keys() {
       IntKey("ctx_size", 16, 1 << 20, &WorkerConfig::ctx_size),
       IntKey("max_sequences", 1, 1024, &WorkerConfig::max_sequences),
       IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),
+      IntKey("prefill_chunk", 1, 65536, &WorkerConfig::prefill_chunk),
+      Int64Key("kv_cache_mb", 1, int64_t{1} << 24, &WorkerConfig::kv_cache_mb),
       IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
       BoolKey("watchdog", &WorkerConfig::watchdog),
   };
@@ -171,6 +173,8 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.ctx_size != b.ctx_size, "ctx_size", false);
   check(a.max_sequences != b.max_sequences, "max_sequences", false);
   check(a.queue_length != b.queue_length, "queue_length", false);
+  check(a.prefill_chunk != b.prefill_chunk, "prefill_chunk", false);
+  check(a.kv_cache_mb != b.kv_cache_mb, "kv_cache_mb", false);
   check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
   check(a.watchdog != b.watchdog, "watchdog", false);
   return out;

@@ -38,6 +38,10 @@ struct WorkerConfig {
   int ctx_size = 4096;                // positions per sequence
   int max_sequences = 4;              // concurrently generating sequences (batch width)
   int queue_length = 16;              // waiting requests beyond that; more → 503
+  // Prompt tokens evaluated per engine step across all prefilling sequences: bounds how long
+  // a long prompt can delay the next token of every streaming answer.
+  int prefill_chunk = 256;
+  int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
 
   // --- process ---
   int shutdown_deadline_ms = 10000;   // ms; in-flight requests get this long on SIGTERM (reloadable)

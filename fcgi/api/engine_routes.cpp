@@ -1,34 +1,37 @@
 #include "fcgi/api/engine_routes.h"
 
-#include "fcgi/http/json.h"
-#include "fcgi/server/pipeline.h"
+#include "fcgi/api/generation_handlers.h"
 
 namespace deepgate::fcgi {
-namespace {
 
-void AnswerEngineNotAttached(RequestContext& ctx, ResponseWriter& out, const ModelService& models) {
-  Result<Json::Value> body = ParseJsonObject(ctx.request.body);
-  if (!body.ok()) {
-    out.SendError(ApiError::BadRequest(body.status().message()));
-    return;
+std::optional<ApiError> ResolveModel(const RequestContext& ctx, const ModelService& models,
+                                     const std::string& requested_id, ServingModel* out) {
+  if (!models.FindCard(requested_id)) {
+    return ApiError::NotFound("The model '" + requested_id.substr(0, 200) + "' does not exist", "model_not_found");
   }
-  if (models.state() == ModelState::kLoading) {
-    out.SendError(ApiError::Unavailable("The model is still loading", "model_loading", ctx.config.retry_after_s));
-    return;
+  switch (models.state()) {
+    case ModelState::kLoading:
+      return ApiError::Unavailable("The model is still loading", "model_loading", ctx.config.retry_after_s);
+    case ModelState::kFailed:
+      return ApiError::Unavailable("The model could not be loaded", "model_unavailable", ctx.config.retry_after_s);
+    case ModelState::kReady:
+      break;
   }
-  out.SendError(ApiError::Unavailable("Text generation is not available: no engine is attached to this worker",
-                                      "engine_not_attached", ctx.config.retry_after_s));
+  out->model = models.model();
+  out->engine = models.engine();
+  out->id = requested_id;
+  if (!out->model || !out->engine) {
+    return ApiError::Unavailable("Text generation is not available in this worker", "engine_not_attached",
+                                 ctx.config.retry_after_s);
+  }
+  return std::nullopt;
 }
 
-}  // namespace
-
 void AddEngineRoutes(Router& router, const ModelService& models) {
-  for (const char* path : {"/v1/chat/completions", "/v1/completions"}) {
-    const char* name = std::string(path) == "/v1/completions" ? "completions" : "chat.completions";
-    router.Add({"POST", path, name, false, [&models](RequestContext& ctx, ResponseWriter& out) {
-                  AnswerEngineNotAttached(ctx, out, models);
-                }});
-  }
+  router.Add({"POST", "/v1/chat/completions", "chat.completions", false,
+              [&models](RequestContext& ctx, ResponseWriter& out) { HandleChatCompletions(ctx, out, models); }});
+  router.Add({"POST", "/v1/completions", "completions", false,
+              [&models](RequestContext& ctx, ResponseWriter& out) { HandleCompletions(ctx, out, models); }});
 }
 
 }  // namespace deepgate::fcgi

@@ -5,6 +5,7 @@
 #include <json/writer.h>
 
 #include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/unicode.h"
 
 namespace deepgate::api {
 namespace {
@@ -15,9 +16,11 @@ Json::Value Bytes(const std::string& piece) {
   return bytes;
 }
 
-// A token's text as OpenAI shows it; a piece that is not whole UTF-8 (a byte token) still
-// has its exact bytes in "bytes".
-std::string PieceText(const Tokenizer& tokenizer, int32_t token) { return tokenizer.TokenToPiece(token); }
+// A token's text as OpenAI shows it. A piece that is not whole UTF-8 (a byte token, half a
+// character) is shown with U+FFFD so the JSON stays valid; its exact bytes are in "bytes".
+std::string PieceText(const Tokenizer& tokenizer, int32_t token) {
+  return SanitizeUtf8(tokenizer.TokenToPiece(token));
+}
 
 double Finite(float logprob) { return std::isfinite(logprob) ? logprob : -9999.0; }
 
@@ -44,17 +47,15 @@ Json::Value ChatLogprobsJson(const Tokenizer& tokenizer, const std::vector<Token
   Json::Value content(Json::arrayValue);
   for (const TokenLogprobs& t : tokens) {
     Json::Value entry(Json::objectValue);
-    const std::string piece = PieceText(tokenizer, t.token);
-    entry["token"] = piece;
+    entry["token"] = PieceText(tokenizer, t.token);
     entry["logprob"] = Finite(t.sample.logprob);
-    entry["bytes"] = Bytes(piece);
+    entry["bytes"] = Bytes(tokenizer.TokenToPiece(t.token));
     Json::Value top(Json::arrayValue);
     for (const TokenLogprob& alt : t.sample.top) {
       Json::Value a(Json::objectValue);
-      const std::string alt_piece = PieceText(tokenizer, alt.token);
-      a["token"] = alt_piece;
+      a["token"] = PieceText(tokenizer, alt.token);
       a["logprob"] = Finite(alt.logprob);
-      a["bytes"] = Bytes(alt_piece);
+      a["bytes"] = Bytes(tokenizer.TokenToPiece(alt.token));
       top.append(a);
     }
     entry["top_logprobs"] = top;
@@ -70,14 +71,13 @@ Json::Value CompletionLogprobsJson(const Tokenizer& tokenizer, const std::vector
   Json::Value texts(Json::arrayValue), logprobs(Json::arrayValue), tops(Json::arrayValue), offsets(Json::arrayValue);
   int64_t offset = 0;
   for (const TokenLogprobs& t : tokens) {
-    const std::string piece = PieceText(tokenizer, t.token);
-    texts.append(piece);
+    texts.append(PieceText(tokenizer, t.token));
     logprobs.append(Finite(t.sample.logprob));
     Json::Value top(Json::objectValue);
     for (const TokenLogprob& alt : t.sample.top) top[PieceText(tokenizer, alt.token)] = Finite(alt.logprob);
     tops.append(top);
-    offsets.append(static_cast<Json::Int64>(offset));
-    offset += static_cast<int64_t>(piece.size());
+    offsets.append(static_cast<Json::Int64>(offset));  // byte offset into the completion text
+    offset += static_cast<int64_t>(tokenizer.TokenToPiece(t.token).size());
   }
   v["tokens"] = texts;
   v["token_logprobs"] = logprobs;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace deepgate::fcgi {
 namespace {
 
@@ -15,21 +17,54 @@ ModelCard MakeCard(const WorkerConfig& config) {
 
 }  // namespace
 
+EngineOptions EngineOptionsFor(const WorkerConfig& config, const Model& model) {
+  EngineOptions options;
+  options.max_sequences = config.max_sequences;
+  options.queue_capacity = config.queue_length;
+  // A context longer than the model was trained for is clamped, not refused.
+  options.n_ctx = std::min(config.ctx_size, model.info().n_ctx_train);
+  options.prefill_chunk = config.prefill_chunk;
+  options.kv_budget_bytes = static_cast<uint64_t>(config.kv_cache_mb) << 20;
+  return options;
+}
+
 ModelService::ModelService(WorkerConfig config, ModelLoader loader)
     : config_(std::move(config)), loader_(std::move(loader)), card_(MakeCard(config_)) {}
 
 ModelService::~ModelService() {
   if (loader_thread_.joinable()) loader_thread_.join();
+  ShutdownEngine(std::chrono::steady_clock::now());
+}
+
+std::shared_ptr<Engine> ModelService::engine() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_;
+}
+
+void ModelService::ShutdownEngine(std::chrono::steady_clock::time_point deadline) {
+  std::shared_ptr<Engine> engine = this->engine();
+  if (engine) engine->Shutdown(deadline);
 }
 
 void ModelService::StartLoading(std::function<void(const Status&)> on_done) {
   loader_thread_ = std::thread([this, on_done = std::move(on_done)] {
     Result<std::shared_ptr<Model>> loaded = loader_(config_);
     Status outcome = loaded.ok() ? Status::Ok() : loaded.status();
+    std::shared_ptr<Engine> engine;
+    if (loaded.ok() && loaded.value()) {
+      Result<std::unique_ptr<Engine>> created = Engine::Create(*loaded.value(), EngineOptionsFor(config_, *loaded.value()));
+      if (created.ok()) {
+        engine = std::move(created).value();
+      } else {
+        outcome = created.status().WithContext("engine");
+        loaded = outcome;
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (loaded.ok()) {
         model_ = std::move(loaded).value();
+        engine_ = std::move(engine);
         state_ = ModelState::kReady;
       } else {
         error_ = outcome;

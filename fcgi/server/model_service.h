@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/model/model.h"
 #include "core/status.h"
 #include "fcgi/config.h"
@@ -51,6 +52,10 @@ class ModelService {
   ModelState state() const;
   Status load_error() const;            // ok unless kFailed
   std::shared_ptr<Model> model() const;  // null until kReady (or with a null loader result)
+  // The scheduler all generation goes through; null until kReady or without a model.
+  std::shared_ptr<Engine> engine() const;
+  // Stops the engine: running requests get until `deadline`, then are cancelled.
+  void ShutdownEngine(std::chrono::steady_clock::time_point deadline);
 
   // Cards are known from the config before the model loads; /v1/models lists them always.
   std::vector<ModelCard> Cards() const;
@@ -64,9 +69,13 @@ class ModelService {
   ModelState state_ = ModelState::kLoading;  // GUARDED_BY(mu_)
   Status error_;                             // GUARDED_BY(mu_)
   std::shared_ptr<Model> model_;             // GUARDED_BY(mu_)
+  std::shared_ptr<Engine> engine_;           // GUARDED_BY(mu_); declared after model_: destroyed first
   std::thread loader_thread_;
 };
 
 const char* ModelStateName(ModelState state);
+
+// The engine's bounds from the worker config (context clamped to the model's).
+EngineOptions EngineOptionsFor(const WorkerConfig& config, const Model& model);
 
 }  // namespace deepgate::fcgi

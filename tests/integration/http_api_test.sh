@@ -36,8 +36,8 @@ expect "malformed JSON 400" 400 "$(code /v1/chat/completions -X POST -H 'Content
 expect "malformed JSON message" True \
   "$(body /v1/chat/completions -X POST -d '{"model":' | json_field 'd["error"]["message"].startswith("Request body is not valid JSON")')"
 expect "non-object JSON 400" 400 "$(code /v1/chat/completions -X POST -d '[1]')"
-expect "engine not attached 503" 503 "$(code /v1/chat/completions -X POST -d '{"model":"deepgate-demo"}')"
-expect "503 Retry-After" 2 "$(header /v1/chat/completions Retry-After -X POST -d '{}')"
+expect "missing model 400" 400 "$(code /v1/chat/completions -X POST -d '{"messages":[{"role":"user","content":"x"}]}')"
+expect "unknown model 404" 404 "$(code /v1/chat/completions -X POST -d '{"model":"nope","messages":[{"role":"user","content":"x"}]}')"
 big=$(head -c 5000 /dev/zero | tr '\0' 'a')
 expect "body over limit 413" 413 "$(code /v1/chat/completions -X POST -d "$big")"
 expect "413 error code" request_too_large "$(body /v1/chat/completions -X POST -d "$big" | json_field 'd["error"]["code"]')"

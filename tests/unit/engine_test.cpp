@@ -150,6 +150,23 @@ TEST_F(EngineTest, CancelEndsTheStream) {
   EXPECT_EQ(engine->stats().cancelled, 1u);
 }
 
+TEST_F(EngineTest, CancelledSlotIsFreeForTheNextRequest) {
+  EngineOptions options;
+  options.max_sequences = 1;
+  options.queue_capacity = 0;  // only free slots admit
+  auto engine = MakeEngine(options);
+  auto first = engine->Submit(Request("hello", 200));
+  ASSERT_TRUE(first.ok());
+  EngineEvent e;
+  ASSERT_TRUE((*first)->Next(&e, Clock::now() + std::chrono::seconds(30)));
+  EXPECT_EQ(engine->Submit(Request("busy")).status().code(), StatusCode::kResourceExhausted);
+  (*first)->Cancel();
+  Drain(**first);
+  auto second = engine->Submit(Request("next", 4));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(Drain(**second).last.status.ok());
+}
+
 TEST_F(EngineTest, PassedDeadlineFailsTheRequest) {
   auto engine = MakeEngine({});
   EngineRequest r = Request("hello", 50);

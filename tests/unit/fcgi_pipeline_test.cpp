@@ -175,7 +175,8 @@ TEST_F(PipelineTest, MalformedJsonOnGenerationRouteIs400) {
 TEST_F(PipelineTest, GenerationWithoutEngineIs503) {
   models_.StartLoading(nullptr);
   models_.WaitLoaded();
-  FakeSink s = Serve("POST", "/v1/chat/completions", "{}");
+  FakeSink s = Serve("POST", "/v1/chat/completions",
+                     R"({"model":"tiny","messages":[{"role":"user","content":"hi"}]})");
   EXPECT_TRUE(HasStatus(s, 503));
   EXPECT_EQ(BodyJson(s)["error"]["code"].asString(), "engine_not_attached");
 }

@@ -1,0 +1,73 @@
+#include "fcgi/api/generation_runner.h"
+
+namespace deepgate::fcgi {
+
+using Clock = std::chrono::steady_clock;
+
+std::optional<ApiError> GenerationRunner::Submit(Engine& engine, std::vector<EngineRequest> requests,
+                                                 int retry_after_s) {
+  for (EngineRequest& request : requests) {
+    Result<std::shared_ptr<EngineStream>> stream = engine.Submit(std::move(request));
+    if (!stream.ok()) {
+      CancelAndDrain();
+      streams_.clear();
+      const Status& s = stream.status();
+      if (s.code() == StatusCode::kResourceExhausted) {
+        return ApiError::Unavailable("The server is overloaded: " + s.message() + "; retry later", "overloaded",
+                                     retry_after_s);
+      }
+      if (s.code() == StatusCode::kUnavailable) {
+        return ApiError::Unavailable(s.message(), "shutting_down", retry_after_s);
+      }
+      return ApiError::FromStatus(s, retry_after_s);
+    }
+    streams_.push_back(std::move(stream).value());
+    finished_.push_back(false);
+  }
+  return std::nullopt;
+}
+
+bool GenerationRunner::Pump(const RequestContext& ctx,
+                            const std::function<bool(size_t choice, const EngineEvent& event)>& on_event) {
+  size_t remaining = streams_.size();
+  EngineEvent event;
+  while (remaining > 0) {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      if (finished_[i]) continue;
+      // One choice: wait for its events; several: poll so none starves the others.
+      const auto wait = streams_.size() == 1 ? std::chrono::milliseconds(50) : std::chrono::milliseconds(2);
+      while (streams_[i]->Next(&event, Clock::now() + wait)) {
+        if (event.done) {
+          finished_[i] = true;
+          --remaining;
+        }
+        if (!on_event(i, event)) {
+          CancelAndDrain();
+          return false;
+        }
+        if (event.done) break;
+      }
+    }
+    if (ctx.ShouldStop()) {
+      CancelAndDrain();
+      return false;
+    }
+  }
+  return true;
+}
+
+void GenerationRunner::CancelAndDrain() {
+  for (auto& s : streams_) s->Cancel();
+  // The engine confirms each cancel with a final event within one step.
+  EngineEvent event;
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    if (finished_[i]) continue;
+    const auto give_up = Clock::now() + std::chrono::seconds(30);
+    while (streams_[i]->Next(&event, give_up)) {
+      if (event.done) break;
+    }
+    finished_[i] = true;
+  }
+}
+
+}  // namespace deepgate::fcgi

@@ -1,0 +1,37 @@
+// GenerationRunner: the part the chat and completions handlers share — submit one engine
+// request per choice, then pump their events in arrival order to the handler while watching
+// for the client going away, the request deadline and shutdown (any of which cancels every
+// choice and waits for the engine to confirm, so no sequence outlives its request).
+// Thread-safety: one runner per request, used by the request's thread.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/engine.h"
+#include "fcgi/http/api_error.h"
+#include "fcgi/server/pipeline.h"
+
+namespace deepgate::fcgi {
+
+class GenerationRunner {
+ public:
+  // Submits every request (choice i gets requests[i]); on any refusal the ones already
+  // submitted are cancelled and the error to answer with is returned.
+  std::optional<ApiError> Submit(Engine& engine, std::vector<EngineRequest> requests, int retry_after_s);
+
+  // Calls on_event(choice, event) for each event until every choice has finished. on_event
+  // returns false when the client is gone. Returns false when the run was cut short (client
+  // gone, deadline, shutdown); every stream has then been cancelled and drained.
+  bool Pump(const RequestContext& ctx, const std::function<bool(size_t choice, const EngineEvent& event)>& on_event);
+
+  size_t size() const { return streams_.size(); }
+
+ private:
+  void CancelAndDrain();
+  std::vector<std::shared_ptr<EngineStream>> streams_;
+  std::vector<bool> finished_;
+};
+
+}  // namespace deepgate::fcgi

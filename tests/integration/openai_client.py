@@ -1,0 +1,60 @@
+"""Minimal HTTPS client for the integration tests: JSON requests and SSE streams with the
+arrival time of every event (stdlib only; the TLS certificate is the stack's self-signed one)."""
+import http.client
+import json
+import ssl
+import time
+import urllib.parse
+
+
+class Client:
+    def __init__(self, url):
+        u = urllib.parse.urlparse(url)
+        self.host, self.port = u.hostname, u.port
+        self.ctx = ssl.create_default_context()
+        self.ctx.check_hostname = False
+        self.ctx.verify_mode = ssl.CERT_NONE
+
+    def conn(self, timeout=60):
+        return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
+
+    def post(self, path, body):
+        c = self.conn()
+        c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            parsed = None
+        return r.status, dict(r.getheaders()), parsed
+
+    def stream(self, path, body, stop_after=None):
+        """Returns (status, [(t, event)], done_seen). event is parsed JSON or the string
+        '[DONE]'. stop_after=N closes the connection after N events (a client going away)."""
+        c = self.conn()
+        c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        events, done = [], False
+        if r.status != 200:
+            c.close()
+            return r.status, events, False
+        start = time.monotonic()
+        while True:
+            line = r.readline()  # not r.fp: that would return chunked-encoding framing
+            if not line:
+                break
+            line = line.decode().rstrip("\r\n")
+            if not line.startswith("data: "):
+                continue
+            payload = line[len("data: "):]
+            if payload == "[DONE]":
+                done = True
+                events.append((time.monotonic() - start, payload))
+                break
+            events.append((time.monotonic() - start, json.loads(payload)))
+            if stop_after is not None and len(events) >= stop_after:
+                break
+        c.close()
+        return r.status, events, done
