@@ -41,7 +41,6 @@ ReasoningSplit Split(ChoiceState& c, const std::string& text, bool final) {
   return s;
 }
 
-std::string FinishName(FinishReason r) { return r == FinishReason::kStop ? "stop" : "length"; }
 
 }  // namespace
 
@@ -112,8 +111,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
       return true;
     });
     if (!complete) {
-      out.SendError(ApiError::Unavailable("The request was cancelled before it completed (deadline or shutdown)",
-                                          "cancelled", ctx.config.retry_after_s));
+      out.SendError(CancelledError(ctx.config.retry_after_s));
       return;
     }
     std::vector<api::ChatChoice> result;
@@ -128,7 +126,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
       choice.index = static_cast<int>(i);
       choice.content = std::move(c.content);
       if (reasoning) choice.reasoning_content = std::move(c.reasoning);
-      choice.finish_reason = FinishName(c.finish);
+      choice.finish_reason = FinishReasonText(c.finish);
       if (params.logprobs) choice.logprobs = api::ChatLogprobsJson(tokenizer, c.logprobs);
       result.push_back(std::move(choice));
     }
@@ -169,20 +167,11 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     }
     api::ChatDelta fin;
     fin.index = static_cast<int>(i);
-    fin.finish_reason = FinishName(e.finish);
+    fin.finish_reason = FinishReasonText(e.finish);
     return send(api::ChatChunkJson(env, fin));
   });
   if (!complete) return;  // the client is gone or the request was cut short: nothing more to say
-  if (failure) {
-    // Headers are gone already: the error travels as an event, as OpenAI's streams do.
-    const ApiError error = ApiError::FromStatus(*failure, ctx.config.retry_after_s);
-    Json::Value event(Json::objectValue);
-    event["error"]["message"] = error.message;
-    event["error"]["type"] = error.type;
-    event["error"]["code"] = error.code;
-    event["error"]["param"] = Json::Value(Json::nullValue);
-    if (!out.WriteEvent(api::ToCompactJson(event))) return;
-  }
+  if (failure && !WriteStreamError(out, *failure, ctx.config.retry_after_s)) return;
   if (params.include_usage && !send(api::ChatUsageChunkJson(env, usage))) return;
   out.FinishStream();
 }

@@ -23,7 +23,6 @@ struct TextChoiceState {
   int32_t completion_tokens = 0;
 };
 
-std::string FinishName(FinishReason r) { return r == FinishReason::kStop ? "stop" : "length"; }
 
 }  // namespace
 
@@ -78,8 +77,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
       return true;
     });
     if (!complete) {
-      out.SendError(ApiError::Unavailable("The request was cancelled before it completed (deadline or shutdown)",
-                                          "cancelled", ctx.config.retry_after_s));
+      out.SendError(CancelledError(ctx.config.retry_after_s));
       return;
     }
     std::vector<api::TextChoice> result;
@@ -93,7 +91,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
       api::TextChoice choice;
       choice.index = static_cast<int>(i);
       choice.text = std::move(c.text);
-      choice.finish_reason = FinishName(c.finish);
+      choice.finish_reason = FinishReasonText(c.finish);
       if (params.logprobs) choice.logprobs = api::CompletionLogprobsJson(tokenizer, c.logprobs);
       result.push_back(std::move(choice));
     }
@@ -118,22 +116,14 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
         failure = e.status;
         return true;
       }
-      chunk.finish_reason = FinishName(e.finish);
+      chunk.finish_reason = FinishReasonText(e.finish);
     } else if (chunk.text.empty() && !chunk.logprobs) {
       return true;
     }
     return send(api::CompletionJson(env, {chunk}, std::nullopt));
   });
   if (!complete) return;
-  if (failure) {
-    const ApiError error = ApiError::FromStatus(*failure, ctx.config.retry_after_s);
-    Json::Value event(Json::objectValue);
-    event["error"]["message"] = error.message;
-    event["error"]["type"] = error.type;
-    event["error"]["code"] = error.code;
-    event["error"]["param"] = Json::Value(Json::nullValue);
-    if (!out.WriteEvent(api::ToCompactJson(event))) return;
-  }
+  if (failure && !WriteStreamError(out, *failure, ctx.config.retry_after_s)) return;
   if (params.include_usage) {
     Json::Value last = api::CompletionJson(env, {}, usage);
     if (!send(last)) return;

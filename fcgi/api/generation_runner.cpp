@@ -1,5 +1,7 @@
 #include "fcgi/api/generation_runner.h"
 
+#include <json/writer.h>
+
 namespace deepgate::fcgi {
 
 using Clock = std::chrono::steady_clock;
@@ -68,6 +70,26 @@ void GenerationRunner::CancelAndDrain() {
     }
     finished_[i] = true;
   }
+}
+
+const char* FinishReasonText(FinishReason reason) { return reason == FinishReason::kStop ? "stop" : "length"; }
+
+ApiError CancelledError(int retry_after_s) {
+  return ApiError::Unavailable("The request was cancelled before it completed (deadline or shutdown)", "cancelled",
+                               retry_after_s);
+}
+
+bool WriteStreamError(ResponseWriter& out, const Status& failure, int retry_after_s) {
+  const ApiError error = ApiError::FromStatus(failure, retry_after_s);
+  Json::Value event(Json::objectValue);
+  event["error"]["message"] = error.message;
+  event["error"]["type"] = error.type;
+  event["error"]["code"] = error.code;
+  event["error"]["param"] = Json::Value(Json::nullValue);
+  Json::StreamWriterBuilder builder;
+  builder["indentation"] = "";
+  builder["emitUTF8"] = true;
+  return out.WriteEvent(Json::writeString(builder, event));
 }
 
 }  // namespace deepgate::fcgi

@@ -11,6 +11,7 @@
 
 #include "core/engine.h"
 #include "fcgi/http/api_error.h"
+#include "fcgi/http/response_writer.h"
 #include "fcgi/server/pipeline.h"
 
 namespace deepgate::fcgi {
@@ -33,5 +34,15 @@ class GenerationRunner {
   std::vector<std::shared_ptr<EngineStream>> streams_;
   std::vector<bool> finished_;
 };
+
+// OpenAI's finish_reason for a finished choice ("stop" or "length").
+const char* FinishReasonText(FinishReason reason);
+
+// The answer when a non-streamed request was cut short (deadline or shutdown).
+ApiError CancelledError(int retry_after_s);
+
+// A failure after the SSE headers went out travels as an {"error": ...} event, as OpenAI's
+// streams do. Returns false when the client is gone.
+bool WriteStreamError(ResponseWriter& out, const Status& failure, int retry_after_s);
 
 }  // namespace deepgate::fcgi

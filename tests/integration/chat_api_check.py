@@ -4,20 +4,12 @@ exits 1 when any check failed."""
 import sys
 import threading
 
-from openai_client import Client
+from openai_client import Checks, Client
 
 url, model = sys.argv[1], sys.argv[2]
 api = Client(url)
-fails = 0
-
-
-def expect(name, want, got):
-    global fails
-    if want == got:
-        print("ok   " + name)
-    else:
-        print("FAIL %s: expected [%r], got [%r]" % (name, want, got))
-        fails += 1
+checks = Checks()
+expect = checks.expect
 
 
 def chat(content, **kw):
@@ -120,5 +112,4 @@ for name, body, param in [
     expect(name + " 400", 400, status)
     expect(name + " param", param, (r or {}).get("error", {}).get("param"))
 
-print("%d check(s) failed" % fails if fails else "all checks passed")
-sys.exit(1 if fails else 0)
+checks.finish()

@@ -1,23 +1,16 @@
 """Engine bounds through nginx on a worker with max_sequences 1 and queue_length 0:
 busy → 503 + Retry-After; a client that disconnects mid-stream frees the sequence."""
+import json
 import sys
 import threading
 import time
 
-from openai_client import Client
+from openai_client import Checks, Client
 
 url, model = sys.argv[1], sys.argv[2]
 api = Client(url)
-fails = 0
-
-
-def expect(name, want, got):
-    global fails
-    if want == got:
-        print("ok   " + name)
-    else:
-        print("FAIL %s: expected [%r], got [%r]" % (name, want, got))
-        fails += 1
+checks = Checks()
+expect = checks.expect
 
 
 def long_chat(stream):
@@ -27,7 +20,6 @@ def long_chat(stream):
 
 # Hold the only sequence with a long stream, read a few events, then ask again: 503.
 c = api.conn()
-import json
 c.request("POST", "/v1/chat/completions", body=json.dumps(long_chat(True)), headers={"Content-Type": "application/json"})
 r = c.getresponse()
 expect("long stream starts", 200, r.status)
@@ -54,5 +46,4 @@ while time.monotonic() < deadline:
 expect("sequence freed after disconnect", 200, status)
 print("     (freed after %.0f ms)" % ((time.monotonic() - start) * 1000))
 
-print("%d check(s) failed" % fails if fails else "all checks passed")
-sys.exit(1 if fails else 0)
+checks.finish()

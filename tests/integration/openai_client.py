@@ -58,3 +58,21 @@ class Client:
                 break
         c.close()
         return r.status, events, done
+
+
+class Checks:
+    """ok/FAIL lines in the style of the shell integration tests."""
+
+    def __init__(self):
+        self.fails = 0
+
+    def expect(self, name, want, got):
+        if want == got:
+            print("ok   " + name)
+        else:
+            print("FAIL %s: expected [%r], got [%r]" % (name, want, got))
+            self.fails += 1
+
+    def finish(self):
+        print("%d check(s) failed" % self.fails if self.fails else "all checks passed")
+        raise SystemExit(1 if self.fails else 0)
