@@ -110,6 +110,46 @@ inline __m256i SignedQuants(const typename BlockOf<kKind>::type& b) {
   }
 }
 
+// Q4_0 / Q5_0: the stored quants as unsigned bytes (0..15 / 0..31), i.e. value + kOffset.
+template <BlockKind kKind>
+inline constexpr int kOffset = kKind == BlockKind::kQ4_0 ? 8 : 16;
+
+template <BlockKind kKind>
+inline __m256i UnsignedQuants(const typename BlockOf<kKind>::type& b) {
+  const __m256i nibbles = avx2::NibblesOf16BytesBroadcast(b.qs);
+  if constexpr (kKind == BlockKind::kQ4_0) {
+    return nibbles;
+  } else {
+    return _mm256_or_si256(nibbles, _mm256_and_si256(avx2::BytesFromBits32(b.qh), _mm256_set1_epi8(0x10)));
+  }
+}
+
+// Eight int32 lanes, lane k = sum over elements 4k..4k+3 of value * x: the same integers for
+// every kernel (rows, tiles), so the float steps after them decide bit-exactness alone.
+// Q8_0 weights are signed, so maddubs gets |q| and x with q's sign. Q4_0/Q5_0 weights go in
+// unsigned (stored nibbles) and kOffset * x comes off in int16, which saves the sign steps:
+// |pair| <= 2 * 31 * 127 + 16 * 254 < 2^15, so nothing saturates.
+template <BlockKind kKind>
+inline __m256i BlockDotLanes(const typename BlockOf<kKind>::type& b, __m256i xq, __m256i x_offset16) {
+  if constexpr (kKind == BlockKind::kQ8_0) {
+    (void)x_offset16;
+    return avx2::DotInt8(SignedQuants<kKind>(b), xq);
+  } else {
+    const __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(UnsignedQuants<kKind>(b), xq), x_offset16);
+    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  }
+}
+
+// kOffset * (x[2j] + x[2j+1]) as int16 pairs (unused for Q8_0).
+template <BlockKind kKind>
+inline __m256i OffsetPairs(__m256i xq) {
+  if constexpr (kKind == BlockKind::kQ8_0) {
+    return xq;
+  } else {
+    return _mm256_maddubs_epi16(_mm256_set1_epi8(kOffset<kKind>), xq);
+  }
+}
+
 template <BlockKind kKind, int kRows>
 void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x, float* out) {
   using Block = typename BlockOf<kKind>::type;
@@ -117,10 +157,11 @@ void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x
   for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
+    const __m256i x_offset = OffsetPairs<kKind>(xq);
     const float xd = HalfToFloat(x[i].d);
     for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
-      const __m256i dot = avx2::DotInt8(SignedQuants<kKind>(b), xq);
+      const __m256i dot = BlockDotLanes<kKind>(b, xq, x_offset);
       const __m256 d = _mm256_set1_ps(HalfToFloat(b.d) * xd);
       acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot), acc[r]);
     }

@@ -39,6 +39,13 @@ inline __m256i NibblesOf16Bytes(const uint8_t* qs) {
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
+// The same 32 nibbles from one broadcast load (no lane insert): the upper 128-bit lane is
+// shifted right by 4 before masking.
+inline __m256i NibblesOf16BytesBroadcast(const uint8_t* qs) {
+  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+
 // Byte j is 0xFF when bit j of the 32-bit little-endian word at bits is set, else 0.
 inline __m256i BytesFromBits32(const uint8_t* bits) {
   uint32_t word;
