@@ -10,6 +10,7 @@
 #include "core/fp16.h"
 #include "core/quant/blocks.h"
 #include "core/quant/kernels.h"
+#include "core/quant/legacy_block_avx2.h"
 #include "core/quant/simd_avx2.h"
 
 namespace deepgate::quant {
@@ -85,70 +86,10 @@ void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const float* x, fl
 
 // ---- 32-element blocks against Q8_0 activations ----
 
-enum class BlockKind { kQ4_0, kQ5_0, kQ8_0 };
-
-template <BlockKind kKind>
-struct BlockOf;
-template <>
-struct BlockOf<BlockKind::kQ4_0> { using type = BlockQ4_0; };
-template <>
-struct BlockOf<BlockKind::kQ5_0> { using type = BlockQ5_0; };
-template <>
-struct BlockOf<BlockKind::kQ8_0> { using type = BlockQ8_0; };
-
-// The block's 32 quants as signed bytes.
-template <BlockKind kKind>
-inline __m256i SignedQuants(const typename BlockOf<kKind>::type& b) {
-  if constexpr (kKind == BlockKind::kQ8_0) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-  } else if constexpr (kKind == BlockKind::kQ4_0) {
-    return _mm256_sub_epi8(avx2::NibblesOf16Bytes(b.qs), _mm256_set1_epi8(8));
-  } else {
-    // nibble - 16 + 16 * bit == nibble | (bit ? 0 : 0xF0) as a signed byte.
-    const __m256i high = _mm256_andnot_si256(avx2::BytesFromBits32(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
-    return _mm256_or_si256(avx2::NibblesOf16Bytes(b.qs), high);
-  }
-}
-
-// Q4_0 / Q5_0: the stored quants as unsigned bytes (0..15 / 0..31), i.e. value + kOffset.
-template <BlockKind kKind>
-inline constexpr int kOffset = kKind == BlockKind::kQ4_0 ? 8 : 16;
-
-template <BlockKind kKind>
-inline __m256i UnsignedQuants(const typename BlockOf<kKind>::type& b) {
-  const __m256i nibbles = avx2::NibblesOf16BytesBroadcast(b.qs);
-  if constexpr (kKind == BlockKind::kQ4_0) {
-    return nibbles;
-  } else {
-    return _mm256_or_si256(nibbles, _mm256_and_si256(avx2::BytesFromBits32(b.qh), _mm256_set1_epi8(0x10)));
-  }
-}
-
-// Eight int32 lanes, lane k = sum over elements 4k..4k+3 of value * x: the same integers for
-// every kernel (rows, tiles), so the float steps after them decide bit-exactness alone.
-// Q8_0 weights are signed, so maddubs gets |q| and x with q's sign. Q4_0/Q5_0 weights go in
-// unsigned (stored nibbles) and kOffset * x comes off in int16, which saves the sign steps:
-// |pair| <= 2 * 31 * 127 + 16 * 254 < 2^15, so nothing saturates.
-template <BlockKind kKind>
-inline __m256i BlockDotLanes(const typename BlockOf<kKind>::type& b, __m256i xq, __m256i x_offset16) {
-  if constexpr (kKind == BlockKind::kQ8_0) {
-    (void)x_offset16;
-    return avx2::DotInt8(SignedQuants<kKind>(b), xq);
-  } else {
-    const __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(UnsignedQuants<kKind>(b), xq), x_offset16);
-    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-  }
-}
-
-// kOffset * (x[2j] + x[2j+1]) as int16 pairs (unused for Q8_0).
-template <BlockKind kKind>
-inline __m256i OffsetPairs(__m256i xq) {
-  if constexpr (kKind == BlockKind::kQ8_0) {
-    return xq;
-  } else {
-    return _mm256_maddubs_epi16(_mm256_set1_epi8(kOffset<kKind>), xq);
-  }
-}
+using avx2::BlockDotLanes;
+using avx2::BlockKind;
+using avx2::BlockOf;
+using avx2::OffsetPairs;
 
 template <BlockKind kKind, int kRows>
 void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x, float* out) {
