@@ -14,6 +14,12 @@ namespace {
 // A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
 constexpr size_t kTileBytes = 64 * 1024;
 constexpr int kMaxOutputs = 8;
+// Decode computes on this many weight bytes per step and prefetches the next step's.
+constexpr size_t kPrefetchBytes = 32 * 1024;
+
+void PrefetchBytes(const uint8_t* p, size_t n) {
+  for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
 
 }  // namespace
 
@@ -50,8 +56,7 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
   }
 
   // Decode (T = 1) streams each thread's contiguous share of the rows of all outputs, taken
-  // end to end, with VecDotRows. (Software prefetch of the next rows measured no faster: the
-  // kernels, not the loads, bound decode here.)
+  // end to end, with VecDotRows.
   if (n_tokens == 1) {
     int64_t row_end[kMaxOutputs];  // rows of outputs 0..i, end to end
     int64_t total = 0;
@@ -62,7 +67,14 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
         const int64_t b = std::max(r0, first), e = std::min(r1, row_end[i]);
         if (b >= e) continue;
         const WeightMatrix& w = *outputs[i].w;
-        quant::VecDotRows(w.type, n_in, w.row(b - first), w.row_bytes, e - b, xq, outputs[i].y + (b - first));
+        // Prefetch the next step's rows while this step computes: it keeps the memory-bound
+        // types (F16, Q8_0) streaming; the compute-bound ones do not mind.
+        const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));
+        for (int64_t r = b; r < e; r += step) {
+          const int64_t nr = std::min(step, e - r);
+          if (r + nr < e) PrefetchBytes(w.row(r + nr - first), static_cast<size_t>(std::min(step, e - r - nr)) * w.row_bytes);
+          quant::VecDotRows(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, outputs[i].y + (r - first));
+        }
       }
     });
     return;
