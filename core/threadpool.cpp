@@ -54,7 +54,7 @@ thread_local bool t_inside_pool = false;
 struct ThreadPool::Impl {
   int n_threads = 1;
   std::vector<std::thread> workers;
-  const std::function<void(int, int)>* job = nullptr;  // valid while a Run is in flight
+  const FunctionRef<void(int, int)>* job = nullptr;  // valid while a Run is in flight
   std::atomic<uint32_t> generation{0};
   std::atomic<int32_t> pending{0};  // workers still running the current job
   std::atomic<bool> stop{false};
@@ -96,7 +96,7 @@ ThreadPool::~ThreadPool() {
 
 int ThreadPool::n_threads() const { return impl_->n_threads; }
 
-void ThreadPool::Run(const std::function<void(int thread_index, int n_threads)>& body) {
+void ThreadPool::Run(FunctionRef<void(int thread_index, int n_threads)> body) {
   Impl& p = *impl_;
   if (p.n_threads == 1 || t_inside_pool) {
     // Nested or single-threaded: every "thread" runs here, in order.
@@ -115,8 +115,7 @@ void ThreadPool::Run(const std::function<void(int thread_index, int n_threads)>&
   p.job = nullptr;
 }
 
-void ThreadPool::ParallelFor(int64_t n, int64_t grain,
-                             const std::function<void(int64_t begin, int64_t end)>& body) {
+void ThreadPool::ParallelFor(int64_t n, int64_t grain, FunctionRef<void(int64_t begin, int64_t end)> body) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   const int64_t max_chunks = std::max<int64_t>(n / grain, 1);  // each chunk >= grain items
@@ -128,14 +127,13 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
   // is uniform enough, and a static split keeps each thread streaming its own weight rows.
   struct Split {
     int64_t n, n_chunks;
-    const std::function<void(int64_t, int64_t)>* body;
-  } split{n, std::min<int64_t>(max_chunks, impl_->n_threads), &body};
-  // One captured pointer fits std::function's inline storage: no allocation per call.
+    FunctionRef<void(int64_t, int64_t)> body;
+  } split{n, std::min<int64_t>(max_chunks, impl_->n_threads), body};
   Run([s = &split](int thread_index, int) {
     if (thread_index >= s->n_chunks) return;
     const int64_t begin = s->n * thread_index / s->n_chunks;
     const int64_t end = s->n * (thread_index + 1) / s->n_chunks;
-    if (begin < end) (*s->body)(begin, end);
+    if (begin < end) s->body(begin, end);
   });
 }
 

@@ -7,10 +7,35 @@
 // the body runs concurrently on all threads and must only write disjoint data.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 namespace deepgate {
+
+// A non-owning reference to a callable, for calls that run and finish inside the callee (the
+// pool's bodies). Unlike std::function it never allocates: decode dispatches ~200 bodies per
+// token, most of them lambdas capturing more than std::function keeps inline.
+template <typename Signature>
+class FunctionRef;
+
+template <typename R, typename... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FunctionRef> &&
+                                                    std::is_invocable_r_v<R, F&, Args...>>>
+  FunctionRef(F&& f)  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* object, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
+        }) {}
+
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
 
 class ThreadPool {
  public:
@@ -24,11 +49,11 @@ class ThreadPool {
 
   // Calls body(thread_index, n_threads) once on every thread (the caller is thread 0) and
   // returns when all calls have returned. The body splits its own work by thread_index.
-  void Run(const std::function<void(int thread_index, int n_threads)>& body);
+  void Run(FunctionRef<void(int thread_index, int n_threads)> body);
 
   // Splits [0, n) into contiguous chunks of at least `grain` items and calls
   // body(begin, end) for each chunk on some thread.
-  void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body);
+  void ParallelFor(int64_t n, int64_t grain, FunctionRef<void(int64_t begin, int64_t end)> body);
 
  private:
   struct Impl;

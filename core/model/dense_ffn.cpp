@@ -19,8 +19,8 @@ void DenseFfn::Forward(LayerContext& ctx, const float* x, float* out) {
   const int64_t n_ff = gate_.n_out;
   float* gate = Grow(ctx.scratch.gate, static_cast<size_t>(T) * n_ff);  // [T][n_ff]
   float* up = Grow(ctx.scratch.up, static_cast<size_t>(T) * n_ff);      // [T][n_ff]
-  MatMul(ctx.pool, gate_, x, T, gate, ctx.scratch.matmul);
-  MatMul(ctx.pool, up_, x, T, up, ctx.scratch.matmul);
+  const MatMulOutput gate_up[] = {{&gate_, gate}, {&up_, up}};
+  MatMulShared(ctx.pool, gate_up, 2, x, T, ctx.scratch.matmul);
   SwiGlu(gate, up, static_cast<int64_t>(T) * n_ff);
   MatMul(ctx.pool, down_, gate, T, out, ctx.scratch.matmul);
 }

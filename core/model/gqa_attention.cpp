@@ -41,9 +41,8 @@ void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
   float* q = Grow(s.q, static_cast<size_t>(T) * q_dim);
   float* k = Grow(s.k, static_cast<size_t>(T) * kv_dim);
   float* v = Grow(s.v, static_cast<size_t>(T) * kv_dim);
-  MatMul(ctx.pool, wq_, x, T, q, s.matmul);
-  MatMul(ctx.pool, wk_, x, T, k, s.matmul);
-  MatMul(ctx.pool, wv_, x, T, v, s.matmul);
+  const MatMulOutput qkv[] = {{&wq_, q}, {&wk_, k}, {&wv_, v}};
+  MatMulShared(ctx.pool, qkv, 3, x, T, s.matmul);
   if (!bq_.empty()) AddBias(bq_.data(), q_dim, T, q);
   if (!bk_.empty()) AddBias(bk_.data(), kv_dim, T, k);
   if (!bv_.empty()) AddBias(bv_.data(), kv_dim, T, v);

@@ -1,4 +1,5 @@
 // MatMul over the thread pool: quantize activations once, then tiles of weight rows x all rows.
+// MatMulShared runs several weight matrices of one input in the same dispatch.
 #include "core/model/matmul.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@ namespace {
 
 // A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
 constexpr size_t kTileBytes = 64 * 1024;
+constexpr int kMaxOutputs = 8;
 // Decode computes on this many weight bytes per step and prefetches the next step's.
 constexpr size_t kPrefetchBytes = 32 * 1024;
 
@@ -23,47 +25,82 @@ void PrefetchBytes(const uint8_t* p, size_t n) {
 
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
             MatMulScratch& scratch) {
-  const GgmlType xt = quant::VecDotType(w.type);
+  const MatMulOutput out{&w, y};
+  MatMulShared(pool, &out, 1, x, n_tokens, scratch);
+}
+
+void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, const float* x, int64_t n_tokens,
+                  MatMulScratch& scratch) {
+  if (n_outputs <= 0) return;
+  const WeightMatrix& w0 = *outputs[0].w;
+  const GgmlType xt = quant::VecDotType(w0.type);
+  bool shared = n_outputs <= kMaxOutputs;
+  for (int i = 1; i < n_outputs && shared; ++i) {
+    shared = quant::VecDotType(outputs[i].w->type) == xt && outputs[i].w->n_in == w0.n_in;
+  }
+  if (!shared) {
+    for (int i = 0; i < n_outputs; ++i) MatMulShared(pool, outputs + i, 1, x, n_tokens, scratch);
+    return;
+  }
+  const int64_t n_in = w0.n_in;
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-  size_t xq_stride = static_cast<size_t>(w.n_in) * sizeof(float);
+  size_t xq_stride = static_cast<size_t>(n_in) * sizeof(float);
   if (xt != GgmlType::F32) {
-    xq_stride = *RowBytes(xt, w.n_in);  // n_in was checked against the block size at load
+    xq_stride = *RowBytes(xt, n_in);  // n_in was checked against the block size at load
     scratch.x_quant.resize(xq_stride * static_cast<size_t>(n_tokens));
     uint8_t* dst = scratch.x_quant.data();
     pool.ParallelFor(n_tokens, 4, [&](int64_t b, int64_t e) {
-      for (int64_t t = b; t < e; ++t) quant::QuantizeRow(xt, x + t * w.n_in, dst + t * xq_stride, w.n_in);
+      for (int64_t t = b; t < e; ++t) quant::QuantizeRow(xt, x + t * n_in, dst + t * xq_stride, n_in);
     });
     xq = dst;
   }
 
-  // Decode (T = 1) streams each thread's contiguous share of rows with VecDotRows. Batches
-  // use tile kernels on (a tile of weight rows) x (a chunk of activation rows), sized so both
-  // stay in L2 while the tile kernel reuses each decoded weight block across activations.
+  // Decode (T = 1) streams each thread's contiguous share of the rows of all outputs, taken
+  // end to end, with VecDotRows.
   if (n_tokens == 1) {
-    // Contiguous equal shares of rows per thread (ParallelFor splits statically).
-    pool.ParallelFor(w.n_out, 16, [&](int64_t r0, int64_t r1) {
-      // Short rows give the hardware prefetcher little to lock onto, and decode is a pure
-      // stream of weights: prefetch the next step's bytes while this step computes.
-      const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));
-      for (int64_t r = r0; r < r1; r += step) {
-        const int64_t nr = std::min(step, r1 - r);
-        if (r + nr < r1) PrefetchBytes(w.row(r + nr), static_cast<size_t>(std::min(step, r1 - r - nr)) * w.row_bytes);
-        quant::VecDotRows(w.type, w.n_in, w.row(r), w.row_bytes, nr, xq, y + r);
+    int64_t row_end[kMaxOutputs];  // rows of outputs 0..i, end to end
+    int64_t total = 0;
+    for (int i = 0; i < n_outputs; ++i) row_end[i] = total += outputs[i].w->n_out;
+    pool.ParallelFor(total, 16, [&](int64_t r0, int64_t r1) {
+      int64_t first = 0;
+      for (int i = 0; i < n_outputs && first < r1; first = row_end[i++]) {
+        const int64_t b = std::max(r0, first), e = std::min(r1, row_end[i]);
+        if (b >= e) continue;
+        const WeightMatrix& w = *outputs[i].w;
+        // Prefetch the next step's rows while this step computes: it keeps the memory-bound
+        // types (F16, Q8_0) streaming; the compute-bound ones do not mind.
+        const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(kPrefetchBytes / w.row_bytes));
+        for (int64_t r = b; r < e; r += step) {
+          const int64_t nr = std::min(step, e - r);
+          if (r + nr < e) PrefetchBytes(w.row(r + nr - first), static_cast<size_t>(std::min(step, e - r - nr)) * w.row_bytes);
+          quant::VecDotRows(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, outputs[i].y + (r - first));
+        }
       }
     });
     return;
   }
-  const int64_t tile = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64) / 4 * 4;
+
+  // Batches: tiles of weight rows x chunks of activation rows, sized so both stay in L2
+  // while the tile kernel reuses each decoded weight block across activations.
   const int64_t col_chunk = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / xq_stride), 2, 64);
-  const int64_t n_tiles = (w.n_out + tile - 1) / tile;
+  int64_t tile_rows[kMaxOutputs], tile_end[kMaxOutputs];  // rows per tile, tiles of outputs 0..i
+  int64_t n_tiles = 0;
+  for (int i = 0; i < n_outputs; ++i) {
+    const WeightMatrix& w = *outputs[i].w;
+    tile_rows[i] = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64) / 4 * 4;
+    tile_end[i] = n_tiles += (w.n_out + tile_rows[i] - 1) / tile_rows[i];
+  }
   pool.ParallelFor(n_tiles, 1, [&](int64_t tb, int64_t te) {
+    int i = 0;
     for (int64_t ti = tb; ti < te; ++ti) {
-      const int64_t r0 = ti * tile;
-      const int64_t nr = std::min(tile, w.n_out - r0);
+      while (ti >= tile_end[i]) ++i;
+      const WeightMatrix& w = *outputs[i].w;
+      const int64_t r0 = (ti - (i == 0 ? 0 : tile_end[i - 1])) * tile_rows[i];
+      const int64_t nr = std::min(tile_rows[i], w.n_out - r0);
       for (int64_t c0 = 0; c0 < n_tokens; c0 += col_chunk) {
         const int64_t nc = std::min(col_chunk, n_tokens - c0);
-        quant::VecDotTile(w.type, w.n_in, w.row(r0), w.row_bytes, nr, xq + c0 * xq_stride, xq_stride, nc,
-                          y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
+        quant::VecDotTile(w.type, n_in, w.row(r0), w.row_bytes, nr, xq + c0 * xq_stride, xq_stride, nc,
+                          outputs[i].y + c0 * w.n_out + r0, static_cast<size_t>(w.n_out));
       }
     }
   });

@@ -21,6 +21,19 @@ struct MatMulScratch {
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
             MatMulScratch& scratch);
 
+// One output of MatMulShared: y [T][w->n_out] = x * w^T.
+struct MatMulOutput {
+  const WeightMatrix* w;
+  float* y;
+};
+
+// Several matmuls of the same input (q/k/v, gate/up) in one pass over the pool: one dispatch
+// instead of one per matrix, and the rows of all matrices are split together, so small ones
+// (k/v) do not leave threads idle. Every output is exactly what MatMul gives. The matrices
+// must share n_in; when their activation formats differ it runs them one by one.
+void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, const float* x, int64_t n_tokens,
+                  MatMulScratch& scratch);
+
 // y[t][i] += bias[i] for every row.
 void AddBias(const float* bias, int64_t n, int64_t n_tokens, float* y);
 

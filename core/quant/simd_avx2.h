@@ -33,10 +33,10 @@ inline float HorizontalMax(__m256 v) {
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
 // 32 unsigned nibbles of a 16-byte block: low nibbles are bytes 0..15, high nibbles 16..31.
-inline __m256i NibblesOf16Bytes(const uint8_t* qs) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+// One broadcast load (no lane insert); the upper 128-bit lane is shifted right by 4.
+inline __m256i NibblesOf16BytesBroadcast(const uint8_t* qs) {
+  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
 // Byte j is 0xFF when bit j of the 32-bit little-endian word at bits is set, else 0.

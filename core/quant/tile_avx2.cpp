@@ -1,7 +1,7 @@
 // AVX2/FMA/F16C tile kernels: kRows weight rows x kCols activation rows per inner step.
 //   float weights (F32/F16/BF16) x f32 activations: 3 x 2.
-//   Q4_0/Q5_0/Q8_0 x Q8_0: 4 x 2; each weight block is unpacked (and its absolute value
-//   taken) once for both activations; per pair a sign, maddubs, madd, convert and fma.
+//   Q4_0/Q5_0/Q8_0 x Q8_0: 4 x 2; each weight block is unpacked once for both activations;
+//   per pair a maddubs, an int16 offset subtract (Q8_0: a sign), madd, convert, mul and fma.
 // Remainders use the same templates with fewer rows/cols. Per (row, column) the arithmetic and
 // its order are those of the VecDotRows kernels in quant_legacy_avx2.cpp, so a tile returns
 // exactly what VecDot returns: batching never changes a model's logits.
@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "core/quant/blocks.h"
+#include "core/quant/legacy_block_avx2.h"
 #include "core/quant/simd_avx2.h"
 #include "core/quant/tile_kernels.h"
 
@@ -93,48 +94,48 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
 
 // ---- 32-element blocks x Q8_0 ----
 
-enum class BlockKind { kQ4_0, kQ5_0, kQ8_0 };
+using avx2::BlockKind;
+using avx2::BlockOf;
 
-template <BlockKind kKind>
-using BlockOf = std::conditional_t<kKind == BlockKind::kQ4_0, BlockQ4_0,
-                                   std::conditional_t<kKind == BlockKind::kQ5_0, BlockQ5_0, BlockQ8_0>>;
-
-template <BlockKind kKind>
-inline __m256i SignedQuants(const BlockOf<kKind>& b) {
-  if constexpr (kKind == BlockKind::kQ8_0) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
-  } else if constexpr (kKind == BlockKind::kQ4_0) {
-    return _mm256_sub_epi8(avx2::NibblesOf16Bytes(b.qs), _mm256_set1_epi8(8));
-  } else {
-    const __m256i high = _mm256_andnot_si256(avx2::BytesFromBits32(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
-    return _mm256_or_si256(avx2::NibblesOf16Bytes(b.qs), high);
-  }
-}
-
+// Per (row, column) the int32 lanes are BlockDotLanes' (legacy_block_avx2.h) and the float
+// steps those of BlockDotRows: acc += (wd * xd) * float(lanes). Each weight block is unpacked
+// once per row for all columns; wd and xd are broadcast once per row / column and multiplied
+// as vectors (the same float product as the scalar one).
 template <BlockKind kKind, int kRows, int kCols>
 void BlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
-  using Block = BlockOf<kKind>;
+  using Block = typename BlockOf<kKind>::type;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kRows][kCols];
   for (int r = 0; r < kRows; ++r)
     for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
-    __m256i xq[kCols];
-    float xd[kCols];
+    __m256i xq[kCols], x_offset[kCols];
+    __m256 xd[kCols];
     for (int c = 0; c < kCols; ++c) {
       const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + c * xs)[i];
       xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
-      xd[c] = HalfToFloat(xb.d);
+      x_offset[c] = avx2::OffsetPairs<kKind>(xq[c]);
+      xd[c] = _mm256_set1_ps(HalfToFloat(xb.d));
     }
     for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * ws)[i];
-      const __m256i q = SignedQuants<kKind>(b);
-      const __m256i abs_q = _mm256_sign_epi8(q, q);
-      const float wd = HalfToFloat(b.d);
-      for (int c = 0; c < kCols; ++c) {
+      const __m256 wd = _mm256_set1_ps(HalfToFloat(b.d));
+      __m256i dot[kCols];
+      if constexpr (kKind == BlockKind::kQ8_0) {
         // sum q * x = sum |q| * (x * sign(q)): maddubs needs its first operand unsigned.
-        const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(abs_q, _mm256_sign_epi8(xq[c], q)), ones);
-        acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(wd * xd[c]), _mm256_cvtepi32_ps(dot), acc[r][c]);
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+        const __m256i abs_q = _mm256_sign_epi8(q, q);
+        for (int c = 0; c < kCols; ++c) {
+          dot[c] = _mm256_madd_epi16(_mm256_maddubs_epi16(abs_q, _mm256_sign_epi8(xq[c], q)), ones);
+        }
+      } else {
+        const __m256i q = avx2::UnsignedQuants<kKind>(b);
+        for (int c = 0; c < kCols; ++c) {
+          dot[c] = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(q, xq[c]), x_offset[c]), ones);
+        }
+      }
+      for (int c = 0; c < kCols; ++c) {
+        acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(wd, xd[c]), _mm256_cvtepi32_ps(dot[c]), acc[r][c]);
       }
     }
   }

@@ -1,5 +1,5 @@
 // ThreadPool: every index is covered exactly once, Run reaches every thread, nested calls run
-// inline, a one-thread pool works, and destruction joins cleanly.
+// inline, a one-thread pool works, destruction joins cleanly, and FunctionRef forwards calls.
 #include "core/threadpool.h"
 
 #include <atomic>
@@ -85,6 +85,23 @@ TEST(ThreadPoolTest, DestructionJoinsIdleAndJustUsedPools) {
     used.Run([&](int, int) { n.fetch_add(1); });
     EXPECT_EQ(n.load(), 3);
   }
+}
+
+TEST(ThreadPoolTest, FunctionRefCallsTheReferencedCallableWithoutCopyingIt) {
+  int calls = 0;
+  auto count = [&calls](int k) { calls += k; return calls; };
+  const FunctionRef<int(int)> ref(count);
+  EXPECT_EQ(ref(2), 2);
+  EXPECT_EQ(ref(3), 5);
+  EXPECT_EQ(calls, 5);
+}
+
+TEST(ThreadPoolTest, BodiesWithLargeCapturesSeeTheirState) {
+  ThreadPool pool(2);
+  const int64_t a = 1, b = 2, c = 3, d = 4, e = 5;  // more than std::function keeps inline
+  std::atomic<int64_t> sum{0};
+  pool.ParallelFor(2, 1, [&, a, b, c, d, e](int64_t begin, int64_t end) { sum += (end - begin) * (a + b + c + d + e); });
+  EXPECT_EQ(sum.load(), 2 * 15);
 }
 
 }  // namespace
