@@ -2,10 +2,13 @@
 simultaneous streamed chat completions (temperature 0, fixed max_tokens) through nginx + TLS.
 Prints one markdown row per concurrency: aggregate generated tokens/s (all completion tokens of
 a level over the wall time of its rounds), time to first token p50/p99 (request sent → first
-content delta) and inter-token latency p50 (per request: (last delta − first delta) /
+text delta: content or reasoning_content) and inter-token latency p50 (per request: (last delta − first delta) /
 (completion tokens − 1), the median over requests). Figures only; nothing is asserted.
 
-Usage: serve_bench.py URL MODEL_ID MAX_TOKENS ROUNDS C1 [C2 ...]"""
+Usage: serve_bench.py URL MODEL_ID MAX_TOKENS ROUNDS LOGPROBS C1 [C2 ...]
+LOGPROBS=1 asks for logprobs so that every token sends an event: a random-weight model whose
+tokens decode to no text (the qwen2-0.5b demo's padding entries) sends none otherwise, and
+TTFT/ITL would be n/a. Tokens/s comes from the usage chunk either way."""
 import http.client
 import math
 import json
@@ -17,7 +20,8 @@ import urllib.parse
 
 url, model = sys.argv[1], sys.argv[2]
 max_tokens, rounds = int(sys.argv[3]), int(sys.argv[4])
-levels = [int(c) for c in sys.argv[5:]]
+logprobs = sys.argv[5] == "1"
+levels = [int(c) for c in sys.argv[6:]]
 u = urllib.parse.urlparse(url)
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
@@ -28,6 +32,8 @@ def one_stream(prompt, out):
     """One streamed request; out gets start/first-token/end times, token event times and usage."""
     body = {"model": model, "messages": [{"role": "user", "content": prompt}], "temperature": 0,
             "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+    if logprobs:
+        body["logprobs"] = True
     c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=600)
     t0 = time.perf_counter()
     c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
@@ -46,13 +52,17 @@ def one_stream(prompt, out):
             ev = json.loads(line[6:])
             if ev.get("usage"):
                 usage = ev["usage"]
-            # The role chunk is sent before generation starts: only content deltas are tokens.
-            if ev.get("choices") and ev["choices"][0]["delta"].get("content"):
+            # The role chunk is sent before generation starts: only text deltas are tokens (a
+            # reasoning model's first tokens arrive as reasoning_content).
+            choice = ev["choices"][0] if ev.get("choices") else {}
+            delta = choice.get("delta", {})
+            if delta.get("content") or delta.get("reasoning_content") or choice.get("logprobs"):
                 token_times.append(time.perf_counter())
+        error = None if usage else "200 but no usage chunk"
     else:
-        r.read()
+        error = "%d %s" % (r.status, r.read()[:300])
     c.close()
-    out.update(status=r.status, t0=t0, t1=time.perf_counter(), token_times=token_times,
+    out.update(status=r.status, error=error, t0=t0, t1=time.perf_counter(), token_times=token_times,
                tokens=(usage or {}).get("completion_tokens", len(token_times)))
 
 
@@ -88,10 +98,14 @@ for c in levels:
         wall += time.perf_counter() - start
         for res in results:
             n += 1
-            if res.get("status") != 200 or not res["token_times"]:
+            if res.get("status") != 200 or res.get("error"):
+                if not errors:
+                    print("first error at %d streams: %s" % (c, res.get("error")), file=sys.stderr)
                 errors += 1
                 continue
             tokens += res["tokens"]
+            if not res["token_times"]:
+                continue  # tokens without text (see LOGPROBS above): no per-token times
             ttft.append(res["token_times"][0] - res["t0"])
             # Per request: decode time over the tokens after the first. Raw gaps between events
             # are useless here: several events often arrive in one TLS record (gap 0).

@@ -8,9 +8,11 @@
 #
 #   bench/serve_bench.sh [--shape tiny] [--type q8_0] [--model FILE] [--max-tokens 128]
 #                        [--rounds 3] [--concurrency "1 4 8"] [--duration 10] [--threads 2]
+#                        [--logprobs]   (one event per token even when tokens have no text:
+#                                        needed for TTFT/ITL on the qwen2-0.5b demo model)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2
+shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2 logprobs=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2; shift 2 ;;
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --concurrency) levels=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --logprobs) logprobs=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -85,10 +88,10 @@ url=$(dg_stack_url "$prefix")
 echo "## deepgate serving bench"
 echo
 echo "model: $label ($(( $(stat -c %s "$model") / 1000 )) kB); worker threads $threads, max_sequences $maxc;" \
-  "max_tokens $max_tokens, temperature 0, $rounds round(s) per level"
+  "max_tokens $max_tokens, temperature 0, $rounds round(s) per level$([ $logprobs = 1 ] && echo ", logprobs on")"
 echo "machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-python3 bench/serve_bench.py "$url" deepgate-demo "$max_tokens" "$rounds" $levels
+python3 bench/serve_bench.py "$url" deepgate-demo "$max_tokens" "$rounds" "$logprobs" $levels
 echo
 
 # wrk: prints req/s, p50, p99 (ms) and non-2xx count of one run.
