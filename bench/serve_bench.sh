@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Serving bench: a real stack (nginx + TLS → FastCGI → deepgate-fcgi) in a temp prefix, then
+#  (a) streamed chat generation at 1, 4 and 8 concurrent requests (bench/serve_bench.py):
+#      aggregate generated tokens/s, time to first token p50/p99, inter-token latency p50;
+#  (b) wrk (keep-alive, 2 threads, 32 connections) on GET /v1/models through nginx + TLS, and
+#      in the same run on a bench-only TLS server in the same nginx answering `return 200`,
+#      with the ratio. Prints markdown tables; never asserts.
+#
+#   bench/serve_bench.sh [--shape tiny] [--type q8_0] [--model FILE] [--max-tokens 128]
+#                        [--rounds 3] [--concurrency "1 4 8"] [--duration 10] [--threads 2]
+#                        [--logprobs]   (one event per token even when tokens have no text:
+#                                        needed for TTFT/ITL on the qwen2-0.5b demo model)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2 logprobs=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --shape) shape=$2; shift 2 ;;
+    --type) type=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --max-tokens) max_tokens=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --concurrency) levels=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --logprobs) logprobs=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+export DG_SOURCE_DIR=$PWD DG_BIN=$PWD/build/bin DG_MODEL_ID=deepgate-demo
+source scripts/stack.sh
+[ -x "$DG_BIN/deepgate-fcgi" ] || { echo "build first: cmake --build build" >&2; exit 1; }
+command -v nginx >/dev/null || { echo "nginx is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || DG_NGINX_USER=$(id -un)
+
+prefix=$(mktemp -d /tmp/deepgate-sbench.XXXXXX)
+cleanup() { dg_stack_stop "$prefix"; rm -rf "$prefix"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "$model" ]; then
+  model=${BENCH_MODEL_DIR:-/tmp/deepgate-bench-models}/demo-$shape-$type.gguf
+  mkdir -p "$(dirname "$model")"
+  [ -f "$model" ] || "$DG_BIN/deepgate" model demo --out "$model" --shape "$shape" --type "$type" >/dev/null
+  label="demo $shape $type"
+else
+  label=$(basename "$model")
+fi
+port=$(dg_free_port)
+# Room for the highest concurrency in one batch, so TTFT measures generation, not queueing.
+maxc=$(echo "$levels" | tr ' ' '\n' | sort -n | tail -1)
+dg_stack_prepare "$prefix" "$port" "$model" 1048576 "\"max_sequences\": $maxc" >/dev/null
+sed -i "s/\"threads\": 2/\"threads\": $threads/" "$prefix/conf/deepgate.json"
+
+# Bench-only: a second TLS server in the same nginx answering `return 200`, the baseline for
+# what nginx + TLS alone costs. Generated here; the shipped nginx files are not touched.
+bport=$(dg_free_port)
+python3 - "$prefix/conf/nginx.conf" "$bport" <<'PY'
+import sys
+path, port = sys.argv[1], sys.argv[2]
+conf = open(path).read().rstrip()
+assert conf.endswith("}")
+conf = conf[:-1] + """
+  # bench-only baseline (bench/serve_bench.sh)
+  server {
+    listen 127.0.0.1:%s ssl;
+    server_name localhost;
+    ssl_certificate cert.pem;
+    ssl_certificate_key key.pem;
+    include snippets/deepgate-tls.conf;
+    access_log off;
+    location / { return 200 "ok\\n"; }
+  }
+}
+""" % port
+open(path, "w").write(conf)
+PY
+# Access logs cost the same on both sides only if both log; the baseline logs nothing, so turn
+# the API's log off too and compare nginx + FastCGI against nginx alone.
+sed -i 's|^\(\s*\)access_log .*;|\1access_log off;|' "$prefix/conf/nginx.conf"
+
+dg_stack_start_worker "$prefix"
+dg_stack_start_nginx "$prefix"
+dg_stack_wait_ready "$prefix" 120
+url=$(dg_stack_url "$prefix")
+
+echo "## deepgate serving bench"
+echo
+echo "model: $label ($(( $(stat -c %s "$model") / 1000 )) kB); worker threads $threads, max_sequences $maxc;" \
+  "max_tokens $max_tokens, temperature 0, $rounds round(s) per level$([ $logprobs = 1 ] && echo ", logprobs on")"
+echo "machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+python3 bench/serve_bench.py "$url" deepgate-demo "$max_tokens" "$rounds" "$logprobs" $levels
+echo
+
+# wrk: prints req/s, p50, p99 (ms) and non-2xx count of one run.
+run_wrk() {
+  local target=$1 out rps p50 p99 non2xx
+  out=$(wrk -t2 -c32 -d"${duration}s" --latency "$target")
+  rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99") ${non2xx:-0}"
+}
+# wrk prints latencies as 812.00us / 4.51ms / 1.02s.
+to_ms() { echo "$1" | awk '/us$/ {printf "%.2f", $1/1000; next} /ms$/ {printf "%.2f", $1+0; next} /s$/ {printf "%.2f", $1*1000}'; }
+
+api=$(run_wrk "$url/v1/models")
+base=$(run_wrk "https://127.0.0.1:$bport/")
+read -r a_rps a_p50 a_p99 a_bad <<<"$api"
+read -r b_rps b_p50 b_p99 b_bad <<<"$base"
+echo "| wrk -t2 -c32 -d${duration}s, keep-alive, TLS | req/s | p50 ms | p99 ms | non-2xx |"
+echo "| --- | --- | --- | --- | --- |"
+echo "| GET /v1/models (nginx → FastCGI → deepgate-fcgi) | $a_rps | $a_p50 | $a_p99 | $a_bad |"
+echo "| nginx \`return 200\` (same nginx, same run) | $b_rps | $b_p50 | $b_p99 | $b_bad |"
+echo "| ratio /v1/models ÷ return 200 | $(awk "BEGIN{printf \"%.2f\", $a_rps/$b_rps}") | | | |"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
