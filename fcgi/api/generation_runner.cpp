@@ -48,6 +48,11 @@ bool GenerationRunner::Pump(const RequestContext& ctx,
           return false;
         }
         if (event.done) break;
+        // A stream that never pauses must still notice a deadline or shutdown.
+        if (ctx.ShouldStop()) {
+          CancelAndDrain();
+          return false;
+        }
       }
     }
     if (ctx.ShouldStop()) {
