@@ -51,6 +51,21 @@ model=$(realpath "$model")
 dg_stack_prepare "$state" "$port" "$model" 1048576 '"shutdown_deadline_ms": 5000'
 dg_ensure_journald
 
+# First start: an admin and a developer key, kept 0600 under $state and shown once.
+if [ ! -s "$state/developer.key" ]; then
+  (umask 077
+   dg_stack_create_key "$state" local-admin admin >"$state/admin.key"
+   dg_stack_create_key "$state" local-developer developer >"$state/developer.key")
+  cat <<KEYS
+deepgate: created two API keys (shown once; also in $state/{admin,developer}.key, mode 0600):
+  admin:     $(cat "$state/admin.key")
+  developer: $(cat "$state/developer.key")
+  Send one as 'Authorization: Bearer <key>' (OpenAI SDKs: api_key=<key>). More keys:
+  build/bin/deepgate keys create --config $state/conf/deepgate.json --name NAME --role developer
+KEYS
+fi
+export DG_API_KEY=$(cat "$state/developer.key")
+
 cleanup() {
   trap - INT TERM EXIT
   echo >&2
@@ -80,11 +95,12 @@ if ! dg_stack_wait_ready "$state" "${DEEPGATE_READY_TIMEOUT:-300}"; then
 fi
 
 url=$(dg_stack_url "$state")
-model_id=$(curl -k -s "$url/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+model_id=$(curl -k -s -H "Authorization: Bearer $DG_API_KEY" "$url/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 cat <<MSG
 deepgate: ready on $url (model '$model_id'; logs in $state/logs/)
-  curl -k $url/v1/models
-  curl -k $url/v1/chat/completions -H 'Content-Type: application/json' \\
+  export DG_API_KEY=\$(cat $state/developer.key)
+  curl -k $url/v1/models -H "Authorization: Bearer \$DG_API_KEY"
+  curl -k $url/v1/chat/completions -H "Authorization: Bearer \$DG_API_KEY" -H 'Content-Type: application/json' \\
        -d '{"model":"$model_id","messages":[{"role":"user","content":"Hello!"}]}'
 MSG
 if [ "$mode" = detach ]; then

@@ -96,6 +96,7 @@ const std::vector<KeySpec>& Keys() {
       Int64Key("kv_cache_mb", 1, int64_t{1} << 24, &WorkerConfig::kv_cache_mb),
       IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
       BoolKey("watchdog", &WorkerConfig::watchdog),
+      {"auth", [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }},
   };
   return keys;
 }
@@ -177,6 +178,10 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.kv_cache_mb != b.kv_cache_mb, "kv_cache_mb", false);
   check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
   check(a.watchdog != b.watchdog, "watchdog", false);
+  // Only the keys most likely edited; the whole "auth" object needs a restart.
+  check(a.auth.required != b.auth.required || a.auth.key_store != b.auth.key_store ||
+            a.auth.roles != b.auth.roles || a.auth.jwt_issuer != b.auth.jwt_issuer,
+        "auth", false);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/auth/auth_config.h"
 
 namespace deepgate::fcgi {
 
@@ -46,6 +47,9 @@ struct WorkerConfig {
   // --- process ---
   int shutdown_deadline_ms = 10000;   // ms; in-flight requests get this long on SIGTERM (reloadable)
   bool watchdog = true;               // ping systemd's watchdog when WATCHDOG_USEC is set
+
+  // --- credentials (restart to change): the "auth" object, see fcgi/auth/auth_config.h ---
+  auth::AuthConfig auth;
 };
 
 // Parses config text (JSON object). `origin` names the source in error messages.

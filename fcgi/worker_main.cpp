@@ -12,10 +12,13 @@
 #include <cstring>
 #include <string>
 
+#include "fcgi/api/admin_keys.h"
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/api/health.h"
 #include "fcgi/api/models.h"
+#include "fcgi/api/oauth_token.h"
 #include "fcgi/api/test_routes.h"
+#include "fcgi/auth/auth_stages.h"
 #include "fcgi/config.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/fcgx_stream.h"
@@ -65,6 +68,17 @@ int Serve(const std::string& config_path) {
   }
   const WorkerConfig config = *loaded;
 
+  // Credentials first: a worker that cannot check them (missing or world-readable secret,
+  // unreadable key store) must not start serving.
+  static const auth::SystemClock clock;
+  Result<std::unique_ptr<auth::AuthContext>> opened = auth::OpenAuth(config.auth, clock);
+  if (!opened.ok()) {
+    Log("auth: " + opened.status().message());
+    return 2;
+  }
+  const std::unique_ptr<auth::AuthContext> credentials = std::move(opened).value();
+  if (!config.auth.required) Log("auth.required is false: requests without credentials are served as anonymous");
+
   sigset_t control;
   sigemptyset(&control);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&control, s);
@@ -94,7 +108,13 @@ int Serve(const std::string& config_path) {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);
   }
-  Pipeline pipeline(router, PipelineStages{});
+  const auth::AuthFailureListener auth_log = auth::StderrAuthFailureLog();
+  AddAdminKeyRoutes(router, *credentials);
+  AddOAuthTokenRoute(router, *credentials, auth_log);
+  PipelineStages stages;
+  stages.authenticator = std::make_unique<auth::BearerAuthenticator>(*credentials, auth_log);
+  stages.authoriser = std::make_unique<auth::RoleAuthoriser>(credentials->roles, config.auth.required);
+  Pipeline pipeline(router, std::move(stages));
 
   AcceptorPool pool(
       socket->fd, !socket->from_systemd, config.acceptor_threads,

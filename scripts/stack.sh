@@ -3,7 +3,9 @@
 # prefix directory. Sourced by run.sh and tests/integration/*. Every process started here
 # records its pid under $prefix/run so dg_stack_stop can end exactly those.
 #
-#   dg_stack_prepare PREFIX PORT MODEL [MAX_BODY_BYTES] [EXTRA_JSON]  # dirs, cert, configs
+#   dg_stack_prepare PREFIX PORT MODEL [MAX_BODY_BYTES] [EXTRA_JSON]  # dirs, cert, configs, secrets
+#   (DG_AUTH_EXTRA adds members to the config's "auth" object)
+#   dg_stack_create_key PREFIX NAME ROLE [CLI ARGS]  # prints a new API key
 #   (DG_MODEL_ID sets the id /v1/models reports; default: the model file name)
 #   dg_stack_start_worker PREFIX [LOG]   dg_stack_start_nginx PREFIX
 #   dg_stack_wait_ready PREFIX SECONDS   dg_stack_stop PREFIX
@@ -44,11 +46,36 @@ dg_stack_prepare() {
   "max_body_bytes": $max_body,
   "model_path": "$model",
   "model_id": "${DG_MODEL_ID:-}",
-  "threads": 2${extra:+,
+  "threads": 2,
+  "auth": {
+    "key_store": "$prefix/keys/keys.db",
+    "master_secret_file": "$prefix/secrets/master_secret",
+    "pepper_file": "$prefix/secrets/pepper",
+    "jwt_secret_file": "$prefix/secrets/jwt_hs256"${DG_AUTH_EXTRA:+,
+    $DG_AUTH_EXTRA}
+  }${extra:+,
   $extra}
 }
 JSON
+  dg_stack_secrets "$prefix"
   echo "$port" >"$prefix/run/port"
+}
+
+# Secrets (0600, in a 0700 dir) and the key store dir, made once per prefix. Never printed.
+dg_stack_secrets() {
+  local prefix=$1 name
+  mkdir -p "$prefix/secrets" "$prefix/keys"
+  chmod 0700 "$prefix/secrets" "$prefix/keys"
+  for name in master_secret pepper jwt_hs256; do
+    [ -s "$prefix/secrets/$name" ] || (umask 077 && openssl rand -hex 32 >"$prefix/secrets/$name") || return 1
+    chmod 0600 "$prefix/secrets/$name"
+  done
+}
+
+# Creates an API key with the CLI and prints it (stdout only): dg_stack_create_key PREFIX NAME ROLE [ARGS...]
+dg_stack_create_key() {
+  local prefix=$1 name=$2 role=$3; shift 3
+  "$DG_BIN/deepgate" keys create --config "$prefix/conf/deepgate.json" --name "$name" --role "$role" "$@" 2>/dev/null
 }
 
 # Starts deepgate-fcgi in the background; its stderr goes to LOG (default logs/worker.log).

@@ -1,11 +1,14 @@
 #include "fcgi/api/engine_routes.h"
 
 #include "fcgi/api/generation_handlers.h"
+#include "fcgi/auth/auth_stages.h"
 
 namespace deepgate::fcgi {
 
 std::optional<ApiError> ResolveModel(const RequestContext& ctx, const ModelService& models,
                                      const std::string& requested_id, ServingModel* out) {
+  // The key's model allow-list, checked before existence so a key learns nothing of others.
+  if (auto denied = auth::CheckModelAllowed(ctx.principal, requested_id)) return denied;
   if (!models.FindCard(requested_id)) {
     return ApiError::NotFound("The model '" + requested_id.substr(0, 200) + "' does not exist", "model_not_found");
   }

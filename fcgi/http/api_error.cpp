@@ -11,7 +11,7 @@ ApiError ApiError::Unauthenticated(std::string message) {
   return {401, "authentication_error", std::move(message), "", "invalid_api_key", 0, {}};
 }
 ApiError ApiError::Forbidden(std::string message) {
-  return {403, "permission_error", std::move(message), "", "forbidden", 0, {}};
+  return {403, "permission_error", std::move(message), "", "permission_denied", 0, {}};
 }
 ApiError ApiError::NotFound(std::string message, std::string code) {
   return {404, "not_found_error", std::move(message), "", std::move(code), 0, {}};

@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <mutex>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "fcgi/http/request.h"
@@ -20,6 +22,14 @@ struct Principal {
   std::string subject = "anonymous";  // key id or JWT sub; never a secret
   std::string role;                   // "admin", "developer", ... ("" for open access)
   bool authenticated = false;
+  // Filled by fcgi/auth (BearerAuthenticator); read by policy and the generation handlers.
+  std::string method;                       // "api_key", "jwt" ("" for open access)
+  std::string key_id;                       // our API key id (also for our own JWTs); "" otherwise
+  std::vector<std::string> allowed_models;  // empty = every model
+  int64_t requests_per_min = 0;             // per-key limits; 0 = no per-key limit
+  int64_t tokens_per_min = 0;
+  int64_t max_concurrent = 0;
+  int64_t expires_at = 0;                   // unix s: key or token expiry, 0 unknown
 };
 
 class Authenticator {

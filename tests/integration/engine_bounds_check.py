@@ -20,7 +20,7 @@ def long_chat(stream):
 
 # Hold the only sequence with a long stream, read a few events, then ask again: 503.
 c = api.conn()
-c.request("POST", "/v1/chat/completions", body=json.dumps(long_chat(True)), headers={"Content-Type": "application/json"})
+c.request("POST", "/v1/chat/completions", body=json.dumps(long_chat(True)), headers=api.headers())
 r = c.getresponse()
 expect("long stream starts", 200, r.status)
 for _ in range(3):

@@ -60,8 +60,8 @@ expect "SSE body" $'data: {"index":0}\n\ndata: {"index":1}\n\ndata: {"index":2}\
 # python starts curl itself so its own start-up time does not hide the spacing; 6 events 50 ms
 # apart span 250 ms when flushed one by one, ~0 when nginx buffers them.
 spread=$(python3 - "$URL/_test/stream?n=6" <<'PY'
-import subprocess, sys, time
-p = subprocess.Popen(["curl", "-k", "-s", "-N", "--max-time", "10", sys.argv[1]], stdout=subprocess.PIPE, bufsize=0)
+import os, subprocess, sys, time
+p = subprocess.Popen(["curl", "-k", "-s", "-N", "--max-time", "10", "-H", "Authorization: Bearer " + os.environ["DG_API_KEY"], sys.argv[1]], stdout=subprocess.PIPE, bufsize=0)
 ts = [time.monotonic() for line in iter(p.stdout.readline, b"") if line.startswith(b"data:")]
 p.wait()
 print("incremental" if len(ts) == 7 and ts[-1] - ts[0] > 0.15 else "buffered %d events in %.3f s" % (len(ts), ts[-1] - ts[0]))
@@ -70,7 +70,7 @@ PY
 expect "SSE events flushed one by one" incremental "$spread"
 
 # Client gone mid-stream: the worker notices on its next flush and stops.
-curl -k -s -N --max-time 0.5 "$URL/_test/stream?n=1000" -o /dev/null
+curl -k -s -N --max-time 0.5 -H "Authorization: Bearer $DG_API_KEY" "$URL/_test/stream?n=1000" -o /dev/null
 for _ in $(seq 50); do grep -q 'route=test.stream .*outcome=client_gone' "$PREFIX/logs/worker.log" && break; sleep 0.1; done
 expect "client gone detected" 1 "$(grep -c 'route=test.stream .*outcome=client_gone' "$PREFIX/logs/worker.log")"
 

@@ -9,6 +9,8 @@ DG_BIN=${DEEPGATE_BIN:-$DG_SOURCE_DIR/build/bin}
 source "$DG_SOURCE_DIR/scripts/stack.sh"
 
 export DG_MODEL_ID=deepgate-demo
+# The test routes (/_test/*) are open to the developer role in test stacks.
+export DG_AUTH_EXTRA=${DG_AUTH_EXTRA-'"roles": {"admin": ["*"], "developer": ["chat.completions", "completions", "models.*", "test.*"], "monitor": ["health", "ready", "metrics"]}'}
 DG_IT_FAILS=0
 DG_IT_PREFIXES=()
 
@@ -40,6 +42,11 @@ dg_it_start() {
   port=$(dg_free_port)
   dg_stack_model "$PREFIX/model.gguf" || { echo "FAIL: could not make a model"; exit 1; }
   dg_stack_prepare "$PREFIX" "$port" "$PREFIX/model.gguf" "${2:-4096}" "${1:-}" || exit 1
+  # Credentials: one developer and one admin key, made with the CLI as an operator would.
+  DG_API_KEY=$(dg_stack_create_key "$PREFIX" it-developer developer) &&
+    DG_ADMIN_KEY=$(dg_stack_create_key "$PREFIX" it-admin admin) ||
+    { echo "FAIL: could not create API keys"; exit 1; }
+  export DG_API_KEY DG_ADMIN_KEY
   if [ -n "${DG_IT_ACTIVATE:-}" ]; then
     # systemd-socket-activate binds the socket, then execs the worker (same pid) on the first
     # connection with the socket as fd 3. It creates the socket 0644: open it up for nginx.
@@ -67,13 +74,24 @@ expect_match() {
   else echo "FAIL $1: [$3] does not match /$2/"; DG_IT_FAILS=$((DG_IT_FAILS + 1)); fi
 }
 
+# code/body/header send "Authorization: Bearer $DG_API_KEY" unless DG_BEARER says otherwise:
+# `noauth code /v1/models` sends none, `with_key "$DG_ADMIN_KEY" code /admin/keys` another.
+dg_auth_args() {
+  DG_AUTH_ARGS=()
+  local k=${DG_BEARER-${DG_API_KEY:-}}
+  [ -n "$k" ] && DG_AUTH_ARGS=(-H "Authorization: Bearer $k")
+  return 0
+}
+noauth() { DG_BEARER= "$@"; }
+with_key() { local k=$1; shift; DG_BEARER=$k "$@"; }
 # HTTP status of a request through nginx; extra curl args follow the path.
-code() { local path=$1; shift; curl -k -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$URL$path"; }
-body() { local path=$1; shift; curl -k -s --max-time 10 "$@" "$URL$path"; }
+code() { local path=$1; shift; dg_auth_args; curl -k -s -o /dev/null -w '%{http_code}' --max-time 10 "${DG_AUTH_ARGS[@]}" "$@" "$URL$path"; }
+body() { local path=$1; shift; dg_auth_args; curl -k -s --max-time 10 "${DG_AUTH_ARGS[@]}" "$@" "$URL$path"; }
 # One response header's value (case-insensitive name), CR stripped.
 header() {
   local path=$1 name=$2; shift 2
-  curl -k -s -D - -o /dev/null --max-time 10 "$@" "$URL$path" | tr -d '\r' |
+  dg_auth_args
+  curl -k -s -D - -o /dev/null --max-time 10 "${DG_AUTH_ARGS[@]}" "$@" "$URL$path" | tr -d '\r' |
     awk -v n="$(echo "$name" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1)==n {print $2}'
 }
 # A JSON field via python (jq is not a dependency): json_field 'd["error"]["code"]'

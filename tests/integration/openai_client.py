@@ -2,13 +2,17 @@
 arrival time of every event (stdlib only; the TLS certificate is the stack's self-signed one)."""
 import http.client
 import json
+import os
 import ssl
 import time
 import urllib.parse
 
 
 class Client:
-    def __init__(self, url):
+    """Sends "Authorization: Bearer <api_key>"; api_key defaults to $DG_API_KEY, "" sends none."""
+
+    def __init__(self, url, api_key=None):
+        self.api_key = os.environ.get("DG_API_KEY", "") if api_key is None else api_key
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port
         self.ctx = ssl.create_default_context()
@@ -18,9 +22,15 @@ class Client:
     def conn(self, timeout=60):
         return http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=timeout)
 
+    def headers(self):
+        h = {"Content-Type": "application/json"}
+        if self.api_key:
+            h["Authorization"] = "Bearer " + self.api_key
+        return h
+
     def post(self, path, body):
         c = self.conn()
-        c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        c.request("POST", path, body=json.dumps(body), headers=self.headers())
         r = c.getresponse()
         data = r.read()
         c.close()
@@ -34,7 +44,7 @@ class Client:
         """Returns (status, [(t, event)], done_seen). event is parsed JSON or the string
         '[DONE]'. stop_after=N closes the connection after N events (a client going away)."""
         c = self.conn()
-        c.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        c.request("POST", path, body=json.dumps(body), headers=self.headers())
         r = c.getresponse()
         events, done = [], False
         if r.status != 200:

@@ -12,7 +12,7 @@ probes=()
 for _ in 1 2 3 4; do code /health >/dev/null & probes+=($!); done
 wait "${probes[@]}"
 out=$PREFIX/slow.out
-curl -k -s -o "$out" -w '%{http_code}' --max-time 10 "$URL/_test/sleep?ms=1500" >"$out.code" &
+curl -k -s -o "$out" -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $DG_API_KEY" "$URL/_test/sleep?ms=1500" >"$out.code" &
 client=$!
 sleep 0.4
 pid=$(cat "$PREFIX/run/worker.pid")
@@ -34,7 +34,7 @@ rm -f "$PREFIX/run/worker.pid"
 
 # 2. A request that outlives the shutdown deadline is cancelled; exit 0 shortly after.
 dg_it_start '"shutdown_deadline_ms": 500'
-curl -k -s -o /dev/null -w '%{http_code}' --max-time 20 "$URL/_test/sleep?ms=15000" >"$PREFIX/long.code" &
+curl -k -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $DG_API_KEY" "$URL/_test/sleep?ms=15000" >"$PREFIX/long.code" &
 client=$!
 sleep 0.4
 pid=$(cat "$PREFIX/run/worker.pid")

@@ -1,0 +1,177 @@
+#include "fcgi/api/admin_keys.h"
+
+#include "fcgi/auth/api_key.h"
+#include "fcgi/auth/duration.h"
+#include "fcgi/auth/key_issuer.h"
+#include "fcgi/http/json.h"
+#include "fcgi/server/pipeline.h"
+
+namespace deepgate::fcgi {
+
+const char* KeyState(const auth::KeyRecord& r, int64_t now) {
+  if (r.revoked_at != 0) return "revoked";
+  if (now >= r.expires_at) return r.superseded_by.empty() ? "expired" : "rotated";
+  return r.superseded_by.empty() ? "active" : "rotating";
+}
+
+Json::Value KeyRecordJson(const auth::KeyRecord& r, int64_t now) {
+  Json::Value j(Json::objectValue);
+  j["id"] = r.id;
+  j["object"] = "api_key";
+  j["name"] = r.name;
+  j["role"] = r.role;
+  Json::Value models(Json::arrayValue);
+  for (const auto& m : r.models) models.append(m);
+  j["models"] = models;
+  j["requests_per_min"] = Json::Int64(r.requests_per_min);
+  j["tokens_per_min"] = Json::Int64(r.tokens_per_min);
+  j["max_concurrent"] = Json::Int64(r.max_concurrent);
+  j["created_at"] = Json::Int64(r.created_at);
+  j["expires_at"] = Json::Int64(r.expires_at);
+  j["revoked_at"] = r.revoked_at ? Json::Value(Json::Int64(r.revoked_at)) : Json::Value(Json::nullValue);
+  j["rotated_from"] = r.rotated_from.empty() ? Json::Value(Json::nullValue) : Json::Value(r.rotated_from);
+  j["superseded_by"] = r.superseded_by.empty() ? Json::Value(Json::nullValue) : Json::Value(r.superseded_by);
+  j["state"] = KeyState(r, now);
+  return j;
+}
+
+namespace {
+
+ApiError FromStoreStatus(const Status& s) {
+  if (s.code() == StatusCode::kIoError) {
+    std::fprintf(stderr, "deepgate-fcgi: admin keys: %s\n", s.message().c_str());
+    return ApiError::Internal("The key store failed");
+  }
+  return ApiError::FromStatus(s);
+}
+
+// A duration either as "7d"-style text or as whole seconds.
+bool ReadDuration(const Json::Value& v, int64_t* out) {
+  if (v.isString()) {
+    auto d = auth::ParseDuration(v.asString());
+    if (!d) return false;
+    *out = *d;
+    return true;
+  }
+  if (v.isIntegral() && !v.isBool() && v.asInt64() >= 0) {
+    *out = v.asInt64();
+    return true;
+  }
+  return false;
+}
+
+bool ReadCount(const Json::Value& body, const char* name, int64_t* out, ApiError* error) {
+  if (!body.isMember(name)) return true;
+  const Json::Value& v = body[name];
+  if (!v.isIntegral() || v.isBool() || v.asInt64() < 0) {
+    *error = ApiError::BadRequest(std::string("'") + name + "' must be a non-negative integer", name);
+    return false;
+  }
+  *out = v.asInt64();
+  return true;
+}
+
+Json::Value IssuedJson(const auth::IssuedKey& k, int64_t now) {
+  Json::Value j = KeyRecordJson(k.record, now);
+  j["key"] = k.plaintext;
+  return j;
+}
+
+void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+  Result<Json::Value> parsed = ParseJsonObject(ctx.request.body);
+  if (!parsed.ok()) return (void)out.SendError(ApiError::BadRequest(parsed.status().message()));
+  const Json::Value& body = *parsed;
+  static const char* kKnown[] = {"name", "role", "models", "requests_per_min", "tokens_per_min", "max_concurrent", "expires_in"};
+  for (const auto& k : body.getMemberNames()) {
+    bool known = false;
+    for (const char* n : kKnown) known = known || k == n;
+    if (!known) return (void)out.SendError(ApiError::BadRequest("Unknown field '" + k.substr(0, 64) + "'", k.substr(0, 64)));
+  }
+  auth::KeySpec spec;
+  spec.requests_per_min = auth.config.default_requests_per_min;
+  spec.lifetime_s = int64_t{auth.config.key_lifetime_days} * 86400;
+  if (!body["name"].isString()) return (void)out.SendError(ApiError::BadRequest("'name' is required", "name"));
+  spec.name = body["name"].asString();
+  if (!body["role"].isString() || !auth.roles.Exists(body["role"].asString()))
+    return (void)out.SendError(ApiError::BadRequest("'role' must be one of the configured roles", "role"));
+  spec.role = body["role"].asString();
+  if (body.isMember("models")) {
+    if (!body["models"].isArray()) return (void)out.SendError(ApiError::BadRequest("'models' must be an array of model ids", "models"));
+    for (const auto& m : body["models"]) {
+      if (!m.isString()) return (void)out.SendError(ApiError::BadRequest("'models' must be an array of model ids", "models"));
+      spec.models.push_back(m.asString());
+    }
+  }
+  ApiError error;
+  if (!ReadCount(body, "requests_per_min", &spec.requests_per_min, &error) ||
+      !ReadCount(body, "tokens_per_min", &spec.tokens_per_min, &error) ||
+      !ReadCount(body, "max_concurrent", &spec.max_concurrent, &error))
+    return (void)out.SendError(error);
+  if (body.isMember("expires_in") && !ReadDuration(body["expires_in"], &spec.lifetime_s))
+    return (void)out.SendError(ApiError::BadRequest("'expires_in' must be a duration such as \"90d\"", "expires_in"));
+  const int64_t now = auth.clock->NowUnix();
+  Result<auth::IssuedKey> issued = auth::CreateKey(*auth.store, auth.secrets, spec, now);
+  if (!issued.ok()) return (void)out.SendError(FromStoreStatus(issued.status()));
+  out.AddHeader("Cache-Control", "no-store");
+  out.SendJson(201, IssuedJson(*issued, now));
+}
+
+void List(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+  const int64_t now = auth.clock->NowUnix();
+  Result<std::vector<auth::KeyRecord>> keys = Status::Internal("unset");
+  const std::string& q = ctx.request.query;
+  if (q.rfind("expiring=", 0) == 0) {
+    auto window = auth::ParseDuration(q.substr(9));
+    if (!window) return (void)out.SendError(ApiError::BadRequest("'expiring' must be a duration such as 14d", "expiring"));
+    keys = auth.store->ListExpiring(now, *window);
+  } else {
+    keys = auth.store->List();
+  }
+  if (!keys.ok()) return (void)out.SendError(FromStoreStatus(keys.status()));
+  Json::Value data(Json::arrayValue);
+  for (const auto& k : *keys) data.append(KeyRecordJson(k, now));
+  Json::Value body(Json::objectValue);
+  body["object"] = "list";
+  body["data"] = data;
+  out.SendJson(200, body);
+}
+
+void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+  const std::string& p = ctx.route_param;  // "<id>/revoke" or "<id>/rotate"
+  const size_t slash = p.find('/');
+  const std::string id = p.substr(0, slash);
+  const std::string verb = slash == std::string::npos ? "" : p.substr(slash + 1);
+  if (!auth::IsValidKeyId(id) || (verb != "revoke" && verb != "rotate"))
+    return (void)out.SendError(ApiError::NotFound("Unknown route: POST " + ctx.request.path.substr(0, 200)));
+  const int64_t now = auth.clock->NowUnix();
+  if (verb == "revoke") {
+    if (Status s = auth.store->Revoke(id, now); !s.ok()) return (void)out.SendError(FromStoreStatus(s));
+    Result<std::optional<auth::KeyRecord>> r = auth.store->FindById(id);
+    if (!r.ok() || !r->has_value()) return (void)out.SendError(ApiError::Internal("The key store failed"));
+    return (void)out.SendJson(200, KeyRecordJson(**r, now));
+  }
+  int64_t overlap = int64_t{auth.config.rotation_overlap_days} * 86400;
+  if (!ctx.request.body.empty()) {
+    Result<Json::Value> body = ParseJsonObject(ctx.request.body);
+    if (!body.ok()) return (void)out.SendError(ApiError::BadRequest(body.status().message()));
+    if (body->isMember("overlap") && !ReadDuration((*body)["overlap"], &overlap))
+      return (void)out.SendError(ApiError::BadRequest("'overlap' must be a duration such as \"7d\"", "overlap"));
+  }
+  Result<auth::IssuedKey> issued = auth::RotateKey(*auth.store, auth.secrets, id, overlap, now);
+  if (!issued.ok()) return (void)out.SendError(FromStoreStatus(issued.status()));
+  out.AddHeader("Cache-Control", "no-store");
+  out.SendJson(201, IssuedJson(*issued, now));
+}
+
+}  // namespace
+
+void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth) {
+  router.Add({"POST", "/admin/keys", "admin.keys.create", false,
+              [&auth](RequestContext& ctx, ResponseWriter& out) { Create(ctx, out, auth); }});
+  router.Add({"GET", "/admin/keys", "admin.keys.list", false,
+              [&auth](RequestContext& ctx, ResponseWriter& out) { List(ctx, out, auth); }});
+  router.Add({"POST", "/admin/keys/{id}", "admin.keys.action", false,
+              [&auth](RequestContext& ctx, ResponseWriter& out) { Action(ctx, out, auth); }});
+}
+
+}  // namespace deepgate::fcgi

@@ -1,0 +1,26 @@
+// The admin API for API keys (admin role; RoleAuthoriser enforces it by route name):
+//   POST /admin/keys               create; 201 with the key — the only time it is shown
+//   GET  /admin/keys[?expiring=14d] list (never hashes or secrets)
+//   POST /admin/keys/{id}/revoke
+//   POST /admin/keys/{id}/rotate   body {"overlap":"7d"} optional; 201 with the new key
+// Thread-safety: handlers run concurrently; the key store serialises writes.
+#pragma once
+
+#include <json/value.h>
+
+#include "fcgi/auth/auth_context.h"
+#include "fcgi/auth/key_store.h"
+#include "fcgi/http/router.h"
+
+namespace deepgate::fcgi {
+
+void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth);
+
+// A key record as JSON for the admin API and `deepgate keys list --json`: no hash.
+Json::Value KeyRecordJson(const auth::KeyRecord& record, int64_t now);
+
+// "active", "revoked", "expired", "rotated" (superseded and past its overlap) or "rotating"
+// (superseded, still inside its overlap).
+const char* KeyState(const auth::KeyRecord& record, int64_t now);
+
+}  // namespace deepgate::fcgi

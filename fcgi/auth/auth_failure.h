@@ -1,0 +1,43 @@
+// AuthFailure: the closed set of reasons a credential is refused. The audit entry and the
+// worker log name the reason; the client only ever sees a generic 401 (or 403 for role and
+// model checks, which are not credential failures and live in the authoriser).
+// Thread-safety: plain values.
+#pragma once
+
+namespace deepgate::fcgi::auth {
+
+enum class AuthFailure {
+  kNone = 0,
+  // Transport
+  kMissingCredentials,   // no Authorization header
+  kMalformedHeader,      // not "Bearer <token>"
+  kTokenTooLarge,        // over kMaxTokenBytes
+  // API keys (dg_<id>_<secret>)
+  kKeyMalformed,         // dg_ prefix but not the documented shape
+  kKeyUnknown,           // no key with that id
+  kKeyMismatch,          // id known, secret wrong
+  kKeyRevoked,
+  kKeyExpired,
+  kKeyRotated,           // replaced by a newer key and past its overlap window
+  kKeyStoreError,        // the store could not be read (answered 401, logged loudly)
+  // JWT, in the order the verifier checks them (cheap first)
+  kJwtMalformed,         // not three dot-separated parts
+  kJwtBadBase64,         // a part is not strict base64url
+  kJwtBadJson,           // header or payload not a JSON object, or a claim of the wrong type
+  kJwtAlgNone,           // "alg": "none" (never accepted)
+  kJwtAlgNotAllowed,     // alg not configured for this issuer (HS/RS confusion lands here)
+  kJwtUnknownIssuer,     // iss missing or not configured
+  kJwtNotYetValid,       // nbf (or iat) in the future beyond leeway
+  kJwtMissingExp,
+  kJwtExpired,
+  kJwtBadAudience,       // aud missing or not ours
+  kJwtUnknownKid,        // kid missing (when the issuer has several keys) or not in the JWKS
+  kJwtKeyTypeMismatch,   // kid names a key of another type than alg needs
+  kJwtBadSignature,
+  kJwtNoRole,            // signature fine, but no claim maps to a configured role
+};
+
+// Stable snake_case name for logs and audit: "jwt_expired".
+const char* AuthFailureName(AuthFailure failure);
+
+}  // namespace deepgate::fcgi::auth

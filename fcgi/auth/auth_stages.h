@@ -1,0 +1,61 @@
+// The credential stages of the pipeline (fcgi/server/stages.h) over AuthContext:
+//   BearerAuthenticator — "Authorization: Bearer <API key | JWT>" → Principal, or 401;
+//   RoleAuthoriser      — role → route names (roles.h), or 403 permission_denied;
+//   CheckModelAllowed   — the per-key model allow-list, called by the generation handlers
+//                         once they have parsed "model" (the authoriser cannot see the body).
+// Every refusal is reported to an AuthFailureListener with its AuthFailure reason and the
+// key id (never the token); the client only sees a generic message.
+// Thread-safety: all of these are called concurrently from every acceptor thread; they hold
+// no mutable state of their own.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "fcgi/auth/auth_context.h"
+#include "fcgi/auth/auth_failure.h"
+#include "fcgi/http/api_error.h"
+#include "fcgi/server/stages.h"
+
+namespace deepgate::fcgi::auth {
+
+// Where refusals go (the audit sink, once it has a field for them). key_id may be "".
+using AuthFailureListener = std::function<void(const Request& request, AuthFailure reason, const std::string& key_id)>;
+
+// One "auth_failure reason=… key_id=…" line on stderr per refusal.
+AuthFailureListener StderrAuthFailureLog();
+
+// The token of "Authorization: Bearer <token>" (scheme case-insensitive, RFC 7235), or the
+// reason there is none.
+AuthFailure ExtractBearer(const Request& request, std::string* token);
+
+class BearerAuthenticator final : public Authenticator {
+ public:
+  BearerAuthenticator(const AuthContext& auth, AuthFailureListener listener)
+      : auth_(auth), listener_(std::move(listener)) {}
+  Result<Principal> Authenticate(const Request& request) override;
+
+ private:
+  const AuthContext& auth_;
+  AuthFailureListener listener_;
+};
+
+class RoleAuthoriser final : public Authoriser {
+ public:
+  RoleAuthoriser(const RoleTable& roles, bool required) : roles_(roles), required_(required) {}
+  Status Authorise(const Principal& principal, const Route& route, const Request& request) override;
+
+ private:
+  const RoleTable& roles_;
+  const bool required_;
+};
+
+// 403 model_not_allowed when the principal's allow-list is non-empty and lacks `model`.
+std::optional<ApiError> CheckModelAllowed(const Principal& principal, const std::string& model);
+
+// The message every 401 carries: the same whatever the reason.
+inline constexpr const char* kGenericAuthMessage =
+    "Invalid or missing credentials. Send an API key or access token as 'Authorization: Bearer <token>'.";
+
+}  // namespace deepgate::fcgi::auth

@@ -1,0 +1,64 @@
+#include "fcgi/auth/credential_verifier.h"
+
+#include "fcgi/auth/api_key.h"
+#include "fcgi/auth/crypto.h"
+#include "fcgi/auth/jwt.h"
+
+namespace deepgate::fcgi::auth {
+
+Principal PrincipalForKey(const KeyRecord& r) {
+  Principal p;
+  p.authenticated = true;
+  p.method = "api_key";
+  p.subject = r.id;
+  p.key_id = r.id;
+  p.role = r.role;
+  p.allowed_models = r.models;
+  p.requests_per_min = r.requests_per_min;
+  p.tokens_per_min = r.tokens_per_min;
+  p.max_concurrent = r.max_concurrent;
+  p.expires_at = r.expires_at;
+  return p;
+}
+
+Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
+  Verdict v;
+  if (token.size() > kMaxTokenBytes) {
+    v.failure = AuthFailure::kTokenTooLarge;
+    return v;
+  }
+  if (LooksLikeApiKey(token)) return VerifyApiKey(token, now);
+  v.failure = jwt_.Verify(token, now, &v.principal);
+  if (v.ok()) v.key_id = v.principal.key_id;
+  return v;
+}
+
+Verdict CredentialVerifier::VerifyApiKey(std::string_view token, int64_t now) const {
+  Verdict v;
+  std::optional<ParsedApiKey> parsed = ParseApiKey(token);
+  if (!parsed) {
+    v.failure = AuthFailure::kKeyMalformed;
+    return v;
+  }
+  v.key_id = parsed->id;
+  Result<std::optional<KeyRecord>> found = store_.FindById(parsed->id);
+  if (!found.ok()) {
+    v.failure = AuthFailure::kKeyStoreError;
+    return v;
+  }
+  // The hash is computed even for an unknown id, so timing does not tell which ids exist.
+  const std::string hash = HashApiKey(pepper_, token);
+  if (!found->has_value()) {
+    v.failure = AuthFailure::kKeyUnknown;
+    return v;
+  }
+  const KeyRecord& r = **found;
+  // Secret first: a guesser learns nothing about a key's state without the key.
+  if (!ConstantTimeEquals(hash, r.hash)) v.failure = AuthFailure::kKeyMismatch;
+  else if (r.revoked_at != 0) v.failure = AuthFailure::kKeyRevoked;
+  else if (now >= r.expires_at) v.failure = r.superseded_by.empty() ? AuthFailure::kKeyExpired : AuthFailure::kKeyRotated;
+  else v.principal = PrincipalForKey(r);
+  return v;
+}
+
+}  // namespace deepgate::fcgi::auth

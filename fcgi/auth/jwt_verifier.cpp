@@ -1,0 +1,131 @@
+#include "fcgi/auth/jwt_verifier.h"
+
+namespace deepgate::fcgi::auth {
+namespace {
+
+// NumericDate (RFC 7519 §2): a JSON number; fractions are truncated.
+enum class Claim { kAbsent, kBad, kOk };
+Claim NumericDate(const Json::Value& payload, const char* name, int64_t* out) {
+  if (!payload.isMember(name)) return Claim::kAbsent;
+  const Json::Value& v = payload[name];
+  if (!v.isNumeric() || v.isBool()) return Claim::kBad;
+  const double d = v.asDouble();
+  if (!(d > -1e15 && d < 1e15)) return Claim::kBad;
+  *out = static_cast<int64_t>(d);
+  return Claim::kOk;
+}
+
+bool AudienceMatches(const Json::Value& aud, const std::vector<std::string>& ours) {
+  auto one = [&](const Json::Value& v) {
+    if (!v.isString()) return false;
+    for (const auto& a : ours)
+      if (v.asString() == a) return true;
+    return false;
+  };
+  if (aud.isString()) return one(aud);
+  if (aud.isArray()) {
+    for (const auto& v : aud)
+      if (one(v)) return true;
+  }
+  return false;
+}
+
+int64_t IntClaim(const Json::Value& payload, const char* name) {
+  const Json::Value& v = payload[name];
+  return v.isIntegral() && !v.isBool() && v.asInt64() >= 0 ? v.asInt64() : 0;
+}
+
+}  // namespace
+
+JwtVerifier::JwtVerifier(JwtVerifierConfig config) : config_(std::move(config)) {
+  for (const auto& i : config_.issuers) any_allowed_.insert(i.algorithms.begin(), i.algorithms.end());
+}
+
+AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* out) const {
+  // 1. parse
+  ParsedJwt jwt;
+  if (AuthFailure f = ParseJwt(token, &jwt); f != AuthFailure::kNone) return f;
+  // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
+  if (jwt.header.isMember("crit")) return AuthFailure::kJwtMalformed;
+  // 2. alg, before anything depends on it
+  if (!jwt.header["alg"].isString()) return AuthFailure::kJwtBadJson;
+  const JwsAlg alg = ParseJwsAlg(jwt.header["alg"].asString());
+  if (alg == JwsAlg::kNone) return AuthFailure::kJwtAlgNone;
+  if (!any_allowed_.count(alg)) return AuthFailure::kJwtAlgNotAllowed;
+  // 3. iss, then the alg must be one this issuer signs with
+  const Json::Value& iss = jwt.payload["iss"];
+  const JwtIssuerConfig* issuer = nullptr;
+  if (iss.isString())
+    for (const auto& i : config_.issuers)
+      if (i.issuer == iss.asString()) issuer = &i;
+  if (issuer == nullptr) return AuthFailure::kJwtUnknownIssuer;
+  if (!issuer->algorithms.count(alg)) return AuthFailure::kJwtAlgNotAllowed;
+  // 4. nbf / iat: not before
+  int64_t nbf = 0, iat = 0, exp = 0;
+  Claim c = NumericDate(jwt.payload, "nbf", &nbf);
+  if (c == Claim::kBad) return AuthFailure::kJwtBadJson;
+  if (c == Claim::kOk && nbf > now + config_.leeway_s) return AuthFailure::kJwtNotYetValid;
+  c = NumericDate(jwt.payload, "iat", &iat);
+  if (c == Claim::kBad) return AuthFailure::kJwtBadJson;
+  if (c == Claim::kOk && iat > now + config_.leeway_s) return AuthFailure::kJwtNotYetValid;
+  // 5. exp: required, a token without one would be valid forever
+  c = NumericDate(jwt.payload, "exp", &exp);
+  if (c == Claim::kAbsent) return AuthFailure::kJwtMissingExp;
+  if (c == Claim::kBad) return AuthFailure::kJwtBadJson;
+  if (now >= exp + config_.leeway_s) return AuthFailure::kJwtExpired;
+  // 6. aud
+  if (!AudienceMatches(jwt.payload["aud"], issuer->audiences)) return AuthFailure::kJwtBadAudience;
+  // 7. key: by kid; without one only when the issuer has exactly one key
+  const Json::Value& kid = jwt.header["kid"];
+  if (jwt.header.isMember("kid") && !kid.isString()) return AuthFailure::kJwtBadJson;
+  const VerificationKey* key = nullptr;
+  if (kid.isString()) {
+    for (const auto& k : issuer->keys)
+      if (k.kid == kid.asString()) key = &k;
+  } else if (issuer->keys.size() == 1) {
+    key = &issuer->keys[0];
+  }
+  if (key == nullptr) return AuthFailure::kJwtUnknownKid;
+  if (!KeyFitsAlg(alg, *key)) return AuthFailure::kJwtKeyTypeMismatch;
+  // 8. signature
+  if (!VerifyJwsSignature(alg, *key, jwt.signing_input, jwt.signature)) return AuthFailure::kJwtBadSignature;
+  // 9. who: sub and a role we know
+  const Json::Value& sub = jwt.payload["sub"];
+  if (!sub.isString() || sub.asString().empty() || sub.asString().size() > 256) return AuthFailure::kJwtBadJson;
+  const Json::Value& role_claim = jwt.payload[issuer->role_claim];
+  std::string role;
+  auto map_value = [&](const Json::Value& v) {
+    if (!v.isString()) return;
+    std::string r = v.asString();
+    if (!issuer->role_map.empty()) {
+      auto it = issuer->role_map.find(r);
+      r = it == issuer->role_map.end() ? "" : it->second;
+    }
+    if (role.empty() && config_.roles.count(r)) role = r;
+  };
+  if (role_claim.isArray()) {
+    for (const auto& v : role_claim) map_value(v);  // IdPs often send a list of groups
+  } else {
+    map_value(role_claim);
+  }
+  if (role.empty()) return AuthFailure::kJwtNoRole;
+
+  Principal p;
+  p.authenticated = true;
+  p.method = "jwt";
+  p.subject = sub.asString();
+  p.role = role;
+  p.expires_at = exp;
+  if (issuer->ours) {
+    p.key_id = p.subject;
+    for (const auto& m : jwt.payload["models"])
+      if (m.isString()) p.allowed_models.push_back(m.asString());
+    p.requests_per_min = IntClaim(jwt.payload, "rpm");
+    p.tokens_per_min = IntClaim(jwt.payload, "tpm");
+    p.max_concurrent = IntClaim(jwt.payload, "conc");
+  }
+  *out = std::move(p);
+  return AuthFailure::kNone;
+}
+
+}  // namespace deepgate::fcgi::auth

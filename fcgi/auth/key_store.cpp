@@ -1,0 +1,231 @@
+// SQLite is called only here; every statement is prepared with bound parameters.
+#include "fcgi/auth/key_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace deepgate::fcgi::auth {
+namespace {
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS api_keys ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " models TEXT NOT NULL DEFAULT '',"
+    " requests_per_min INTEGER NOT NULL,"
+    " tokens_per_min INTEGER NOT NULL,"
+    " max_concurrent INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " revoked_at INTEGER NOT NULL DEFAULT 0,"
+    " rotated_from TEXT NOT NULL DEFAULT '',"
+    " superseded_by TEXT NOT NULL DEFAULT '')";
+
+constexpr const char* kColumns =
+    "id, name, role, hash, models, requests_per_min, tokens_per_min, max_concurrent, created_at, expires_at,"
+    " revoked_at, rotated_from, superseded_by";
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+Status DbError(sqlite3* db, const std::string& what) {
+  return Status::IoError("key store: " + what + ": " + sqlite3_errmsg(db));
+}
+
+Result<Stmt> Prepare(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return DbError(db, "prepare");
+  return Stmt(s);
+}
+
+// Model ids are joined with '\n' (they are validated to hold no control characters).
+std::string JoinModels(const std::vector<std::string>& models) {
+  std::string out;
+  for (const auto& m : models) out += (out.empty() ? "" : "\n") + m;
+  return out;
+}
+std::vector<std::string> SplitModels(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find('\n', pos);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string Text(sqlite3_stmt* s, int col) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, col))) : "";
+}
+
+KeyRecord ReadRow(sqlite3_stmt* s) {
+  KeyRecord r;
+  r.id = Text(s, 0);
+  r.name = Text(s, 1);
+  r.role = Text(s, 2);
+  const void* blob = sqlite3_column_blob(s, 3);
+  r.hash.assign(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(s, 3)) : 0);
+  r.models = SplitModels(Text(s, 4));
+  r.requests_per_min = sqlite3_column_int64(s, 5);
+  r.tokens_per_min = sqlite3_column_int64(s, 6);
+  r.max_concurrent = sqlite3_column_int64(s, 7);
+  r.created_at = sqlite3_column_int64(s, 8);
+  r.expires_at = sqlite3_column_int64(s, 9);
+  r.revoked_at = sqlite3_column_int64(s, 10);
+  r.rotated_from = Text(s, 11);
+  r.superseded_by = Text(s, 12);
+  return r;
+}
+
+Result<std::vector<KeyRecord>> ReadAll(sqlite3* db, sqlite3_stmt* s) {
+  std::vector<KeyRecord> out;
+  for (;;) {
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return DbError(db, "read");
+    out.push_back(ReadRow(s));
+  }
+}
+
+// Creates the file 0600 before SQLite sees it; refuses an existing one open to others.
+Status PrepareFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::IoError("key store: cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  const bool ok = ::fstat(fd, &st) == 0;
+  ::close(fd);
+  if (!ok || !S_ISREG(st.st_mode)) return Status::InvalidArgument("key store: " + path + " is not a regular file");
+  if (st.st_mode & (S_IRWXO | S_IWGRP))
+    return Status::InvalidArgument("key store: " + path + " is accessible to other users or group-writable; run: chmod 0600 " + path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
+  DG_RETURN_IF_ERROR(PrepareFile(path));
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::IoError("key store: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close_v2(db);
+    return s;
+  }
+  std::unique_ptr<KeyStore> store(new KeyStore(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  DG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  DG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
+  DG_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+KeyStore::~KeyStore() { sqlite3_close_v2(db_); }
+
+Status KeyStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError("key store: " + msg);
+  }
+  return Status::Ok();
+}
+
+namespace {
+Status InsertLocked(sqlite3* db, const KeyRecord& r) {
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db, std::string("INSERT INTO api_keys (") + kColumns +
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  sqlite3_stmt* st = s.get();
+  sqlite3_bind_text(st, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, r.name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, r.role.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 4, r.hash.data(), static_cast<int>(r.hash.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, JoinModels(r.models).c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 6, r.requests_per_min);
+  sqlite3_bind_int64(st, 7, r.tokens_per_min);
+  sqlite3_bind_int64(st, 8, r.max_concurrent);
+  sqlite3_bind_int64(st, 9, r.created_at);
+  sqlite3_bind_int64(st, 10, r.expires_at);
+  sqlite3_bind_int64(st, 11, r.revoked_at);
+  sqlite3_bind_text(st, 12, r.rotated_from.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 13, r.superseded_by.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT) return Status::InvalidArgument("key store: key id " + r.id + " already exists");
+  if (rc != SQLITE_DONE) return DbError(db, "insert");
+  return Status::Ok();
+}
+}  // namespace
+
+Status KeyStore::Insert(const KeyRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertLocked(db_, r);
+}
+
+Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
+  sqlite3_bind_text(s.get(), 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, ReadAll(db_, s.get()));
+  if (rows.empty()) return std::optional<KeyRecord>();
+  return std::optional<KeyRecord>(std::move(rows[0]));
+}
+
+Result<std::vector<KeyRecord>> KeyStore::List() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at DESC, id"));
+  return ReadAll(db_, s.get());
+}
+
+Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t window_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns +
+                                               " FROM api_keys WHERE revoked_at = 0 AND expires_at > ? AND expires_at <= ?"
+                                               " ORDER BY expires_at, id"));
+  sqlite3_bind_int64(s.get(), 1, now);
+  sqlite3_bind_int64(s.get(), 2, now + window_s);
+  return ReadAll(db_, s.get());
+}
+
+Status KeyStore::Revoke(const std::string& id, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?"));
+  sqlite3_bind_int64(s.get(), 1, now);
+  sqlite3_bind_text(s.get(), 2, id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return DbError(db_, "revoke");
+  if (sqlite3_changes(db_) == 0) return Status::NotFound("no key with id " + id);
+  return Status::Ok();
+}
+
+Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // IMMEDIATE: take the write lock up front so two rotations of one key cannot interleave.
+  DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  Result<Stmt> upd = Prepare(db_, "UPDATE api_keys SET superseded_by = ?, expires_at = MIN(expires_at, ?)"
+                                  " WHERE id = ? AND superseded_by = '' AND revoked_at = 0");
+  if (!upd.ok()) return rollback(upd.status());
+  sqlite3_bind_text(upd->get(), 1, replacement.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(upd->get(), 2, old_valid_until);
+  sqlite3_bind_text(upd->get(), 3, old_id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(upd->get()) != SQLITE_DONE) return rollback(DbError(db_, "rotate"));
+  if (sqlite3_changes(db_) == 0)
+    return rollback(Status::NotFound("no active key with id " + old_id + " (unknown, revoked or already rotated)"));
+  if (Status s = InsertLocked(db_, replacement); !s.ok()) return rollback(s);
+  return Exec("COMMIT");
+}
+
+}  // namespace deepgate::fcgi::auth

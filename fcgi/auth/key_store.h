@@ -1,0 +1,77 @@
+// KeyStore: API key records in SQLite, shared by the worker (reads, admin API writes) and the
+// `deepgate keys` CLI (writes) through the same file.
+//
+// Durability: WAL journal with synchronous=FULL. WAL lets readers (every request) run while
+// the CLI writes; FULL fsyncs the WAL on every commit, so a committed key survives kill -9 and
+// power loss alike. NORMAL would only be safe against process crashes, and key writes are rare
+// (one fsync each is nothing), while a key shown once and then lost is not.
+// busy_timeout (5 s) makes a writer wait for another instead of failing with SQLITE_BUSY.
+// The file is created 0600 (SQLite gives its -wal/-shm files the same mode); an existing file
+// that other users can access is refused.
+// Thread-safety: one connection guarded by a mutex; every method may be called from any thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace deepgate::fcgi::auth {
+
+struct KeyRecord {
+  std::string id;                    // 16 hex digits, see api_key.h
+  std::string name;                  // operator's label
+  std::string role;                  // a role from the config
+  std::string hash;                  // HMAC-SHA256(pepper, key), 32 bytes; never leaves auth/
+  std::vector<std::string> models;   // allowed model ids; empty = every model
+  int64_t requests_per_min = 120;
+  int64_t tokens_per_min = 0;        // 0 = no limit
+  int64_t max_concurrent = 0;        // 0 = no limit
+  int64_t created_at = 0;            // unix seconds
+  int64_t expires_at = 0;            // unix seconds
+  int64_t revoked_at = 0;            // 0 = not revoked
+  std::string rotated_from;          // id of the key this one replaced, "" if none
+  std::string superseded_by;         // id of the key that replaced this one, "" if none
+};
+
+class KeyStore {
+ public:
+  // Opens (creating if needed) the store at path and its schema.
+  [[nodiscard]] static Result<std::unique_ptr<KeyStore>> Open(const std::string& path);
+  ~KeyStore();
+  KeyStore(const KeyStore&) = delete;
+  KeyStore& operator=(const KeyStore&) = delete;
+
+  // InvalidArgument if the id exists.
+  [[nodiscard]] Status Insert(const KeyRecord& record);
+  // nullopt when no such id.
+  [[nodiscard]] Result<std::optional<KeyRecord>> FindById(const std::string& id);
+  // Every key, newest first.
+  [[nodiscard]] Result<std::vector<KeyRecord>> List();
+  // Keys neither revoked nor expired at `now` that expire within `window_s` of it — for
+  // `keys list --expiring` and the audit helper's daily warning.
+  [[nodiscard]] Result<std::vector<KeyRecord>> ListExpiring(int64_t now, int64_t window_s);
+  // NotFound for an unknown id; revoking twice keeps the first time.
+  [[nodiscard]] Status Revoke(const std::string& id, int64_t now);
+  // One transaction: inserts `replacement` and marks `old_id` superseded by it, its expiry
+  // brought forward to `old_valid_until` (not extended).
+  [[nodiscard]] Status Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Exec(const char* sql);
+
+  std::mutex mu_;
+  sqlite3* db_;  // GUARDED_BY(mu_)
+  std::string path_;
+};
+
+}  // namespace deepgate::fcgi::auth

@@ -1,0 +1,34 @@
+#include "fcgi/cli/auth_cli.h"
+
+#include <ctime>
+
+#include "fcgi/config.h"
+
+namespace deepgate::cli {
+
+std::unique_ptr<fcgi::auth::AuthContext> OpenCliAuth(const Args& args) {
+  static const fcgi::auth::SystemClock clock;
+  const std::string path = args.GetOr("--config", kDefaultConfigPath);
+  Result<fcgi::WorkerConfig> config = fcgi::LoadConfig(path);
+  if (!config.ok()) {
+    Fail(config.status().message());
+    return nullptr;
+  }
+  Result<std::unique_ptr<fcgi::auth::AuthContext>> auth = fcgi::auth::OpenAuth(config->auth, clock);
+  if (!auth.ok()) {
+    Fail(auth.status().message());
+    return nullptr;
+  }
+  return std::move(auth).value();
+}
+
+std::string FormatUnixTime(int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%MZ", &tm);
+  return buf;
+}
+
+}  // namespace deepgate::cli

@@ -1,0 +1,258 @@
+// JwtVerifier: one test per AuthFailure reason, plus the accepted cases (HS256 ours, RS256 and
+// ES256 from an IdP's JWKS). Time is a parameter: tokens are checked at a fixed kNow.
+#include <gtest/gtest.h>
+
+#include "auth_test_util.h"
+#include "fcgi/auth/access_token.h"
+#include "fcgi/auth/jwks.h"
+#include "fcgi/auth/jwt_verifier.h"
+
+namespace deepgate::fcgi::auth {
+namespace {
+
+using namespace testing;  // NOLINT
+
+constexpr int64_t kNow = 1700000000;
+const std::string kHsKey(32, 'k');
+
+class JwtVerifierTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    rsa_ = MakeRsaKey();
+    ec_ = MakeEcKey();
+  }
+  static void TearDownTestSuite() {
+    EVP_PKEY_free(rsa_);
+    EVP_PKEY_free(ec_);
+  }
+
+  JwtVerifier Verifier() const {
+    JwtVerifierConfig c;
+    c.leeway_s = 30;
+    c.roles = {"admin", "developer"};
+    JwtIssuerConfig ours;
+    ours.issuer = "deepgate";
+    ours.audiences = {"deepgate-api"};
+    ours.algorithms = {JwsAlg::kHS256};
+    VerificationKey hs;
+    hs.kid = kOurJwtKid;
+    hs.hmac_secret = kHsKey;
+    ours.keys = {hs};
+    ours.ours = true;
+    c.issuers.push_back(ours);
+    JwtIssuerConfig idp;
+    idp.issuer = "https://idp.example";
+    idp.audiences = {"deepgate"};
+    idp.algorithms = {JwsAlg::kRS256, JwsAlg::kES256};
+    auto keys = ParseJwks(Jwks(rsa_, "rsa1", ec_, "ec1"), "test");
+    EXPECT_TRUE(keys.ok()) << keys.status().message();
+    idp.keys = *keys;
+    idp.role_claim = "groups";
+    idp.role_map = {{"llm-users", "developer"}};
+    c.issuers.push_back(idp);
+    return JwtVerifier(c);
+  }
+
+  static Json::Value OurClaims() {
+    Json::Value p;
+    p["iss"] = "deepgate";
+    p["aud"] = "deepgate-api";
+    p["sub"] = "0123456789abcdef";
+    p["role"] = "developer";
+    p["iat"] = Json::Int64(kNow - 10);
+    p["exp"] = Json::Int64(kNow + 600);
+    p["models"].append("m1");
+    p["rpm"] = 60;
+    return p;
+  }
+  static Json::Value IdpClaims() {
+    Json::Value p;
+    p["iss"] = "https://idp.example";
+    p["aud"] = "deepgate";
+    p["sub"] = "alice";
+    p["groups"].append("other");
+    p["groups"].append("llm-users");
+    p["exp"] = Json::Int64(kNow + 600);
+    return p;
+  }
+  static std::string Hs(const Json::Value& claims, Json::Value header = Json::Value(Json::objectValue)) {
+    if (!header.isMember("kid")) header["kid"] = kOurJwtKid;
+    return EncodeHs256Jwt(header, claims, kHsKey);
+  }
+  static std::string Rs(const Json::Value& claims, const std::string& kid = "rsa1") {
+    Json::Value h;
+    h["alg"] = "RS256";
+    h["kid"] = kid;
+    const std::string in = Segments(h, claims);
+    return in + "." + Base64UrlEncode(SignWith(rsa_, in));
+  }
+  static std::string Es(const Json::Value& claims) {
+    Json::Value h;
+    h["alg"] = "ES256";
+    h["kid"] = "ec1";
+    const std::string in = Segments(h, claims);
+    return in + "." + Base64UrlEncode(DerToRaw(SignWith(ec_, in)));
+  }
+  AuthFailure Check(const std::string& token) const {
+    Principal p;
+    return Verifier().Verify(token, kNow, &p);
+  }
+
+  static EVP_PKEY* rsa_;
+  static EVP_PKEY* ec_;
+};
+EVP_PKEY* JwtVerifierTest::rsa_ = nullptr;
+EVP_PKEY* JwtVerifierTest::ec_ = nullptr;
+
+TEST_F(JwtVerifierTest, AcceptsOurHs256TokenWithItsGrants) {
+  Principal p;
+  ASSERT_EQ(Verifier().Verify(Hs(OurClaims()), kNow, &p), AuthFailure::kNone);
+  EXPECT_EQ(p.subject, "0123456789abcdef");
+  EXPECT_EQ(p.key_id, "0123456789abcdef");
+  EXPECT_EQ(p.role, "developer");
+  EXPECT_EQ(p.method, "jwt");
+  EXPECT_EQ(p.allowed_models, std::vector<std::string>{"m1"});
+  EXPECT_EQ(p.requests_per_min, 60);
+}
+
+TEST_F(JwtVerifierTest, AcceptsIdpRs256AndMapsTheRole) {
+  Principal p;
+  ASSERT_EQ(Verifier().Verify(Rs(IdpClaims()), kNow, &p), AuthFailure::kNone);
+  EXPECT_EQ(p.subject, "alice");
+  EXPECT_EQ(p.role, "developer");
+  EXPECT_EQ(p.key_id, "");
+}
+
+TEST_F(JwtVerifierTest, AcceptsIdpEs256WithRawSignature) { EXPECT_EQ(Check(Es(IdpClaims())), AuthFailure::kNone); }
+
+TEST_F(JwtVerifierTest, TokenTooLarge) {
+  Json::Value c = OurClaims();
+  c["pad"] = std::string(kMaxTokenBytes, 'x');
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kTokenTooLarge);
+}
+
+TEST_F(JwtVerifierTest, Malformed) {
+  EXPECT_EQ(Check("abc.def"), AuthFailure::kJwtMalformed);
+  EXPECT_EQ(Check("a.b.c.d.e"), AuthFailure::kJwtMalformed);
+}
+
+TEST_F(JwtVerifierTest, BadBase64) { EXPECT_EQ(Check("eyJ*.eyJ.sig"), AuthFailure::kJwtBadBase64); }
+
+TEST_F(JwtVerifierTest, BadJson) {
+  EXPECT_EQ(Check(Base64UrlEncode("{\"alg\":") + "." + Base64UrlEncode("{}") + ".c2ln"), AuthFailure::kJwtBadJson);
+}
+
+TEST_F(JwtVerifierTest, AlgNoneIsRefusedWhateverItsCase) {
+  for (const char* none : {"none", "None", "NONE"}) {
+    Json::Value h;
+    h["alg"] = none;
+    EXPECT_EQ(Check(Segments(h, OurClaims()) + "."), AuthFailure::kJwtAlgNone) << none;
+  }
+}
+
+TEST_F(JwtVerifierTest, AlgNotConfiguredAnywhere) {
+  Json::Value h;
+  h["alg"] = "HS512";
+  EXPECT_EQ(Check(Segments(h, OurClaims()) + ".c2ln"), AuthFailure::kJwtAlgNotAllowed);
+}
+
+TEST_F(JwtVerifierTest, HsRsConfusionIsAlgNotAllowed) {
+  // An HS256 token claiming the IdP as issuer, "signed" with the IdP's public key as HMAC key.
+  Json::Value h;
+  h["alg"] = "HS256";
+  h["kid"] = "rsa1";
+  const std::string in = Segments(h, IdpClaims());
+  EXPECT_EQ(Check(in + "." + Base64UrlEncode(HmacSha256(BnParam(rsa_, OSSL_PKEY_PARAM_RSA_N), in))),
+            AuthFailure::kJwtAlgNotAllowed);
+}
+
+TEST_F(JwtVerifierTest, UnknownIssuer) {
+  Json::Value c = OurClaims();
+  c["iss"] = "someone-else";
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kJwtUnknownIssuer);
+}
+
+TEST_F(JwtVerifierTest, NotYetValidBeyondLeeway) {
+  Json::Value c = OurClaims();
+  c["nbf"] = Json::Int64(kNow + 31);
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kJwtNotYetValid);
+  c["nbf"] = Json::Int64(kNow + 29);  // inside the leeway
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kNone);
+}
+
+TEST_F(JwtVerifierTest, MissingExp) {
+  Json::Value c = OurClaims();
+  c.removeMember("exp");
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kJwtMissingExp);
+}
+
+TEST_F(JwtVerifierTest, Expired) {
+  Json::Value c = OurClaims();
+  c["exp"] = Json::Int64(kNow - 31);
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kJwtExpired);
+  c["exp"] = Json::Int64(kNow - 29);
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kNone);
+}
+
+TEST_F(JwtVerifierTest, WrongAudience) {
+  Json::Value c = OurClaims();
+  c["aud"] = "another-api";
+  EXPECT_EQ(Check(Hs(c)), AuthFailure::kJwtBadAudience);
+}
+
+TEST_F(JwtVerifierTest, UnknownKid) { EXPECT_EQ(Check(Rs(IdpClaims(), "rsa-rotated-away")), AuthFailure::kJwtUnknownKid); }
+
+TEST_F(JwtVerifierTest, KidOfAnotherKeyType) {
+  // RS256 header naming the EC key.
+  EXPECT_EQ(Check(Rs(IdpClaims(), "ec1")), AuthFailure::kJwtKeyTypeMismatch);
+}
+
+TEST_F(JwtVerifierTest, BadSignature) {
+  std::string t = Hs(OurClaims());
+  t[t.size() - 2] = t[t.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Check(t), AuthFailure::kJwtBadSignature);
+  // Tampered payload, original signature.
+  Json::Value c = OurClaims();
+  const std::string good = Hs(c);
+  c["role"] = "admin";
+  const std::string forged =
+      good.substr(0, good.find('.')) + "." + Base64UrlEncode(WriteJson(c)) + good.substr(good.rfind('.'));
+  EXPECT_EQ(Check(forged), AuthFailure::kJwtBadSignature);
+}
+
+TEST_F(JwtVerifierTest, NoMappedRole) {
+  Json::Value c = IdpClaims();
+  c["groups"] = Json::Value(Json::arrayValue);
+  c["groups"].append("nobody");
+  EXPECT_EQ(Check(Rs(c)), AuthFailure::kJwtNoRole);
+}
+
+TEST_F(JwtVerifierTest, IssuedAccessTokenVerifies) {
+  Principal key;
+  key.authenticated = true;
+  key.method = "api_key";
+  key.key_id = "0123456789abcdef";
+  key.role = "developer";
+  key.expires_at = kNow + 100;  // the token may not outlive its key
+  auto t = IssueAccessToken(key, {"deepgate", "deepgate-api", kHsKey, 3600}, kNow);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->expires_in, 100);
+  Principal p;
+  EXPECT_EQ(Verifier().Verify(t->jwt, kNow, &p), AuthFailure::kNone);
+  EXPECT_EQ(p.key_id, "0123456789abcdef");
+  EXPECT_EQ(Verifier().Verify(t->jwt, kNow + 131, &p), AuthFailure::kJwtExpired);
+}
+
+TEST(JwksTest, RefusesPrivateAndSymmetricKeys) {
+  EXPECT_FALSE(ParseJwks(R"({"keys":[{"kty":"oct","k":"c2VjcmV0"}]})", "t").ok());
+  EXPECT_FALSE(ParseJwks(R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}]})", "t").ok());
+  EXPECT_FALSE(ParseJwks(R"({"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]})", "t").ok());  // too short
+}
+
+TEST(AuthFailureTest, EveryReasonHasAName) {
+  for (int i = 0; i <= static_cast<int>(AuthFailure::kJwtNoRole); ++i)
+    EXPECT_STRNE(AuthFailureName(static_cast<AuthFailure>(i)), "unknown");
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::auth
