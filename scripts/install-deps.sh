@@ -2,7 +2,8 @@
 # Installs the Debian packages deepgate needs to build and test, when missing.
 # Sourced by run.sh and test.sh. As root it uses apt; otherwise it only reports what is missing.
 DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev python3
-  libfcgi-dev nginx libjsoncpp-dev libsystemd-dev openssl curl)
+  libfcgi-dev nginx libjsoncpp-dev libsystemd-dev openssl curl
+  libmaxminddb-dev libmaxmind-db-writer-perl systemd-journal-remote util-linux)
 
 deepgate_install_deps() {
   local missing=()
