@@ -25,7 +25,8 @@ class SdJournalWriter final : public JournalWriter {
   int Send(const std::vector<std::string>& fields) override;
 };
 
-// True when `path` is a unix socket (journald is, or was, listening).
+// True when something accepts datagrams at `path` (journald is listening; a stale socket
+// file from a journald that is gone does not count).
 bool JournalSocketPresent(const char* path = kJournalSocket);
 
 }  // namespace deepgate::fcgi::audit

@@ -2,7 +2,12 @@
 // (captured entries, injected send failures).
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "fcgi/audit/audit_format.h"
@@ -191,9 +196,21 @@ TEST(AuditJournal, SinkWithoutJournalWritesStderrOnly) {
   std::fclose(err);
 }
 
-TEST(AuditJournal, SocketCheck) {
+TEST(AuditJournal, SocketCheckNeedsAListener) {
   EXPECT_FALSE(JournalSocketPresent("/nonexistent/socket"));
   EXPECT_FALSE(JournalSocketPresent("/"));  // not a socket
+  const std::string path = ::testing::TempDir() + "dg-journal-" + std::to_string(::getpid());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::strcpy(addr.sun_path, path.c_str());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_TRUE(JournalSocketPresent(path.c_str()));
+  ::close(fd);
+  EXPECT_FALSE(JournalSocketPresent(path.c_str()));  // stale: the file stays, nobody listens
+  ::unlink(path.c_str());
 }
 
 }  // namespace
