@@ -49,6 +49,7 @@ struct Engine::Sequence {
   int32_t next_token = -1;    // sampled, to be evaluated in the next step
   bool has_logits = false;    // logits hold this step's output
   bool done = false;
+  bool counted = false;       // included in stats_.active (published by the admit loop)
 };
 
 Result<std::unique_ptr<Engine>> Engine::Create(Model& model, EngineOptions options) {
@@ -182,6 +183,7 @@ void Engine::Admit() {
     active_.push_back(std::move(seq));
   }
   std::lock_guard lock(mu_);
+  for (auto& seq : active_) seq->counted = true;
   stats_.active = static_cast<int32_t>(active_.size());
   stats_.kv_bytes_in_use = active_.size() * kv_bytes_per_sequence_;
 }
@@ -282,6 +284,12 @@ void Engine::Finish(Sequence& seq, FinishReason reason, Status status) {
     }
     stats_.prompt_tokens += static_cast<uint64_t>(seq.prefilled);
     stats_.completion_tokens += static_cast<uint64_t>(event.completion_tokens);
+    // The slot is free before the client hears "done": a Submit right after it must fit.
+    if (seq.counted) {
+      --stats_.active;
+      stats_.kv_bytes_in_use -= kv_bytes_per_sequence_;
+      seq.counted = false;
+    }
   }
   seq.stream->Push(std::move(event));
   seq.done = true;

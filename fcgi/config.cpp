@@ -3,12 +3,15 @@
 
 #include <json/json.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <sstream>
+
+#include "fcgi/policy/client_address.h"
 
 namespace deepgate::fcgi {
 namespace {
@@ -76,6 +79,126 @@ Status ApplySocketMode(const Json::Value& v, WorkerConfig& c) {
   return Status::Ok();
 }
 
+// --- nested objects (policy, audit): the same one-row-per-key tables, one per object ---
+
+template <typename T>
+struct SubKey {
+  const char* name;
+  std::function<Status(const Json::Value&, T&)> apply;
+};
+
+template <typename T>
+Status ApplyObject(const Json::Value& v, const char* name, const std::vector<SubKey<T>>& keys, T& out) {
+  if (!v.isObject()) return Status::InvalidArgument(std::string("'") + name + "' must be an object");
+  for (const std::string& member : v.getMemberNames()) {
+    const SubKey<T>* spec = nullptr;
+    for (const SubKey<T>& k : keys)
+      if (member == k.name) spec = &k;
+    if (spec == nullptr) return Status::InvalidArgument(std::string("unknown key '") + name + "." + member + "'");
+    DG_RETURN_IF_ERROR(spec->apply(v[member], out).WithContext(name));
+  }
+  return Status::Ok();
+}
+
+template <typename T, typename F>
+SubKey<T> SubInt(const char* name, int64_t lo, int64_t hi, F T::*field) {
+  return {name, [=](const Json::Value& v, T& c) {
+            int64_t x = 0;
+            DG_RETURN_IF_ERROR(ReadInt64(v, name, lo, hi, &x));
+            c.*field = static_cast<F>(x);
+            return Status::Ok();
+          }};
+}
+
+template <typename T>
+SubKey<T> SubBool(const char* name, bool T::*field) {
+  return {name, [=](const Json::Value& v, T& c) {
+            if (!v.isBool()) return Status::InvalidArgument(std::string("'") + name + "' must be true or false");
+            c.*field = v.asBool();
+            return Status::Ok();
+          }};
+}
+
+Status ReadStrings(const Json::Value& v, const char* name, std::vector<std::string>* out) {
+  if (!v.isArray()) return Status::InvalidArgument(std::string("'") + name + "' must be an array of strings");
+  out->clear();
+  for (const Json::Value& e : v) {
+    if (!e.isString()) return Status::InvalidArgument(std::string("'") + name + "' must be an array of strings");
+    out->push_back(e.asString());
+  }
+  return Status::Ok();
+}
+
+// Country codes are compared as the database spells them: two upper-case letters.
+Status ReadCountries(const Json::Value& v, const char* name, std::vector<std::string>* out) {
+  DG_RETURN_IF_ERROR(ReadStrings(v, name, out));
+  for (const std::string& c : *out)
+    if (c.size() != 2 || !std::isupper(static_cast<unsigned char>(c[0])) || !std::isupper(static_cast<unsigned char>(c[1])))
+      return Status::InvalidArgument(std::string("'") + name + "' holds '" + c +
+                                     "': use ISO 3166-1 alpha-2 codes in upper case (\"DE\")");
+  return Status::Ok();
+}
+
+Status ApplyRateLimits(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<RateLimitConfig>> keys = {
+      SubInt("requests_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::requests_per_minute),
+      SubInt("tokens_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::tokens_per_minute),
+      SubInt("max_concurrent", 0, 1 << 20, &RateLimitConfig::max_concurrent),
+  };
+  return ApplyObject(v, "rate_limits", keys, c.rate_limits);
+}
+
+Status ApplyGeoIp(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<GeoIpConfig>> keys = {
+      {"database", [](const Json::Value& x, GeoIpConfig& g) {
+         if (!x.isString()) return Status::InvalidArgument("'database' must be a string");
+         g.database = x.asString();
+         return Status::Ok();
+       }},
+      {"allow_countries", [](const Json::Value& x, GeoIpConfig& g) { return ReadCountries(x, "allow_countries", &g.allow_countries); }},
+      {"deny_countries", [](const Json::Value& x, GeoIpConfig& g) { return ReadCountries(x, "deny_countries", &g.deny_countries); }},
+      {"unknown_country", [](const Json::Value& x, GeoIpConfig& g) {
+         if (!x.isString() || (x.asString() != "allow" && x.asString() != "deny"))
+           return Status::InvalidArgument("'unknown_country' must be \"allow\" or \"deny\"");
+         g.allow_unknown = x.asString() == "allow";
+         return Status::Ok();
+       }},
+  };
+  DG_RETURN_IF_ERROR(ApplyObject(v, "geoip", keys, c.geoip));
+  const GeoIpConfig& g = c.geoip;
+  if (!g.allow_countries.empty() && !g.deny_countries.empty())
+    return Status::InvalidArgument("'geoip': set allow_countries or deny_countries, not both");
+  // Rules without a database would silently allow (or deny) everyone: refuse at load.
+  if (g.database.empty() && (!g.allow_countries.empty() || !g.deny_countries.empty() || !g.allow_unknown))
+    return Status::InvalidArgument("'geoip': country rules need 'database'");
+  return Status::Ok();
+}
+
+Status ApplyAnomaly(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<AnomalyConfig>> keys = {
+      SubBool("enabled", &AnomalyConfig::enabled),
+      SubInt("floor_per_minute", 0, int64_t{1} << 40, &AnomalyConfig::floor_per_minute),
+      SubInt("history_minutes", 2, 24 * 60, &AnomalyConfig::history_minutes),
+  };
+  return ApplyObject(v, "anomaly", keys, c.anomaly);
+}
+
+Status ApplyAudit(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<AuditConfig>> keys = {
+      SubBool("required", &AuditConfig::required),
+      SubBool("stderr", &AuditConfig::stderr_lines),
+  };
+  return ApplyObject(v, "audit", keys, c.audit);
+}
+
+Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
+  DG_RETURN_IF_ERROR(ReadStrings(v, "trusted_proxies", &c.trusted_proxies));
+  for (const std::string& p : c.trusted_proxies)
+    if (Result<policy::IpNetwork> n = policy::IpNetwork::Parse(p); !n.ok())
+      return n.status().WithContext("'trusted_proxies'");
+  return Status::Ok();
+}
+
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec> keys = {
       StringKey("socket_path", false, &WorkerConfig::socket_path),
@@ -97,6 +220,11 @@ const std::vector<KeySpec>& Keys() {
       IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
       BoolKey("watchdog", &WorkerConfig::watchdog),
       {"auth", [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }},
+      {"rate_limits", ApplyRateLimits},
+      {"geoip", ApplyGeoIp},
+      {"anomaly", ApplyAnomaly},
+      {"audit", ApplyAudit},
+      {"trusted_proxies", ApplyTrustedProxies},
   };
   return keys;
 }
@@ -182,6 +310,21 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.auth.required != b.auth.required || a.auth.key_store != b.auth.key_store ||
             a.auth.roles != b.auth.roles || a.auth.jwt_issuer != b.auth.jwt_issuer,
         "auth", false);
+  const RateLimitConfig &ra = a.rate_limits, &rb = b.rate_limits;
+  check(ra.requests_per_minute != rb.requests_per_minute || ra.tokens_per_minute != rb.tokens_per_minute ||
+            ra.max_concurrent != rb.max_concurrent,
+        "rate_limits", true);
+  const GeoIpConfig &ga = a.geoip, &gb = b.geoip;
+  // The database file is reopened on every reload; a changed path is reported like any key.
+  check(ga.database != gb.database || ga.allow_countries != gb.allow_countries ||
+            ga.deny_countries != gb.deny_countries || ga.allow_unknown != gb.allow_unknown,
+        "geoip", true);
+  const AnomalyConfig &aa = a.anomaly, &ab = b.anomaly;
+  check(aa.enabled != ab.enabled || aa.floor_per_minute != ab.floor_per_minute ||
+            aa.history_minutes != ab.history_minutes,
+        "anomaly", true);
+  check(a.audit.required != b.audit.required || a.audit.stderr_lines != b.audit.stderr_lines, "audit", false);
+  check(a.trusted_proxies != b.trusted_proxies, "trusted_proxies", true);
   return out;
 }
 

@@ -15,6 +15,37 @@
 
 namespace deepgate::fcgi {
 
+// Limits for a principal that carries none of its own (open access, or a key without
+// per-key limits). Per worker instance; 0 = unlimited. (reloadable)
+struct RateLimitConfig {
+  int64_t requests_per_minute = 120;  // requests/min per subject; burst = one minute's worth
+  int64_t tokens_per_minute = 0;      // prompt + completion tokens/min per subject
+  int max_concurrent = 0;             // requests in flight per subject
+};
+
+// Country policy (export control). (reloadable; SIGHUP also reopens the database)
+struct GeoIpConfig {
+  std::string database;                      // .mmdb file; "" = no country lookups
+  std::vector<std::string> allow_countries;  // ISO alpha-2; set: only these may call
+  std::vector<std::string> deny_countries;   // or: all but these (never both)
+  bool allow_unknown = true;                 // addresses the database cannot place
+};
+
+// Anomaly detector: requests/min per subject against mean + 3 sigma of the last hour. (reloadable)
+struct AnomalyConfig {
+  bool enabled = true;
+  int64_t floor_per_minute = 60;  // never flag a minute at or below this count
+  int history_minutes = 60;
+};
+
+// Audit trail in journald. (restart to change)
+struct AuditConfig {
+  // Refuse to start when the journal socket is missing: sd_journal_send silently drops
+  // entries without a journald, and an audit trail with holes is worse than none.
+  bool required = true;
+  bool stderr_lines = true;  // also one masked key=value line per entry on stderr
+};
+
 struct WorkerConfig {
   // --- listening (restart to change) ---
   // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
@@ -43,6 +74,15 @@ struct WorkerConfig {
   // a long prompt can delay the next token of every streaming answer.
   int prefill_chunk = 256;
   int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
+
+  // --- policy and audit ---
+  RateLimitConfig rate_limits;
+  GeoIpConfig geoip;
+  AnomalyConfig anomaly;
+  AuditConfig audit;
+  // Peers whose X-Forwarded-For is believed (CIDR or address). Empty: REMOTE_ADDR is the
+  // client, always. (reloadable)
+  std::vector<std::string> trusted_proxies;
 
   // --- process ---
   int shutdown_deadline_ms = 10000;   // ms; in-flight requests get this long on SIGTERM (reloadable)

@@ -18,8 +18,11 @@
 #include "fcgi/api/models.h"
 #include "fcgi/api/oauth_token.h"
 #include "fcgi/api/test_routes.h"
+#include "fcgi/audit/journal_audit_sink.h"
+#include "fcgi/audit/key_events.h"
 #include "fcgi/auth/auth_stages.h"
 #include "fcgi/config.h"
+#include "fcgi/policy/policy_admission.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/fcgx_stream.h"
 #include "fcgi/server/listen_socket.h"
@@ -46,16 +49,74 @@ int Usage() {
   return 2;
 }
 
-void Reload(const std::string& path, LiveConfig& live, SystemdNotifier& notifier) {
+// The security stages the worker runs with, and the handles Reload and shutdown need.
+struct Security {
+  policy::SteadyClock clock;
+  policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages
+  audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
+};
+
+// Audit first: with audit.required, no journald means no start (sd_journal_send would
+// drop every entry without an error).
+Result<PipelineStages> BuildStages(const WorkerConfig& config, Security& security) {
+  const bool journal = audit::JournalSocketPresent();
+  if (config.audit.required && !journal)
+    return Status::Unavailable(std::string("audit.required is set but journald is not listening at ") +
+                               audit::kJournalSocket + "; start systemd-journald or set \"audit\": {\"required\": false}");
+  if (!journal) Log(std::string("audit: no journald at ") + audit::kJournalSocket + "; audit entries go to stderr only");
+  PipelineStages stages;
+  auto sink = std::make_unique<audit::JournalAuditSink>(
+      journal ? std::make_unique<audit::SdJournalWriter>() : nullptr, config.audit.stderr_lines);
+  security.audit = sink.get();
+  stages.audit = std::move(sink);
+  DG_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyAdmission> admission,
+                      policy::PolicyAdmission::Create(config, security.clock));
+  security.policy = admission.get();
+  stages.admission = std::move(admission);
+  return stages;
+}
+
+void AuditEventNow(const Security& security, AuditEvent event, const std::string& message) {
+  AuditRecord r;
+  r.event = event;
+  r.message = message;
+  security.audit->Record(r);
+}
+
+// Refusals that happen inside a handler (the OAuth token exchange) go to the audit trail
+// themselves; the pipeline audits the authenticator's refusals.
+auth::AuthFailureListener AuditAuthFailures(const Security& security) {
+  return [&security](const Request& request, auth::AuthFailure reason, const std::string& key_id) {
+    AuditRecord r;
+    r.event = AuditEvent::kAuthFailure;
+    r.request_id = request.request_id;
+    r.method = request.method;
+    r.path = request.path;
+    r.remote_addr = request.remote_addr;
+    r.key_id = key_id;
+    r.status = 401;
+    r.outcome = "refused";
+    r.reason = auth::AuthFailureName(reason);
+    security.audit->Record(r);
+  };
+}
+
+void Reload(const std::string& path, LiveConfig& live, SystemdNotifier& notifier, const Security& security) {
   notifier.Reloading();
   Result<WorkerConfig> next = LoadConfig(path);
   if (!next.ok()) {
     Log("reload failed, keeping the current config: " + next.status().message());
+  } else if (Status s = security.policy->Reload(*next); !s.ok()) {
+    // Country rules must not go half-applied: keep everything as it was.
+    Log("reload failed, keeping the current config: " + s.message());
   } else {
     ConfigChanges c = live.Reload(*next);
     if (c.applied.empty() && c.need_restart.empty()) Log("reload: no changes");
     if (!c.applied.empty()) Log("reload: applied " + Join(c.applied));
     if (!c.need_restart.empty()) Log("reload: needs a restart to change " + Join(c.need_restart));
+    AuditEventNow(security, AuditEvent::kConfigReloaded,
+                  "config reloaded (GeoIP database reopened)" +
+                      (c.applied.empty() ? std::string() : "; applied " + Join(c.applied)));
   }
   notifier.Ready();
 }
@@ -67,6 +128,12 @@ int Serve(const std::string& config_path) {
     return 2;
   }
   const WorkerConfig config = *loaded;
+  Security security;
+  Result<PipelineStages> stages = BuildStages(config, security);
+  if (!stages.ok()) {
+    Log(stages.status().message());
+    return 1;
+  }
 
   // Credentials first: a worker that cannot check them (missing or world-readable secret,
   // unreadable key store) must not start serving.
@@ -108,13 +175,11 @@ int Serve(const std::string& config_path) {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);
   }
-  const auth::AuthFailureListener auth_log = auth::StderrAuthFailureLog();
-  AddAdminKeyRoutes(router, *credentials);
-  AddOAuthTokenRoute(router, *credentials, auth_log);
-  PipelineStages stages;
-  stages.authenticator = std::make_unique<auth::BearerAuthenticator>(*credentials, auth_log);
-  stages.authoriser = std::make_unique<auth::RoleAuthoriser>(credentials->roles, config.auth.required);
-  Pipeline pipeline(router, std::move(stages));
+  AddAdminKeyRoutes(router, *credentials, *security.audit);
+  AddOAuthTokenRoute(router, *credentials, AuditAuthFailures(security));
+  stages->authenticator = std::make_unique<auth::BearerAuthenticator>(*credentials);
+  stages->authoriser = std::make_unique<auth::RoleAuthoriser>(credentials->roles, config.auth.required);
+  Pipeline pipeline(router, std::move(stages).value());
 
   AcceptorPool pool(
       socket->fd, !socket->from_systemd, config.acceptor_threads,
@@ -143,6 +208,7 @@ int Serve(const std::string& config_path) {
       if (auto m = models.model()) what += " (" + m->info().arch + ", " + std::to_string(m->info().n_params) + " params)";
       else what += " (no engine: generation answers 503)";
       Log(what + " ready in " + std::to_string(ms) + " ms");
+      AuditEventNow(security, AuditEvent::kModelLoaded, what + " loaded");
       notifier.Ready();
     } else {
       Log("model load failed: " + s.ToString());
@@ -151,11 +217,16 @@ int Serve(const std::string& config_path) {
     }
   });
 
+  // The signal loop wakes every minute for the daily key-expiry warnings.
+  audit::KeyExpiryWarner expiry(*credentials->store, *security.audit,
+                                int64_t{config.auth.expiry_warning_days} * 86400);
   for (;;) {
-    int sig = 0;
-    if (sigwait(&control, &sig) != 0) continue;
+    if (config.auth.expiry_warning_days > 0) expiry.Check(clock.NowUnix());
+    const timespec minute{60, 0};
+    const int sig = sigtimedwait(&control, nullptr, &minute);
+    if (sig < 0) continue;  // EAGAIN (the minute passed) or EINTR
     if (sig == SIGHUP) {
-      Reload(config_path, live, notifier);
+      Reload(config_path, live, notifier, security);
       continue;
     }
     if (sig == SIGUSR1) continue;  // libfcgi's "graceful restart" signal: ignored
@@ -164,6 +235,9 @@ int Serve(const std::string& config_path) {
   }
 
   notifier.Stopping();
+  Log("audit: " + std::to_string(security.audit->entries()) + " journal entries, " +
+      std::to_string(security.audit->send_errors()) + " journal send errors, " +
+      std::to_string(security.policy->anomalies()) + " anomalies");
   pool.StopAccepting();
   const int deadline_ms = live.Get()->shutdown_deadline_ms;
   if (!pool.WaitForInFlight(Clock::now() + std::chrono::milliseconds(deadline_ms))) {

@@ -3,6 +3,7 @@
 # Sourced by run.sh and test.sh. As root it uses apt; otherwise it only reports what is missing.
 DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev python3
   libfcgi-dev nginx libjsoncpp-dev libsystemd-dev openssl curl libssl-dev libsqlite3-dev
+  libmaxminddb-dev libmaxmind-db-writer-perl systemd-journal-remote util-linux
   wrk)  # wrk: bench/serve_bench.sh. The OpenAI SDK test also wants Node 20+ and npm (it skips without).
 
 deepgate_install_deps() {

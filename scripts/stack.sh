@@ -38,8 +38,16 @@ dg_stack_prepare() {
       "$DG_SOURCE_DIR/nginx/local.conf.in" >"$prefix/conf/nginx.conf"
   local group=$DG_NGINX_USER
   [ "$(id -u)" -eq 0 ] || group=""
+  # A local stack: audit to journald when one runs (not required: this machine may have
+  # none), and no rate limits (tests and benches hammer one anonymous subject). EXTRA_JSON
+  # that sets either key replaces these.
+  local policy=""
+  case "$extra" in *'"audit"'*) ;; *) policy="$policy
+  \"audit\": {\"required\": false}," ;; esac
+  case "$extra" in *'"rate_limits"'*) ;; *) policy="$policy
+  \"rate_limits\": {\"requests_per_minute\": 0}," ;; esac
   cat >"$prefix/conf/deepgate.json" <<JSON
-{
+{$policy
   "socket_path": "$prefix/run/deepgate.sock",
   "socket_group": "$group",
   "acceptor_threads": 16,

@@ -1,5 +1,6 @@
 #include "fcgi/api/admin_keys.h"
 
+#include "fcgi/audit/key_events.h"
 #include "fcgi/auth/api_key.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
@@ -36,6 +37,18 @@ Json::Value KeyRecordJson(const auth::KeyRecord& r, int64_t now) {
 }
 
 namespace {
+
+// The admin's request, with the key it touched.
+AuditRecord KeyEvent(AuditEvent event, const auth::KeyRecord& key, const RequestContext& ctx) {
+  AuditRecord r = audit::KeyEventRecord(event, key, ctx.principal.subject);
+  r.request_id = ctx.request.request_id;
+  r.remote_addr = ctx.request.remote_addr;
+  r.client_ip = ctx.origin.ip;
+  r.client_country = ctx.origin.country;
+  r.method = ctx.request.method;
+  r.path = ctx.request.path;
+  return r;
+}
 
 ApiError FromStoreStatus(const Status& s) {
   if (s.code() == StatusCode::kIoError) {
@@ -77,7 +90,7 @@ Json::Value IssuedJson(const auth::IssuedKey& k, int64_t now) {
   return j;
 }
 
-void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth, AuditSink& audit) {
   Result<Json::Value> parsed = ParseJsonObject(ctx.request.body);
   if (!parsed.ok()) return (void)out.SendError(ApiError::BadRequest(parsed.status().message()));
   const Json::Value& body = *parsed;
@@ -112,6 +125,7 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
   const int64_t now = auth.clock->NowUnix();
   Result<auth::IssuedKey> issued = auth::CreateKey(*auth.store, auth.secrets, spec, now);
   if (!issued.ok()) return (void)out.SendError(FromStoreStatus(issued.status()));
+  audit.Record(KeyEvent(AuditEvent::kKeyCreated, issued->record, ctx));
   out.AddHeader("Cache-Control", "no-store");
   out.SendJson(201, IssuedJson(*issued, now));
 }
@@ -136,7 +150,7 @@ void List(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& aut
   out.SendJson(200, body);
 }
 
-void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth, AuditSink& audit) {
   const std::string& p = ctx.route_param;  // "<id>/revoke" or "<id>/rotate"
   const size_t slash = p.find('/');
   const std::string id = p.substr(0, slash);
@@ -148,6 +162,7 @@ void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
     if (Status s = auth.store->Revoke(id, now); !s.ok()) return (void)out.SendError(FromStoreStatus(s));
     Result<std::optional<auth::KeyRecord>> r = auth.store->FindById(id);
     if (!r.ok() || !r->has_value()) return (void)out.SendError(ApiError::Internal("The key store failed"));
+    audit.Record(KeyEvent(AuditEvent::kKeyRevoked, **r, ctx));
     return (void)out.SendJson(200, KeyRecordJson(**r, now));
   }
   int64_t overlap = int64_t{auth.config.rotation_overlap_days} * 86400;
@@ -159,19 +174,20 @@ void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
   }
   Result<auth::IssuedKey> issued = auth::RotateKey(*auth.store, auth.secrets, id, overlap, now);
   if (!issued.ok()) return (void)out.SendError(FromStoreStatus(issued.status()));
+  audit.Record(KeyEvent(AuditEvent::kKeyRotated, issued->record, ctx));
   out.AddHeader("Cache-Control", "no-store");
   out.SendJson(201, IssuedJson(*issued, now));
 }
 
 }  // namespace
 
-void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth) {
+void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth, AuditSink& audit) {
   router.Add({"POST", "/admin/keys", "admin.keys.create", false,
-              [&auth](RequestContext& ctx, ResponseWriter& out) { Create(ctx, out, auth); }});
+              [&auth, &audit](RequestContext& ctx, ResponseWriter& out) { Create(ctx, out, auth, audit); }});
   router.Add({"GET", "/admin/keys", "admin.keys.list", false,
               [&auth](RequestContext& ctx, ResponseWriter& out) { List(ctx, out, auth); }});
   router.Add({"POST", "/admin/keys/{id}", "admin.keys.action", false,
-              [&auth](RequestContext& ctx, ResponseWriter& out) { Action(ctx, out, auth); }});
+              [&auth, &audit](RequestContext& ctx, ResponseWriter& out) { Action(ctx, out, auth, audit); }});
 }
 
 }  // namespace deepgate::fcgi

@@ -11,10 +11,12 @@
 #include "fcgi/auth/auth_context.h"
 #include "fcgi/auth/key_store.h"
 #include "fcgi/http/router.h"
+#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi {
 
-void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth);
+// Every create/revoke/rotate is recorded in `audit` (key_created/key_revoked/key_rotated).
+void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth, AuditSink& audit);
 
 // A key record as JSON for the admin API and `deepgate keys list --json`: no hash.
 Json::Value KeyRecordJson(const auth::KeyRecord& record, int64_t now);

@@ -61,6 +61,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     out.SendError(*error);
     return;
   }
+  ctx.usage.model = serving.id;  // audit + tokens/min (RequestContext::usage)
   const Tokenizer& tokenizer = serving.model->tokenizer();
   Result<ChatTemplateKind> kind = ChatTemplateForModel(tokenizer, serving.model->info().chat_template);
   if (!kind.ok()) {
@@ -95,6 +96,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
   const api::SamplingRequest& params = request.params;
   api::Usage usage;
   usage.prompt_tokens = static_cast<int64_t>(prompt->size());
+  ctx.usage.prompt_tokens = usage.prompt_tokens;  // as the usage object reports it
 
   if (!params.stream) {
     const bool complete = runner.Pump(ctx, [&](size_t i, const EngineEvent& e) {
@@ -107,6 +109,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
         c.finish = e.finish;
         c.status = e.status;
         c.completion_tokens = e.completion_tokens;
+        ctx.usage.completion_tokens += e.completion_tokens;
       }
       return true;
     });
@@ -161,6 +164,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     if ((d.content || d.reasoning_content || d.logprobs) && !send(api::ChatChunkJson(env, d))) return false;
     if (!e.done) return true;
     usage.completion_tokens += e.completion_tokens;
+    ctx.usage.completion_tokens += e.completion_tokens;
     if (!e.status.ok()) {
       failure = e.status;
       return true;

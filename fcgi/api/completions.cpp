@@ -43,6 +43,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     out.SendError(*error);
     return;
   }
+  ctx.usage.model = serving.id;  // audit + tokens/min (RequestContext::usage)
   const Tokenizer& tokenizer = serving.model->tokenizer();
   const api::SamplingRequest& params = request.params;
   std::vector<EngineRequest> engine_requests;
@@ -62,6 +63,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     return;
   }
   std::vector<TextChoiceState> choices(runner.size());
+  ctx.usage.prompt_tokens = usage.prompt_tokens;  // as the usage object reports it
   const api::Envelope env{"cmpl-" + out.request_id(), static_cast<int64_t>(std::time(nullptr)), serving.id};
 
   if (!params.stream) {
@@ -73,6 +75,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
         c.finish = e.finish;
         c.status = e.status;
         c.completion_tokens = e.completion_tokens;
+        ctx.usage.completion_tokens += e.completion_tokens;
       }
       return true;
     });
@@ -112,6 +115,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     if (!e.done && params.logprobs) chunk.logprobs = api::CompletionLogprobsJson(tokenizer, {{e.token, e.sample}});
     if (e.done) {
       usage.completion_tokens += e.completion_tokens;
+    ctx.usage.completion_tokens += e.completion_tokens;
       if (!e.status.ok()) {
         failure = e.status;
         return true;

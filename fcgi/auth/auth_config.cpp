@@ -94,6 +94,7 @@ Status ParseAuthConfig(const Json::Value& v, AuthConfig* out) {
     else if (k == "leeway_s") DG_RETURN_IF_ERROR(Int(x, "leeway_s", 0, 60, &c.leeway_s));
     else if (k == "key_lifetime_days") DG_RETURN_IF_ERROR(Int(x, "key_lifetime_days", 1, 3650, &c.key_lifetime_days));
     else if (k == "rotation_overlap_days") DG_RETURN_IF_ERROR(Int(x, "rotation_overlap_days", 0, 365, &c.rotation_overlap_days));
+    else if (k == "expiry_warning_days") DG_RETURN_IF_ERROR(Int(x, "expiry_warning_days", 0, 365, &c.expiry_warning_days));
     else if (k == "default_requests_per_min") DG_RETURN_IF_ERROR(Int(x, "default_requests_per_min", 0, 1000000, &c.default_requests_per_min));
     else if (k == "roles") DG_RETURN_IF_ERROR(ParseRoles(x, &c.roles));
     else if (k == "idp") {

@@ -39,6 +39,7 @@ struct AuthConfig {
   int leeway_s = 30;                         // s; clock skew on exp/nbf, at most 60
   int key_lifetime_days = 90;                // default expiry of new keys
   int rotation_overlap_days = 7;             // old key stays valid this long after a rotation
+  int expiry_warning_days = 14;              // key_expiring audit warning, daily, this long before expiry
   int default_requests_per_min = 120;        // for new keys
   RoleMap roles = DefaultRoles();
   std::optional<IdpConfig> idp;

@@ -4,15 +4,6 @@
 
 namespace deepgate::fcgi::auth {
 
-AuthFailureListener StderrAuthFailureLog() {
-  return [](const Request& r, AuthFailure reason, const std::string& key_id) {
-    // request_id and key ids are validated shapes ([A-Za-z0-9._-], hex); remote_addr is nginx's.
-    std::fprintf(stderr, "deepgate-fcgi: auth_failure request_id=%s remote=%s reason=%s key_id=%s\n",
-                 r.request_id.c_str(), r.remote_addr.c_str(), AuthFailureName(reason),
-                 key_id.empty() ? "-" : key_id.c_str());
-  };
-}
-
 AuthFailure ExtractBearer(const Request& request, std::string* token) {
   const std::string& h = request.Header("authorization");
   if (h.empty()) return AuthFailure::kMissingCredentials;
@@ -40,8 +31,7 @@ Result<Principal> BearerAuthenticator::Authenticate(const Request& request) {
     f = v.failure;
     key_id = v.key_id;
   }
-  if (listener_) listener_(request, f, key_id);
-  return Status::Unauthenticated(kGenericAuthMessage);
+  return WithAuditReason(Status::Unauthenticated(kGenericAuthMessage), AuthFailureName(f), key_id);
 }
 
 Status RoleAuthoriser::Authorise(const Principal& principal, const Route& route, const Request&) {

@@ -3,8 +3,8 @@
 //   RoleAuthoriser      — role → route names (roles.h), or 403 permission_denied;
 //   CheckModelAllowed   — the per-key model allow-list, called by the generation handlers
 //                         once they have parsed "model" (the authoriser cannot see the body).
-// Every refusal is reported to an AuthFailureListener with its AuthFailure reason and the
-// key id (never the token); the client only sees a generic message.
+// Every refusal carries its AuthFailure reason and the key id (never the token) as the audit
+// reason (WithAuditReason); the client only sees a generic message.
 // Thread-safety: all of these are called concurrently from every acceptor thread; they hold
 // no mutable state of their own.
 #pragma once
@@ -20,11 +20,9 @@
 
 namespace deepgate::fcgi::auth {
 
-// Where refusals go (the audit sink, once it has a field for them). key_id may be "".
+// Where refusals outside the pipeline's authenticate stage go (the OAuth token exchange);
+// the worker sends them to the audit sink. key_id may be "".
 using AuthFailureListener = std::function<void(const Request& request, AuthFailure reason, const std::string& key_id)>;
-
-// One "auth_failure reason=… key_id=…" line on stderr per refusal.
-AuthFailureListener StderrAuthFailureLog();
 
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive, RFC 7235), or the
 // reason there is none.
@@ -32,13 +30,11 @@ AuthFailure ExtractBearer(const Request& request, std::string* token);
 
 class BearerAuthenticator final : public Authenticator {
  public:
-  BearerAuthenticator(const AuthContext& auth, AuthFailureListener listener)
-      : auth_(auth), listener_(std::move(listener)) {}
+  explicit BearerAuthenticator(const AuthContext& auth) : auth_(auth) {}
   Result<Principal> Authenticate(const Request& request) override;
 
  private:
   const AuthContext& auth_;
-  AuthFailureListener listener_;
 };
 
 class RoleAuthoriser final : public Authoriser {

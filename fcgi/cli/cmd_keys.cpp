@@ -2,8 +2,12 @@
 // (SQLite, WAL: safe while workers run). A new key is printed once, on stdout alone, so
 // scripts can capture it; everything else goes to stderr.
 #include <cstdio>
+#include <cstdlib>
+
+#include <unistd.h>
 
 #include "fcgi/api/admin_keys.h"
+#include "fcgi/audit/key_events.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/cli/auth_cli.h"
@@ -30,6 +34,17 @@ std::vector<std::string> SplitCommas(const std::string& s) {
     pos = end + 1;
   }
   return out;
+}
+
+// Key changes made here are audited like the admin API's: to journald when it listens.
+void AuditKeyEvent(fcgi::AuditEvent event, const fcgi::auth::KeyRecord& key) {
+  bool journal = false;
+  std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr) user = std::getenv("USER");
+  std::string actor = "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
+  sink->Record(fcgi::audit::KeyEventRecord(event, key, actor));
+  if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this key event went to stderr only\n");
 }
 
 void PrintIssued(const fcgi::auth::IssuedKey& k) {
@@ -59,6 +74,7 @@ int Create(const std::vector<std::string>& argv) {
   if (auto m = a.Get("--models")) spec.models = SplitCommas(*m);
   auto issued = fcgi::auth::CreateKey(*ctx->store, ctx->secrets, spec, ctx->clock->NowUnix());
   if (!issued.ok()) return Fail(issued.status().message());
+  AuditKeyEvent(fcgi::AuditEvent::kKeyCreated, issued->record);
   PrintIssued(*issued);
   return 0;
 }
@@ -102,6 +118,8 @@ int Revoke(const std::vector<std::string>& argv) {
   auto ctx = OpenCliAuth(a);
   if (!ctx) return 1;
   if (Status s = ctx->store->Revoke(a.positional()[0], ctx->clock->NowUnix()); !s.ok()) return Fail(s.message());
+  if (auto r = ctx->store->FindById(a.positional()[0]); r.ok() && r->has_value())
+    AuditKeyEvent(fcgi::AuditEvent::kKeyRevoked, **r);
   std::fprintf(stderr, "deepgate: key %s revoked\n", a.positional()[0].c_str());
   return 0;
 }
@@ -116,6 +134,7 @@ int Rotate(const std::vector<std::string>& argv) {
   if (!overlap) return Fail("--overlap must be a duration such as 7d", 2);
   auto issued = fcgi::auth::RotateKey(*ctx->store, ctx->secrets, a.positional()[0], *overlap, ctx->clock->NowUnix());
   if (!issued.ok()) return Fail(issued.status().message());
+  AuditKeyEvent(fcgi::AuditEvent::kKeyRotated, issued->record);
   std::fprintf(stderr, "deepgate: key %s stays valid until %s\n", a.positional()[0].c_str(),
                FormatUnixTime(ctx->clock->NowUnix() + *overlap).c_str());
   PrintIssued(*issued);

@@ -26,6 +26,10 @@ class LiveConfig {
     merged.request_deadline_ms = next.request_deadline_ms;
     merged.retry_after_s = next.retry_after_s;
     merged.shutdown_deadline_ms = next.shutdown_deadline_ms;
+    merged.rate_limits = next.rate_limits;
+    merged.geoip = next.geoip;
+    merged.anomaly = next.anomaly;
+    merged.trusted_proxies = next.trusted_proxies;
     current_ = std::make_shared<const WorkerConfig>(std::move(merged));
     return changes;
   }

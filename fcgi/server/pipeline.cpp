@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "fcgi/audit/credential_mask.h"
+
 namespace deepgate::fcgi {
 namespace {
 
@@ -17,6 +19,16 @@ AuditRecord StartRecord(const Request& r) {
   return a;
 }
 
+// The security event a refusal is recorded under.
+AuditEvent RefusalEvent(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kUnauthenticated: return AuditEvent::kAuthFailure;
+    case StatusCode::kPermissionDenied: return AuditEvent::kForbidden;
+    case StatusCode::kResourceExhausted: return AuditEvent::kRateLimited;
+    default: return AuditEvent::kRequest;
+  }
+}
+
 }  // namespace
 
 void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& config,
@@ -27,6 +39,9 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   const bool parsed = BuildRequest(source, config.max_body_bytes, &request, &error);
   ResponseWriter out(sink, request.request_id);
   AuditRecord audit = StartRecord(request);
+  const ClientOrigin origin = stages_.admission->Locate(request);
+  audit.client_ip = origin.ip;
+  audit.client_country = origin.country;
   auto finish = [&](const char* outcome) {
     audit.status = out.status();
     audit.response_bytes = out.body_bytes();
@@ -37,6 +52,14 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   auto fail = [&](const ApiError& e) {
     out.SendError(e);
     finish("error");
+  };
+  // A stage said no: the client gets the public message, the audit trail the reason.
+  auto refuse = [&](const Status& s) {
+    AuditedStatus split = SplitAuditReason(s);
+    audit.event = RefusalEvent(split.status);
+    audit.reason = split.reason;
+    if (!split.key_id.empty()) audit.key_id = split.key_id;
+    fail(ApiError::FromStatus(split.status, config.retry_after_s));
   };
 
   // 1. parse
@@ -51,34 +74,54 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (!route.is_public) {
     // 3. authenticate
     Result<Principal> who = stages_.authenticator->Authenticate(request);
-    if (!who.ok()) return fail(ApiError::FromStatus(who.status(), config.retry_after_s));
+    if (!who.ok()) return refuse(who.status());
     principal = std::move(who).value();
     audit.subject = principal.subject;
+    audit.key_id = principal.key_id;
+    audit.role = principal.role;
     // 4. authorise
-    if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok())
-      return fail(ApiError::FromStatus(s, config.retry_after_s));
+    if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok()) return refuse(s);
     // 5. policy
-    if (Status s = stages_.admission->Admit(principal, route, request); !s.ok())
-      return fail(ApiError::FromStatus(s, config.retry_after_s));
+    Admission admission = stages_.admission->Admit(principal, route, request, origin);
+    if (!admission.anomaly.empty()) {
+      AuditRecord anomaly = audit;
+      anomaly.event = AuditEvent::kAnomaly;
+      anomaly.reason = admission.anomaly;
+      stages_.audit->Record(anomaly);
+    }
+    if (!admission.status.ok()) {
+      ApiError e = ApiError::FromStatus(
+          admission.status, admission.retry_after_s > 0 ? admission.retry_after_s : config.retry_after_s);
+      if (!admission.error_code.empty()) e.code = admission.error_code;
+      for (auto& h : admission.headers) e.headers.push_back(std::move(h));
+      audit.event = RefusalEvent(admission.status);
+      audit.reason = admission.reason;
+      return fail(e);
+    }
+    for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
   audit.subject = principal.subject;
 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
   RequestContext ctx{request, route, std::move(match.param), principal, config,
-                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel};
+                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}};
   const char* outcome = "ok";
   try {
     route.handler(ctx, out);
     if (!out.started()) out.SendError(ApiError::Internal("The handler produced no response"));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "deepgate-fcgi: request %s: handler threw: %s\n", request.request_id.c_str(), e.what());
+    std::fprintf(stderr, "deepgate-fcgi: request %s: handler threw: %s\n", request.request_id.c_str(),
+                 audit::MaskSecrets(e.what()).c_str());
     if (!out.started()) out.SendError(ApiError::Internal("The server failed to process the request"));
     outcome = "error";
   }
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
-  if (!route.is_public) stages_.admission->Release(principal, route);
+  if (!route.is_public) stages_.admission->Release(principal, route, ctx.usage);
   // 7. audit
+  audit.model = ctx.usage.model;
+  audit.prompt_tokens = ctx.usage.prompt_tokens;
+  audit.completion_tokens = ctx.usage.completion_tokens;
   if (out.status() >= 400 && outcome == std::string("ok")) outcome = "error";
   finish(outcome);
 }
@@ -91,10 +134,12 @@ void Pipeline::Refuse(RequestSource& source, ByteSink& sink, const WorkerConfig&
   ResponseWriter out(sink, request.request_id);
   out.SendError(error);
   AuditRecord audit = StartRecord(request);
+  audit.client_ip = request.remote_addr;
   audit.status = out.status();
   audit.response_bytes = out.body_bytes();
   audit.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   audit.outcome = "refused";
+  audit.reason = error.code;
   stages_.audit->Record(audit);
 }
 

@@ -2,7 +2,9 @@
 //   parse (BuildRequest) → route → authenticate → authorise → admit (policy) → handle → audit.
 // Public routes (/health, /ready) skip authenticate/authorise/admit. Whatever a stage or
 // handler does — error, exception, client gone — the client gets one well-formed answer and
-// the audit sink gets one record. Thread-safety: Serve is called concurrently; the router and
+// the audit sink gets one record — a refused request under its refusal event (auth_failure,
+// forbidden, rate_limited) with the stage's internal reason, plus an `anomaly` record when
+// the policy stage flags one. Thread-safety: Serve is called concurrently; the router and
 // stages are shared and must be thread-safe.
 #pragma once
 
@@ -27,6 +29,8 @@ struct RequestContext {
   const WorkerConfig& config;     // snapshot for this request (SIGHUP swaps the next one)
   std::chrono::steady_clock::time_point deadline;  // request_deadline_ms after arrival
   const std::atomic<bool>& cancel;                 // set when shutdown's deadline passes
+  ClientOrigin origin;            // client address and country (policy stage)
+  RequestUsage usage;             // generation handlers fill this in: audit + tokens/min
 
   // A long-running handler (generation) polls this between steps and stops when true.
   bool ShouldStop() const {

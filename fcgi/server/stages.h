@@ -5,13 +5,14 @@
 // Thread-safety: every stage is called concurrently from all acceptor threads.
 #pragma once
 
-#include <chrono>
-#include <mutex>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/audit/audit_record.h"
 #include "fcgi/http/request.h"
 #include "fcgi/http/router.h"
 
@@ -46,29 +47,58 @@ class Authoriser {
   virtual Status Authorise(const Principal& principal, const Route& route, const Request& request) = 0;
 };
 
+// Where a request comes from, resolved once per request (public routes too) so every audit
+// entry carries it: the client address (trusted-proxy X-Forwarded-For applied) and its
+// country ("" unknown / no GeoIP).
+struct ClientOrigin {
+  std::string ip;
+  std::string country;
+};
+
+// What a generation used, reported by the handler into its RequestContext: audit records it
+// and the tokens/min limit is charged with prompt + completion tokens when the request ends.
+struct RequestUsage {
+  std::string model;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+};
+
+// The policy stage's answer. Refused: `status` maps to the HTTP answer (ResourceExhausted 429,
+// PermissionDenied 403, Unavailable 503); `error_code` overrides its default code
+// ("country_blocked"); `reason` is what the audit trail records. `headers` (x-ratelimit-*)
+// go out with the answer either way.
+struct Admission {
+  Status status;
+  std::string error_code;
+  std::string reason;
+  int retry_after_s = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string anomaly;  // non-empty: this request tipped the anomaly detector; the pipeline audits it
+};
+
 class AdmissionPolicy {
  public:
   virtual ~AdmissionPolicy() = default;
-  // ResourceExhausted (→ 429) / PermissionDenied (→ 403) / Unavailable (→ 503) to refuse.
-  virtual Status Admit(const Principal& principal, const Route& route, const Request& request) = 0;
-  // Called once for every admitted request when it ends (releases concurrency slots).
-  virtual void Release(const Principal& principal, const Route& route) = 0;
+  virtual ClientOrigin Locate(const Request& request) = 0;
+  virtual Admission Admit(const Principal& principal, const Route& route, const Request& request,
+                          const ClientOrigin& origin) = 0;
+  // Called once for every admitted request when it ends (releases concurrency slots, charges tokens).
+  virtual void Release(const Principal& principal, const Route& route, const RequestUsage& usage) = 0;
 };
 
-// One line per request: never secrets, never prompt text.
-struct AuditRecord {
-  std::string request_id;
-  std::string remote_addr;
-  std::string method;
-  std::string path;
-  std::string route;      // route name, "" when unrouted
-  std::string subject = "-";  // "-" until authenticated
-  int status = 0;
-  size_t request_bytes = 0;
-  size_t response_bytes = 0;
-  std::chrono::milliseconds duration{0};
-  std::string outcome;    // "ok", "error", "client_gone", "cancelled"
+// Stages refuse with a Status whose message the client sees. An internal reason for the
+// audit trail (a closed-enum name such as "key_revoked") rides in front of it, split off by
+// the pipeline before the client is answered:
+//   return WithAuditReason(Status::Unauthenticated("Invalid API key"), "key_revoked");
+// A Status without one is audited with its message as the reason. `key_id` names the key a
+// refused credential claimed to be (audited as KEY_ID), "" for none.
+Status WithAuditReason(const Status& status, const std::string& reason, const std::string& key_id = "");
+struct AuditedStatus {
+  Status status;       // what the client is told
+  std::string reason;  // what the audit trail records
+  std::string key_id;
 };
+AuditedStatus SplitAuditReason(const Status& status);
 
 class AuditSink {
  public:
@@ -89,13 +119,16 @@ class AllowAllAuthoriser final : public Authoriser {
   Status Authorise(const Principal& principal, const Route& route, const Request& request) override;
 };
 
+// REMOTE_ADDR is the client; no limits, no countries.
 class UnlimitedAdmission final : public AdmissionPolicy {
  public:
-  Status Admit(const Principal& principal, const Route& route, const Request& request) override;
-  void Release(const Principal& principal, const Route& route) override;
+  ClientOrigin Locate(const Request& request) override;
+  Admission Admit(const Principal& principal, const Route& route, const Request& request,
+                  const ClientOrigin& origin) override;
+  void Release(const Principal& principal, const Route& route, const RequestUsage& usage) override;
 };
 
-// key=value line on stderr (journald captures stderr under systemd).
+// Masked key=value line on stderr (journald captures stderr under systemd).
 class StderrAuditSink final : public AuditSink {
  public:
   void Record(const AuditRecord& record) override;

@@ -3,6 +3,8 @@
 # OAuth2 token endpoint and its JWTs, refusals (always a generic 401), secrets kept out of
 # every log, and a worker that will not start with a world-readable secret.
 source "$(dirname "$0")/lib.sh"
+# A key inside the expiry-warning window before the worker starts: it warns at once.
+dg_it_before_worker() { EXPIRING_KEY=$(dg_stack_create_key "$PREFIX" expiring-soon developer --expires 3d); }
 dg_it_start
 CLI=("$DG_BIN/deepgate")
 CONF=$PREFIX/conf/deepgate.json
@@ -22,7 +24,8 @@ expect "generic 401 message is the same for every reason" \
 
 revoked=$(dg_stack_create_key "$PREFIX" to-revoke developer)
 expect "key works before revoke" 200 "$(with_key "$revoked" code /v1/models)"
-"${CLI[@]}" keys revoke --config "$CONF" "$(echo "$revoked" | cut -c4-19)" 2>/dev/null
+cli_err=$("${CLI[@]}" keys revoke --config "$CONF" "$(echo "$revoked" | cut -c4-19)" 2>&1 >/dev/null)
+expect_match "CLI revoke is audited (stderr: no journald here)" "audit event=key_revoked .*key_id=$(echo "$revoked" | cut -c4-19)" "$cli_err"
 expect "revoked key 401" 401 "$(with_key "$revoked" code /v1/models)"
 
 rotated=$(dg_stack_create_key "$PREFIX" to-rotate developer)
@@ -52,6 +55,10 @@ api_id=$(echo "$created" | json_field 'd["id"]')
 expect "admin-created key works" 200 "$(with_key "$api_key" code /v1/models)"
 expect "admin revoke 200" 200 "$(with_key "$DG_ADMIN_KEY" code "/admin/keys/$api_id/revoke" -X POST)"
 expect "admin-revoked key 401" 401 "$(with_key "$api_key" code /v1/models)"
+expect_match "admin API create audited" "audit event=key_created .*key_id=$api_id" "$(cat "$PREFIX/logs/worker.log")"
+expect_match "admin API revoke audited" "audit event=key_revoked .*key_id=$api_id" "$(cat "$PREFIX/logs/worker.log")"
+expect_match "expiring key warned at start" "audit event=key_expiring .*key_id=$(echo "$EXPIRING_KEY" | cut -c4-19)" \
+  "$(cat "$PREFIX/logs/worker.log")"
 expect "unknown role 400" 400 "$(with_key "$DG_ADMIN_KEY" code /admin/keys -X POST -d '{"name":"x","role":"root"}')"
 
 # --- OAuth2 client credentials → JWT
@@ -87,8 +94,8 @@ print(base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decod
 PY
 )
 expect "alg:none JWT 401" 401 "$(with_key "$none" code /v1/models)"
-expect_match "reasons are logged by name" 'reason=jwt_bad_signature' "$(grep auth_failure "$PREFIX/logs/worker.log")"
-expect_match "alg none logged" 'reason=jwt_alg_none' "$(grep auth_failure "$PREFIX/logs/worker.log")"
+expect_match "reasons are logged by name" 'reason="?jwt_bad_signature' "$(grep auth_failure "$PREFIX/logs/worker.log")"
+expect_match "alg none logged" 'reason="?jwt_alg_none' "$(grep auth_failure "$PREFIX/logs/worker.log")"
 
 # --- secrets and keys never reach a log
 sleep 0.2

@@ -43,10 +43,13 @@ dg_it_start() {
   dg_stack_model "$PREFIX/model.gguf" || { echo "FAIL: could not make a model"; exit 1; }
   dg_stack_prepare "$PREFIX" "$port" "$PREFIX/model.gguf" "${2:-4096}" "${1:-}" || exit 1
   # Credentials: one developer and one admin key, made with the CLI as an operator would.
-  DG_API_KEY=$(dg_stack_create_key "$PREFIX" it-developer developer) &&
-    DG_ADMIN_KEY=$(dg_stack_create_key "$PREFIX" it-admin admin) ||
+  # --rpm 0: the config's rate limits apply (none unless a test sets them), not 120/min.
+  DG_API_KEY=$(dg_stack_create_key "$PREFIX" it-developer developer --rpm 0) &&
+    DG_ADMIN_KEY=$(dg_stack_create_key "$PREFIX" it-admin admin --rpm 0) ||
     { echo "FAIL: could not create API keys"; exit 1; }
   export DG_API_KEY DG_ADMIN_KEY
+  # A test may prepare more state before the worker starts.
+  if [ "$(type -t dg_it_before_worker)" = function ]; then dg_it_before_worker; fi
   if [ -n "${DG_IT_ACTIVATE:-}" ]; then
     # systemd-socket-activate binds the socket, then execs the worker (same pid) on the first
     # connection with the socket as fd 3. It creates the socket 0644: open it up for nginx.

@@ -7,6 +7,7 @@ and writes OUT as a JSON list, one object per stream: status, events, finish (a 
 end="timeout" instead of a stuck test."""
 import http.client
 import json
+import os
 import socket
 import ssl
 import sys
@@ -30,7 +31,8 @@ def run(i, result):
     result.update(status=None, events=0, finish=None, done=False, end=None, after_marker_s=None)
     c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=15)
     try:
-        c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["DG_API_KEY"]}
+        c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers=headers)
         r = c.getresponse()
         result["status"] = r.status
         while True:

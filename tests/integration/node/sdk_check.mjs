@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 
 const [url, model] = process.argv.slice(2);
 // maxRetries 0: a 4xx/5xx must surface as the SDK's error, not be retried away.
-const client = new OpenAI({ apiKey: 'not-checked', baseURL: `${url}/v1`, maxRetries: 0, timeout: 60_000 });
+const client = new OpenAI({ apiKey: process.env.DG_API_KEY, baseURL: `${url}/v1`, maxRetries: 0, timeout: 60_000 });
 let fails = 0;
 
 function expect(name, want, got) {
@@ -92,6 +92,9 @@ await expectError('temperature 5 (stream)', OpenAI.BadRequestError, 400,
   () => client.chat.completions.create(chat('x', { temperature: 5, stream: true })));
 await expectError('unknown model', OpenAI.NotFoundError, 404,
   () => client.chat.completions.create({ ...chat('x'), model: 'no-such-model' }));
+// A forged key: the SDK's own class for 401, no retry.
+const forged = new OpenAI({ apiKey: 'dg_0000000000000000_forged', baseURL: `${url}/v1`, maxRetries: 0 });
+await expectError('forged API key', OpenAI.AuthenticationError, 401, () => forged.models.list());
 
 console.log(fails ? `sdk: ${fails} check(s) failed` : 'sdk: all checks passed');
 process.exit(fails ? 1 : 0);

@@ -1,0 +1,105 @@
+#include "fcgi/policy/policy_admission.h"
+
+#include <cstdio>
+
+namespace deepgate::fcgi::policy {
+namespace {
+
+AnomalySettings Settings(const AnomalyConfig& c) { return {c.enabled, c.floor_per_minute, c.history_minutes}; }
+
+const char* LimitName(const std::string& reason) {
+  if (reason == "tokens_per_minute") return "tokens per minute";
+  if (reason == "max_concurrent") return "concurrent requests";
+  return "requests per minute";
+}
+
+}  // namespace
+
+LimitSpec DefaultLimits(const Principal& p, const RateLimitConfig& d) {
+  // A key's own limit wins; 0 on the key (and every external JWT) means the configured default.
+  return {p.requests_per_min > 0 ? p.requests_per_min : d.requests_per_minute,
+          p.tokens_per_min > 0 ? p.tokens_per_min : d.tokens_per_minute,
+          p.max_concurrent > 0 ? static_cast<int>(p.max_concurrent) : d.max_concurrent};
+}
+
+Result<std::shared_ptr<const PolicyAdmission::Rules>> PolicyAdmission::BuildRules(const WorkerConfig& config) {
+  auto rules = std::make_shared<Rules>();
+  rules->limits = config.rate_limits;
+  rules->countries = CountryPolicy(
+      CountryRules{config.geoip.allow_countries, config.geoip.deny_countries, config.geoip.allow_unknown});
+  for (const std::string& p : config.trusted_proxies) {
+    DG_ASSIGN_OR_RETURN(IpNetwork n, IpNetwork::Parse(p));
+    rules->proxies.push_back(n);
+  }
+  if (!config.geoip.database.empty()) {
+    DG_ASSIGN_OR_RETURN(std::unique_ptr<GeoIpDatabase> db, GeoIpDatabase::Open(config.geoip.database));
+    rules->geo = std::move(db);
+  }
+  return std::shared_ptr<const Rules>(std::move(rules));
+}
+
+PolicyAdmission::PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
+                                 const AnomalyConfig& anomaly)
+    : lookup_(std::move(lookup)), rules_(std::move(rules)), limiter_(clock), anomaly_(clock, Settings(anomaly)) {}
+
+Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config, const Clock& clock,
+                                                                  LimitLookup lookup) {
+  DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
+  return std::unique_ptr<PolicyAdmission>(new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
+}
+
+Status PolicyAdmission::Reload(const WorkerConfig& config) {
+  DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
+  anomaly_.Configure(Settings(config.anomaly));
+  std::lock_guard<std::mutex> lock(mu_);
+  rules_ = std::move(rules);
+  return Status::Ok();
+}
+
+std::shared_ptr<const PolicyAdmission::Rules> PolicyAdmission::rules() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rules_;
+}
+
+ClientOrigin PolicyAdmission::Locate(const Request& request) {
+  const auto r = rules();
+  ClientOrigin origin;
+  origin.ip = ResolveClientAddress(request.remote_addr, request.Header("x-forwarded-for"), r->proxies);
+  if (r->geo) origin.country = r->geo->CountryOf(origin.ip);
+  return origin;
+}
+
+Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const Request&, const ClientOrigin& origin) {
+  const auto r = rules();
+  Admission a;
+  if (r->geo) {
+    const CountryVerdict v = r->countries.Check(origin.country);
+    if (!v.allowed) {
+      a.status = Status::PermissionDenied("Access from your country or region is not allowed");
+      a.error_code = "country_blocked";
+      a.reason = v.reason + (origin.country.empty() ? "" : ":" + origin.country);
+      return a;
+    }
+  }
+  if (auto alert = anomaly_.Observe(principal.subject)) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%lld requests this minute > threshold %.1f (mean %.1f, stddev %.1f)",
+                  static_cast<long long>(alert->count), alert->threshold, alert->mean, alert->stddev);
+    a.anomaly = text;
+  }
+  RateDecision d = limiter_.Admit(principal.subject, lookup_(principal, r->limits));
+  a.headers = std::move(d.headers);
+  if (!d.admitted) {
+    a.status = Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
+                                         "; retry after " + std::to_string(d.retry_after_s) + " s");
+    a.reason = d.reason;
+    a.retry_after_s = d.retry_after_s;
+  }
+  return a;
+}
+
+void PolicyAdmission::Release(const Principal& principal, const Route&, const RequestUsage& usage) {
+  limiter_.Finish(principal.subject, usage.prompt_tokens + usage.completion_tokens);
+}
+
+}  // namespace deepgate::fcgi::policy
