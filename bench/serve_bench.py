@@ -12,6 +12,7 @@ TTFT/ITL would be n/a. Tokens/s comes from the usage chunk either way."""
 import http.client
 import math
 import json
+import os
 import ssl
 import sys
 import threading
@@ -36,7 +37,8 @@ def one_stream(prompt, out):
         body["logprobs"] = True
     c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=600)
     t0 = time.perf_counter()
-    c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["DG_API_KEY"]}
+    c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers=headers)
     r = c.getresponse()
     token_times, usage = [], None
     if r.status == 200:

@@ -2,9 +2,11 @@
 # Serving bench: a real stack (nginx + TLS → FastCGI → deepgate-fcgi) in a temp prefix, then
 #  (a) streamed chat generation at 1, 4 and 8 concurrent requests (bench/serve_bench.py):
 #      aggregate generated tokens/s, time to first token p50/p99, inter-token latency p50;
-#  (b) wrk (keep-alive, 2 threads, 32 connections) on GET /v1/models through nginx + TLS, and
-#      in the same run on a bench-only TLS server in the same nginx answering `return 200`,
-#      with the ratio. Prints markdown tables; never asserts.
+#  (b) wrk (keep-alive, 2 threads, 32 connections) through nginx + TLS on GET /v1/models with
+#      an API key and with a JWT from /v1/oauth/token (authenticated, authorised, rate-limit
+#      stage, audited), on GET /health (the same FastCGI path without credentials: our
+#      "bare FastCGI hello-world"), and in the same run on a bench-only TLS server in the same
+#      nginx answering `return 200`, with the ratios. Prints markdown tables; never asserts.
 #
 #   bench/serve_bench.sh [--shape tiny] [--type q8_0] [--model FILE] [--max-tokens 128]
 #                        [--rounds 3] [--concurrency "1 4 8"] [--duration 10] [--threads 2]
@@ -80,7 +82,13 @@ PY
 # the API's log off too and compare nginx + FastCGI against nginx alone.
 sed -i 's|^\(\s*\)access_log .*;|\1access_log off;|' "$prefix/conf/nginx.conf"
 
-dg_stack_start_worker "$prefix"
+# A bench key: --rpm 0 so the config's limits (none in a local stack) apply, not 120/min.
+DG_API_KEY=$(dg_stack_create_key "$prefix" bench developer --rpm 0)
+export DG_API_KEY
+# The worker's audit lines on stderr would measure the terminal: keep them off (journald,
+# when it runs, still gets every entry).
+sed -i 's|"audit": {"required": false}|"audit": {"required": false, "stderr": false}|' "$prefix/conf/deepgate.json"
+dg_stack_start_worker "$prefix" /dev/null
 dg_stack_start_nginx "$prefix"
 dg_stack_wait_ready "$prefix" 120
 url=$(dg_stack_url "$prefix")
@@ -96,8 +104,8 @@ echo
 
 # wrk: prints req/s, p50, p99 (ms) and non-2xx count of one run.
 run_wrk() {
-  local target=$1 out rps p50 p99 non2xx
-  out=$(wrk -t2 -c32 -d"${duration}s" --latency "$target")
+  local target=$1 out rps p50 p99 non2xx; shift
+  out=$(wrk -t2 -c32 -d"${duration}s" --latency "$@" "$target")
   rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
@@ -107,14 +115,29 @@ run_wrk() {
 # wrk prints latencies as 812.00us / 4.51ms / 1.02s.
 to_ms() { echo "$1" | awk '/us$/ {printf "%.2f", $1/1000; next} /ms$/ {printf "%.2f", $1+0; next} /s$/ {printf "%.2f", $1*1000}'; }
 
-api=$(run_wrk "$url/v1/models")
+client_id=$(echo "$DG_API_KEY" | cut -d_ -f2)
+jwt=$(curl -k -s -X POST "$url/v1/oauth/token" --data-urlencode grant_type=client_credentials \
+  --data-urlencode "client_id=$client_id" --data-urlencode "client_secret=$DG_API_KEY" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+row() {  # row LABEL "rps p50 p99 non2xx" BASE_RPS
+  local rps p50 p99 bad
+  read -r rps p50 p99 bad <<<"$2"
+  echo "| $1 | $rps | $p50 | $p99 | $bad | $(awk "BEGIN{printf \"%.2f\", $rps/$3}") |"
+}
+key=$(run_wrk "$url/v1/models" -H "Authorization: Bearer $DG_API_KEY")
+tok=$(run_wrk "$url/v1/models" -H "Authorization: Bearer $jwt")
+health=$(run_wrk "$url/health")
 base=$(run_wrk "https://127.0.0.1:$bport/")
-read -r a_rps a_p50 a_p99 a_bad <<<"$api"
-read -r b_rps b_p50 b_p99 b_bad <<<"$base"
-echo "| wrk -t2 -c32 -d${duration}s, keep-alive, TLS | req/s | p50 ms | p99 ms | non-2xx |"
-echo "| --- | --- | --- | --- | --- |"
-echo "| GET /v1/models (nginx → FastCGI → deepgate-fcgi) | $a_rps | $a_p50 | $a_p99 | $a_bad |"
-echo "| nginx \`return 200\` (same nginx, same run) | $b_rps | $b_p50 | $b_p99 | $b_bad |"
-echo "| ratio /v1/models ÷ return 200 | $(awk "BEGIN{printf \"%.2f\", $a_rps/$b_rps}") | | | |"
+b_rps=${base%% *}
+echo "| wrk -t2 -c32 -d${duration}s, keep-alive, TLS | req/s | p50 ms | p99 ms | non-2xx | ÷ return 200 |"
+echo "| --- | --- | --- | --- | --- | --- |"
+row "GET /v1/models, API key (auth + policy + audit)" "$key" "$b_rps"
+row "GET /v1/models, JWT (HS256)" "$tok" "$b_rps"
+row "GET /health (same FastCGI path, no credentials)" "$health" "$b_rps"
+row "nginx \`return 200\` (same nginx, same run)" "$base" "$b_rps"
+h_rps=${health%% *}
+echo
+echo "authenticated /v1/models (API key) ÷ /health: $(awk "BEGIN{printf \"%.2f\", ${key%% *}/$h_rps}");" \
+  "JWT ÷ /health: $(awk "BEGIN{printf \"%.2f\", ${tok%% *}/$h_rps}")"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

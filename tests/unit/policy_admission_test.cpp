@@ -206,6 +206,29 @@ TEST(AuditReason, SplitWithoutReasonKeepsTheMessage) {
   EXPECT_EQ(b.status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(b.status.message(), "Forbidden");
   EXPECT_EQ(b.reason, "model_not_allowed");
+  EXPECT_TRUE(b.key_id.empty());
+  AuditedStatus c = SplitAuditReason(WithAuditReason(Status::Unauthenticated("no"), "key_revoked", "0123456789abcdef"));
+  EXPECT_EQ(c.status.code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(c.status.message(), "no");
+  EXPECT_EQ(c.reason, "key_revoked");
+  EXPECT_EQ(c.key_id, "0123456789abcdef");
+}
+
+TEST(KeyLimits, AKeysOwnLimitsWinOverTheConfigDefaults) {
+  RateLimitConfig defaults;
+  defaults.requests_per_minute = 120;
+  defaults.tokens_per_minute = 1000;
+  defaults.max_concurrent = 4;
+  Principal key;
+  key.requests_per_min = 3;
+  key.max_concurrent = 1;  // tokens_per_min 0: the default applies
+  policy::LimitSpec l = policy::DefaultLimits(key, defaults);
+  EXPECT_EQ(l.requests_per_minute, 3);
+  EXPECT_EQ(l.tokens_per_minute, 1000);
+  EXPECT_EQ(l.max_concurrent, 1);
+  l = policy::DefaultLimits(Principal{}, defaults);  // an IdP token or anonymous
+  EXPECT_EQ(l.requests_per_minute, 120);
+  EXPECT_EQ(l.max_concurrent, 4);
 }
 
 TEST_F(AdmissionTest, ReloadWithAMissingDatabaseKeepsTheOldRules) {
