@@ -83,24 +83,6 @@ void AuditEventNow(const Security& security, AuditEvent event, const std::string
   security.audit->Record(r);
 }
 
-// Refusals that happen inside a handler (the OAuth token exchange) go to the audit trail
-// themselves; the pipeline audits the authenticator's refusals.
-auth::AuthFailureListener AuditAuthFailures(const Security& security) {
-  return [&security](const Request& request, auth::AuthFailure reason, const std::string& key_id) {
-    AuditRecord r;
-    r.event = AuditEvent::kAuthFailure;
-    r.request_id = request.request_id;
-    r.method = request.method;
-    r.path = request.path;
-    r.remote_addr = request.remote_addr;
-    r.key_id = key_id;
-    r.status = 401;
-    r.outcome = "refused";
-    r.reason = auth::AuthFailureName(reason);
-    security.audit->Record(r);
-  };
-}
-
 void Reload(const std::string& path, LiveConfig& live, SystemdNotifier& notifier, const Security& security) {
   notifier.Reloading();
   Result<WorkerConfig> next = LoadConfig(path);
@@ -176,7 +158,7 @@ int Serve(const std::string& config_path) {
     AddTestRoutes(router);
   }
   AddAdminKeyRoutes(router, *credentials, *security.audit);
-  AddOAuthTokenRoute(router, *credentials, AuditAuthFailures(security));
+  AddOAuthTokenRoute(router, *credentials);
   stages->authenticator = std::make_unique<auth::BearerAuthenticator>(*credentials);
   stages->authoriser = std::make_unique<auth::RoleAuthoriser>(credentials->roles, config.auth.required);
   Pipeline pipeline(router, std::move(stages).value());

@@ -30,7 +30,7 @@ dg_stack_prepare() {
       -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null) || return 1
     chmod 0600 "$prefix/conf/key.pem"
   fi
-  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations}.conf "$prefix/conf/snippets/"
+  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format}.conf "$prefix/conf/snippets/"
   cp "$DG_SOURCE_DIR/nginx/allowlist.conf" "$prefix/conf/allowlist.conf"
   echo "# no overflow upstream in a local stack" >"$prefix/conf/snippets/deepgate-overflow.conf"
   sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$prefix/run/deepgate.sock|g" \

@@ -5,10 +5,13 @@
 
 namespace deepgate::fcgi {
 
-std::optional<ApiError> ResolveModel(const RequestContext& ctx, const ModelService& models,
+std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& models,
                                      const std::string& requested_id, ServingModel* out) {
   // The key's model allow-list, checked before existence so a key learns nothing of others.
-  if (auto denied = auth::CheckModelAllowed(ctx.principal, requested_id)) return denied;
+  if (auto denied = auth::CheckModelAllowed(ctx.principal, requested_id)) {
+    ctx.Refuse(AuditEvent::kForbidden, "model_not_allowed");
+    return denied;
+  }
   if (!models.FindCard(requested_id)) {
     return ApiError::NotFound("The model '" + requested_id.substr(0, 200) + "' does not exist", "model_not_found");
   }

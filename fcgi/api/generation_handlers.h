@@ -22,7 +22,7 @@ struct ServingModel {
   std::shared_ptr<Engine> engine;
   std::string id;
 };
-std::optional<ApiError> ResolveModel(const RequestContext& ctx, const ModelService& models,
+std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& models,
                                      const std::string& requested_id, ServingModel* out);
 
 void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models);

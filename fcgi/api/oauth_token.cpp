@@ -53,9 +53,9 @@ bool ParseFormBody(const std::string& body, std::map<std::string, std::string>* 
   return true;
 }
 
-void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth, auth::AuthFailureListener listener) {
+void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth) {
   router.Add({"POST", "/v1/oauth/token", "oauth.token", true,
-              [&auth, listener](RequestContext& ctx, ResponseWriter& out) {
+              [&auth](RequestContext& ctx, ResponseWriter& out) {
                 std::map<std::string, std::string> params;
                 const std::string& type = ctx.request.Header("content-type");
                 if (type.rfind("application/json", 0) == 0) {
@@ -81,7 +81,7 @@ void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth, auth::Aut
                   v.key_id = v.principal.key_id;
                 }
                 if (!v.ok()) {
-                  if (listener) listener(ctx.request, v.failure, v.key_id);
+                  ctx.Refuse(AuditEvent::kAuthFailure, auth::AuthFailureName(v.failure), v.key_id);
                   return (void)out.SendError(Unauthorized());
                 }
                 Result<auth::AccessToken> token = auth::IssueAccessToken(v.principal, auth.TokenParams(), now);

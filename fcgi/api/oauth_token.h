@@ -3,7 +3,7 @@
 // form-encoded or as JSON; the answer is an HS256 access token (auth/access_token.h):
 //   {"access_token": "...", "token_type": "Bearer", "expires_in": 3600}
 // The route is public in the pipeline sense (it authenticates the body, not a header); a
-// refused exchange is a generic 401 and its reason goes to the AuthFailureListener.
+// refused exchange is a generic 401; its AuthFailure reason goes to the audit entry (ctx.Refuse).
 // Thread-safety: stateless handler over AuthContext.
 #pragma once
 
@@ -16,7 +16,7 @@
 
 namespace deepgate::fcgi {
 
-void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth, auth::AuthFailureListener listener);
+void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth);
 
 // application/x-www-form-urlencoded → map; false on bad %-escapes or a repeated name.
 bool ParseFormBody(const std::string& body, std::map<std::string, std::string>* out);

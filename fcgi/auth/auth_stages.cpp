@@ -38,10 +38,12 @@ Status RoleAuthoriser::Authorise(const Principal& principal, const Route& route,
   if (!principal.authenticated) {
     // Only reachable with auth.required false: anonymous may use everything but the admin API.
     if (!required_ && route.name.rfind("admin.", 0) != 0) return Status::Ok();
-    return Status::PermissionDenied("This endpoint needs credentials with a role that allows it");
+    return WithAuditReason(Status::PermissionDenied("This endpoint needs credentials with a role that allows it"),
+                           "credentials_required");
   }
   if (roles_.Allows(principal.role, route.name)) return Status::Ok();
-  return Status::PermissionDenied("Your credentials' role does not permit this endpoint");
+  return WithAuditReason(Status::PermissionDenied("Your credentials' role does not permit this endpoint"),
+                         "role_not_permitted");
 }
 
 std::optional<ApiError> CheckModelAllowed(const Principal& principal, const std::string& model) {

@@ -20,10 +20,6 @@
 
 namespace deepgate::fcgi::auth {
 
-// Where refusals outside the pipeline's authenticate stage go (the OAuth token exchange);
-// the worker sends them to the audit sink. key_id may be "".
-using AuthFailureListener = std::function<void(const Request& request, AuthFailure reason, const std::string& key_id)>;
-
 // The token of "Authorization: Bearer <token>" (scheme case-insensitive, RFC 7235), or the
 // reason there is none.
 AuthFailure ExtractBearer(const Request& request, std::string* token);

@@ -29,7 +29,22 @@ Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
   }
   if (LooksLikeApiKey(token)) return VerifyApiKey(token, now);
   v.failure = jwt_.Verify(token, now, &v.principal);
-  if (v.ok()) v.key_id = v.principal.key_id;
+  if (!v.ok()) return v;
+  v.key_id = v.principal.key_id;
+  // Our own tokens stand for a key: revoking (or expiring) the key ends its tokens at once,
+  // not at their exp. One indexed lookup, the same an API key costs.
+  if (!v.key_id.empty()) {
+    Result<std::optional<KeyRecord>> found = store_.FindById(v.key_id);
+    AuthFailure f = AuthFailure::kNone;
+    if (!found.ok()) f = AuthFailure::kKeyStoreError;
+    else if (!found->has_value()) f = AuthFailure::kKeyUnknown;
+    else if ((*found)->revoked_at != 0) f = AuthFailure::kKeyRevoked;
+    else if (now >= (*found)->expires_at) f = (*found)->superseded_by.empty() ? AuthFailure::kKeyExpired : AuthFailure::kKeyRotated;
+    if (f != AuthFailure::kNone) {
+      v.failure = f;
+      v.principal = Principal{};
+    }
+  }
   return v;
 }
 

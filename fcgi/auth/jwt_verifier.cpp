@@ -76,7 +76,8 @@ AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* 
   // 6. aud
   if (!AudienceMatches(jwt.payload["aud"], issuer->audiences)) return AuthFailure::kJwtBadAudience;
   // 7. key: by kid; without one only when the issuer has exactly one key
-  const Json::Value& kid = jwt.header["kid"];
+  // get(), not operator[]: the non-const operator[] would insert a null "kid".
+  const Json::Value kid = jwt.header.get("kid", Json::Value());
   if (jwt.header.isMember("kid") && !kid.isString()) return AuthFailure::kJwtBadJson;
   const VerificationKey* key = nullptr;
   if (kid.isString()) {

@@ -105,7 +105,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
   RequestContext ctx{request, route, std::move(match.param), principal, config,
-                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}};
+                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, {}};
   const char* outcome = "ok";
   try {
     route.handler(ctx, out);
@@ -119,6 +119,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (!route.is_public) stages_.admission->Release(principal, route, ctx.usage);
   // 7. audit
+  if (ctx.refusal.event != AuditEvent::kRequest) {
+    audit.event = ctx.refusal.event;
+    audit.reason = ctx.refusal.reason;
+    if (!ctx.refusal.key_id.empty()) audit.key_id = ctx.refusal.key_id;
+  }
   audit.model = ctx.usage.model;
   audit.prompt_tokens = ctx.usage.prompt_tokens;
   audit.completion_tokens = ctx.usage.completion_tokens;

@@ -31,6 +31,16 @@ struct RequestContext {
   const std::atomic<bool>& cancel;                 // set when shutdown's deadline passes
   ClientOrigin origin;            // client address and country (policy stage)
   RequestUsage usage;             // generation handlers fill this in: audit + tokens/min
+  // A refusal a handler makes itself (a key's model allow-list, the OAuth token exchange):
+  // the request's one audit entry records it as this event and reason instead of "request".
+  struct Refusal {
+    AuditEvent event = AuditEvent::kRequest;
+    std::string reason;  // closed-vocabulary name, e.g. "model_not_allowed"
+    std::string key_id;  // the key a refused credential named, "" for none
+  } refusal;
+  void Refuse(AuditEvent event, std::string reason, std::string key_id = "") {
+    refusal = {event, std::move(reason), std::move(key_id)};
+  }
 
   // A long-running handler (generation) polls this between steps and stops when true.
   bool ShouldStop() const {

@@ -15,7 +15,10 @@ expect "no key 401" 401 "$(noauth code /v1/models)"
 expect "401 error type" authentication_error "$(noauth body /v1/models | json_field 'd["error"]["type"]')"
 expect "garbage key 401" 401 "$(with_key nope code /v1/models)"
 expect "unknown dg_ key 401" 401 "$(with_key "dg_0123456789abcdef_$(printf 'A%.0s' {1..43})" code /v1/models)"
-expect "wrong secret 401" 401 "$(with_key "${DG_API_KEY%?}x" code /v1/models)"
+# One character changed mid-secret (the last one also carries base64url padding bits).
+wrong_secret=$(python3 -c 'import sys; k = sys.argv[1]; i = len(k) - 10; print(k[:i] + ("B" if k[i] == "A" else "A") + k[i + 1:])' "$DG_API_KEY")
+expect "wrong secret 401" 401 "$(with_key "$wrong_secret" code /v1/models)"
+expect_match "wrong secret logged as key_mismatch" 'reason="?key_mismatch' "$(grep auth_failure "$PREFIX/logs/worker.log")"
 expect "Basic scheme 401" 401 "$(noauth code /v1/models -u user:pass)"
 expect "valid key 200" 200 "$(code /v1/models)"
 expect "probes need no key" 200 "$(noauth code /health)"

@@ -115,6 +115,14 @@ TEST_F(JwtVerifierTest, AcceptsOurHs256TokenWithItsGrants) {
   EXPECT_EQ(p.requests_per_min, 60);
 }
 
+// An issuer with exactly one key needs no kid. (Regression: reading "kid" through jsoncpp's
+// non-const operator[] inserted a null member and refused every such token as bad JSON.)
+TEST_F(JwtVerifierTest, AcceptsATokenWithoutKidWhenTheIssuerHasOneKey) {
+  const std::string token = EncodeHs256Jwt(Json::Value(Json::objectValue), OurClaims(), kHsKey);
+  ASSERT_EQ(token.find("kid"), std::string::npos);
+  EXPECT_EQ(Check(token), AuthFailure::kNone);
+}
+
 TEST_F(JwtVerifierTest, AcceptsIdpRs256AndMapsTheRole) {
   Principal p;
   ASSERT_EQ(Verifier().Verify(Rs(IdpClaims()), kNow, &p), AuthFailure::kNone);

@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "auth_test_util.h"
+#include "fcgi/auth/access_token.h"
+#include "fcgi/auth/jwt_verifier.h"
 #include "fcgi/auth/api_key.h"
 #include "fcgi/auth/clock.h"
 #include "fcgi/auth/credential_verifier.h"
@@ -193,6 +195,40 @@ TEST_F(KeyStoreTest, RotationKeepsOldKeyForTheOverlapThenRejectsIt) {
 
 TEST_F(KeyStoreTest, TokenTooLarge) {
   EXPECT_EQ(Verifier().Verify(std::string(kMaxTokenBytes + 1, 'a'), kT0).failure, AuthFailure::kTokenTooLarge);
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::auth
+
+namespace deepgate::fcgi::auth {
+namespace {
+
+// Our access tokens stand for a key: revoking the key ends them at once, before their exp.
+TEST_F(KeyStoreTest, RevokingAKeyEndsItsAccessTokensAtOnce) {
+  IssuedKey k = Create("jwt-holder");
+  JwtVerifierConfig c;
+  c.roles = {"developer"};
+  JwtIssuerConfig ours;
+  ours.issuer = "deepgate";
+  ours.audiences = {"deepgate-api"};
+  ours.algorithms = {JwsAlg::kHS256};
+  VerificationKey hs;
+  hs.kid = kOurJwtKid;
+  hs.hmac_secret = secrets_.jwt_key;
+  ours.keys = {hs};
+  ours.ours = true;
+  c.issuers.push_back(ours);
+  CredentialVerifier verifier(*store_, secrets_.pepper, JwtVerifier(c));
+  auto token = IssueAccessToken(PrincipalForKey(k.record), {"deepgate", "deepgate-api", secrets_.jwt_key, 3600}, kT0);
+  ASSERT_TRUE(token.ok()) << token.status().message();
+  Verdict before = verifier.Verify(token->jwt, kT0 + 1);
+  EXPECT_EQ(before.failure, AuthFailure::kNone);
+  EXPECT_EQ(before.principal.key_id, k.record.id);
+  ASSERT_TRUE(store_->Revoke(k.record.id, kT0 + 2).ok());
+  Verdict after = verifier.Verify(token->jwt, kT0 + 3);
+  EXPECT_EQ(after.failure, AuthFailure::kKeyRevoked);
+  EXPECT_EQ(after.key_id, k.record.id);
+  EXPECT_FALSE(after.principal.authenticated);
 }
 
 }  // namespace
