@@ -130,7 +130,10 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   return store;
 }
 
-KeyStore::~KeyStore() { sqlite3_close_v2(db_); }
+KeyStore::~KeyStore() {
+  sqlite3_finalize(find_by_id_);  // a no-op on nullptr
+  sqlite3_close_v2(db_);
+}
 
 Status KeyStore::Exec(const char* sql) {
   char* err = nullptr;
@@ -174,9 +177,15 @@ Status KeyStore::Insert(const KeyRecord& r) {
 
 Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
-  sqlite3_bind_text(s.get(), 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, ReadAll(db_, s.get()));
+  if (find_by_id_ == nullptr) {
+    DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
+    find_by_id_ = s.release();
+  }
+  sqlite3_reset(find_by_id_);
+  sqlite3_bind_text(find_by_id_, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  Result<std::vector<KeyRecord>> read = ReadAll(db_, find_by_id_);
+  sqlite3_reset(find_by_id_);  // ends the read transaction now, not at the next lookup
+  DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, std::move(read));
   if (rows.empty()) return std::optional<KeyRecord>();
   return std::optional<KeyRecord>(std::move(rows[0]));
 }

@@ -71,6 +71,8 @@ class KeyStore {
 
   std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)
+  // FindById runs on every request: its statement is prepared once, reset between uses.
+  sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;
 };
 
