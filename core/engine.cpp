@@ -49,7 +49,7 @@ struct Engine::Sequence {
   int32_t next_token = -1;    // sampled, to be evaluated in the next step
   bool has_logits = false;    // logits hold this step's output
   bool done = false;
-  bool counted = false;       // included in stats_.active (published by the admit loop)
+  bool counted = false;       // included in stats_.active (from the moment it leaves the queue)
 };
 
 Result<std::unique_ptr<Engine>> Engine::Create(Model& model, EngineOptions options) {
@@ -166,6 +166,11 @@ void Engine::Admit() {
       seq = std::move(queue_.front());
       queue_.pop_front();
       stats_.queued = static_cast<int32_t>(queue_.size());
+      // Counted active in the same step it leaves the queue, so Submit never sees a free
+      // slot that is already taken.
+      ++stats_.active;
+      stats_.kv_bytes_in_use += kv_bytes_per_sequence_;
+      seq->counted = true;
     }
     if (!free_states_.empty()) {
       seq->state = std::move(free_states_.back());
@@ -183,7 +188,6 @@ void Engine::Admit() {
     active_.push_back(std::move(seq));
   }
   std::lock_guard lock(mu_);
-  for (auto& seq : active_) seq->counted = true;
   stats_.active = static_cast<int32_t>(active_.size());
   stats_.kv_bytes_in_use = active_.size() * kv_bytes_per_sequence_;
 }

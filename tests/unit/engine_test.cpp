@@ -122,7 +122,7 @@ TEST_F(EngineTest, FullQueueIsRejected) {
   int accepted = 0, rejected = 0;
   std::vector<std::shared_ptr<EngineStream>> streams;
   for (int i = 0; i < 6; ++i) {
-    auto s = engine->Submit(Request("hello", 64));
+    auto s = engine->Submit(Request("hello", 200));  // none can finish while we submit
     if (s.ok()) {
       ++accepted;
       streams.push_back(*s);
