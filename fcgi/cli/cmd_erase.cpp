@@ -38,7 +38,9 @@ int Erase(const std::vector<std::string>& argv) {
   Args a(argv, {"--config", "--subject"}, {});
   if (!a.ok()) return Fail(a.error(), 2);
   if (!a.positional().empty() || !a.Has("--subject")) return Fail("usage: deepgate erase --subject S [--config FILE]", 2);
-  const std::string subject = *a.Get("--subject");
+  const std::optional<std::string> named = SubjectArg(*a.Get("--subject"));
+  if (!named) return 2;
+  const std::string subject = *named;
   if (!fcgi::audit::NamesASubject(subject)) return Fail("--subject must name a subject", 2);
   auto ctx = OpenCliAuth(a);
   if (!ctx) return 1;
@@ -63,7 +65,12 @@ int Purge(const std::vector<std::string>& argv) {
   Args a(argv, {"--config", "--subject"}, {});
   if (!a.ok()) return Fail(a.error(), 2);
   if (!a.positional().empty()) return Fail("usage: deepgate cache purge [--subject S] [--config FILE]", 2);
-  const std::string subject = a.GetOr("--subject", "");
+  std::string subject;
+  if (auto s = a.Get("--subject")) {
+    std::optional<std::string> named = SubjectArg(*s);
+    if (!named) return 2;
+    subject = *named;
+  }
   auto ctx = OpenCliAuth(a);
   if (!ctx) return 1;
   const int64_t now = ctx->clock->NowUnix();
@@ -87,7 +94,9 @@ CommandRegistration erase_cmd(
     {"erase", "erase a data subject: its keys, its audit pseudonym key, its cached responses",
      std::string("usage: deepgate erase --subject S [--config FILE]\n"
                  "  deletes every API key whose owner subject or id is S, S's pseudonym key (old audit\n"
-                 "  entries can no longer be linked to S) and queues a purge of S's cached responses\n") +
+                 "  entries can no longer be linked to S) and queues a purge of S's cached responses\n"
+                 "  --subject -   read S from stdin: an argument is visible in ps and in journald's\n"
+                 "                _CMDLINE field of this command's own audit entry\n") +
          kConfigHelp,
      Erase});
 CommandRegistration purge_cmd({"cache purge", "queue a purge of cached responses (all, or one subject's)",

@@ -72,7 +72,11 @@ int Create(const std::vector<std::string>& argv) {
   if (!lifetime) return Fail("--expires must be a duration such as 90d", 2);
   spec.lifetime_s = *lifetime;
   if (auto m = a.Get("--models")) spec.models = SplitCommas(*m);
-  spec.subject = a.GetOr("--subject", "");
+  if (auto s = a.Get("--subject")) {
+    std::optional<std::string> subject = SubjectArg(*s);
+    if (!subject) return 2;
+    spec.subject = *subject;
+  }
   auto issued = fcgi::auth::CreateKey(*ctx->store, ctx->secrets, spec, ctx->clock->NowUnix());
   if (!issued.ok()) return Fail(issued.status().message());
   AuditKeyEvent(fcgi::AuditEvent::kKeyCreated, issued->record);
@@ -148,7 +152,8 @@ CommandRegistration create_cmd({"keys create", "create an API key (printed once)
                                 std::string("usage: deepgate keys create --name N --role R [--expires 90d] [--rpm 120]"
                                             " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--config FILE]\n"
                                             "  --subject OWNER  the person or system the key belongs to: audit entries carry\n"
-                                            "                   its pseudonym and `deepgate erase --subject` removes its keys\n") + kConfigHelp,
+                                            "                   its pseudonym and `deepgate erase --subject` removes its keys;\n"
+                                            "                   `--subject -` reads it from stdin (kept out of ps and journald's _CMDLINE)\n") + kConfigHelp,
                                 Create});
 CommandRegistration list_cmd({"keys list", "list API keys (no secrets)",
                               std::string("usage: deepgate keys list [--expiring 14d] [--json] [--config FILE]\n") + kConfigHelp,
