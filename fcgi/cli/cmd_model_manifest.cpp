@@ -50,11 +50,6 @@ std::optional<ModelConfig> ReadModelConfig(const Args& a) {
   ModelConfig mc;
   mc.config = *parsed;
   mc.all = mc.config.models;
-  if (!mc.config.model_path.empty()) {
-    bool listed = false;
-    for (const ModelEntry& e : mc.all) listed = listed || e.path == mc.config.model_path;
-    if (!listed) mc.all.push_back({fcgi::EffectiveModelId(mc.config), mc.config.model_path, mc.config.model_sha256});
-  }
   if (!mc.config.model_manifest.empty()) {
     mc.manifest_path = fcgi::ManifestPath(mc.config, path);
     Result<std::vector<ModelEntry>> m = fcgi::models::LoadManifest(mc.manifest_path);
@@ -64,6 +59,12 @@ std::optional<ModelConfig> ReadModelConfig(const Args& a) {
     }
     mc.manifest = *m;
     for (const ModelEntry& e : mc.manifest) mc.all.push_back(e);
+  }
+  // The model_path shorthand counts as an entry unless one already names its file.
+  if (!mc.config.model_path.empty()) {
+    bool listed = false;
+    for (const ModelEntry& e : mc.all) listed = listed || e.path == mc.config.model_path;
+    if (!listed) mc.all.push_back({fcgi::EffectiveModelId(mc.config), mc.config.model_path, mc.config.model_sha256});
   }
   return mc;
 }
