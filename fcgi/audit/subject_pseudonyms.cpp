@@ -5,7 +5,8 @@
 namespace deepgate::fcgi::audit {
 
 bool NamesASubject(const std::string& subject) {
-  return !subject.empty() && subject != "-" && subject != "anonymous";
+  // "deepgate" is the worker itself (key_expiring warnings), not a person.
+  return !subject.empty() && subject != "-" && subject != "anonymous" && subject != "deepgate";
 }
 
 std::string SubjectPseudonyms::Pseudonym(const std::string& subject) {

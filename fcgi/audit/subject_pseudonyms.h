@@ -20,7 +20,8 @@ namespace deepgate::fcgi::audit {
 
 inline constexpr const char* kPseudonymPrefix = "ps_";
 
-// False for the placeholders that name nobody: "", "-" (not authenticated), "anonymous".
+// False for the placeholders that name nobody: "", "-" (not authenticated), "anonymous",
+// "deepgate" (the worker's own events).
 bool NamesASubject(const std::string& subject);
 
 class SubjectPseudonyms {

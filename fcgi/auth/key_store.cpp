@@ -290,6 +290,15 @@ Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::
   return std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(sel.get(), 0)) : 0);
 }
 
+Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM subject_keys WHERE subject = ?"));
+  sqlite3_bind_text(s.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s.get());
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(db_, "read pseudonym key");
+  return rc == SQLITE_ROW;
+}
+
 Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));

@@ -85,6 +85,8 @@ class KeyStore {
   // The subject's pseudonym key: the stored one, or `candidate` (32 random bytes from the
   // caller) stored now if it has none. Concurrent callers all get the one that was stored.
   [[nodiscard]] Result<std::string> SubjectKey(const std::string& subject, const std::string& candidate, int64_t now);
+  // Whether the subject has a pseudonym key (without making one).
+  [[nodiscard]] Result<bool> HasSubjectKey(const std::string& subject);
   // One transaction: deletes every key whose subject or id is `subject`, the subject's
   // pseudonym key, and queues a purge of its cached responses.
   [[nodiscard]] Result<SubjectErasure> EraseSubject(const std::string& subject, int64_t now);

@@ -45,9 +45,12 @@ int Erase(const std::vector<std::string>& argv) {
   auto ctx = OpenCliAuth(a);
   if (!ctx) return 1;
   const int64_t now = ctx->clock->NowUnix();
-  // The pseudonym the journal knows S by, computed while its key still exists.
+  // The pseudonym the journal knows S by, computed while its key still exists. A subject
+  // without one never had an audit entry: "-" (making a key only to delete it proves nothing).
+  Result<bool> known = ctx->store->HasSubjectKey(subject);
+  if (!known.ok()) return Fail(known.status().message());
   fcgi::audit::SubjectPseudonyms pseudonyms(*ctx->store, [&] { return now; });
-  const std::string pseudonym = pseudonyms.Pseudonym(subject);
+  const std::string pseudonym = *known ? pseudonyms.Pseudonym(subject) : "-";
   Result<fcgi::auth::SubjectErasure> erased = ctx->store->EraseSubject(subject, now);
   if (!erased.ok()) return Fail(erased.status().message());
   Audit(fcgi::AuditEvent::kSubjectErased, pseudonym,
@@ -55,9 +58,10 @@ int Erase(const std::vector<std::string>& argv) {
             " pseudonym_key_deleted=" + (erased->pseudonym_key_deleted ? "yes" : "no") +
             " cache_purge_seq=" + std::to_string(erased->purge_seq));
   std::fprintf(stderr,
-               "deepgate: erased subject (pseudonym %s): %d key(s) deleted, pseudonym key deleted, cache purge #%lld "
-               "queued\n",
-               pseudonym.c_str(), erased->keys_deleted, static_cast<long long>(erased->purge_seq));
+               "deepgate: erased subject (pseudonym %s): %d key(s) deleted, %s, cache purge #%lld queued\n",
+               pseudonym.c_str(), erased->keys_deleted,
+               erased->pseudonym_key_deleted ? "pseudonym key deleted" : "no pseudonym key (no audit entries)",
+               static_cast<long long>(erased->purge_seq));
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // new after erasure), owner subjects on keys, EraseSubject and the cache-purge queue, the
 // sink writing SUBJECT as the pseudonym.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -171,6 +172,51 @@ TEST_F(ErasureTest, SinkWritesThePseudonymNeverTheSubject) {
     if (f == "SUBJECT=" + p.Pseudonym("alice@example.com")) found = true;
   }
   EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::audit
+
+namespace deepgate::fcgi::audit {
+namespace {
+
+TEST_F(ErasureTest, HasSubjectKeyDoesNotMakeOne) {
+  EXPECT_FALSE(*store_->HasSubjectKey("carol"));
+  EXPECT_FALSE(*store_->HasSubjectKey("carol"));
+  SubjectPseudonyms p(*store_, [] { return kT0; });
+  (void)p.Pseudonym("carol");
+  EXPECT_TRUE(*store_->HasSubjectKey("carol"));
+  EXPECT_EQ(p.Pseudonym("deepgate"), "deepgate");  // the worker's own events name no person
+}
+
+TEST(KeyStoreMigrationTest, AStoreWithoutTheSubjectColumnGetsIt) {
+  const std::string dir = auth::testing::TempDir("migrate");
+  const std::string path = dir + "/keys.db";
+  {
+    auto s = auth::KeyStore::Open(path);
+    ASSERT_TRUE(s.ok());
+  }
+  // Rebuild api_keys as the previous release made it (no subject column), with one key.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX api_keys_subject; DROP TABLE api_keys;"
+                         "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,"
+                         " hash BLOB NOT NULL, models TEXT NOT NULL DEFAULT '', requests_per_min INTEGER NOT NULL,"
+                         " tokens_per_min INTEGER NOT NULL, max_concurrent INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                         " expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL DEFAULT 0,"
+                         " rotated_from TEXT NOT NULL DEFAULT '', superseded_by TEXT NOT NULL DEFAULT '');"
+                         "INSERT INTO api_keys VALUES ('00000000000000aa','old','developer',x'00','',1,0,0,1,2,0,'','');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = auth::KeyStore::Open(path);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto old = (*s)->FindById("00000000000000aa");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  EXPECT_EQ((*old)->subject, "");
+  EXPECT_EQ((*s)->EraseSubject("00000000000000aa", kT0)->keys_deleted, 1);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

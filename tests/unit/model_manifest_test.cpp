@@ -12,6 +12,7 @@
 #include "fcgi/models/file_digest.h"
 #include "fcgi/models/model_manifest.h"
 #include "fcgi/models/secure_delete.h"
+#include "fcgi/server/model_loader.h"
 #include "test_support.h"
 
 namespace deepgate::fcgi::models {
@@ -136,6 +137,26 @@ TEST_F(ModelFilesTest, ShredRefusesASymlink) {
   std::filesystem::create_symlink(target, dir_ / "sym");
   EXPECT_FALSE(ShredFile((dir_ / "sym").string(), ShredOptions{}).ok());
   EXPECT_EQ(ReadFile(target), "keep me");
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::models
+
+namespace deepgate::fcgi::models {
+namespace {
+
+TEST_F(ModelFilesTest, VerifyModelFileRejectsAMismatchWithBothHashes) {
+  WorkerConfig c;
+  c.model_path = WriteFile(dir_ / "m.gguf", "abc");
+  c.model_sha256 = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD";  // case does not matter
+  EXPECT_TRUE(VerifyModelFile(c).ok());
+  c.model_sha256 = std::string(64, '0');
+  Status s = VerifyModelFile(c);
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.message().rfind(kSha256MismatchReason, 0), 0u);
+  EXPECT_NE(s.message().find("expected sha256 " + std::string(64, '0') + " actual ba7816bf"), std::string::npos);
+  c.model_sha256.clear();  // not verified: served, with a warning
+  EXPECT_TRUE(VerifyModelFile(c).ok());
 }
 
 }  // namespace
