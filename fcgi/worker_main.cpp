@@ -231,6 +231,8 @@ int Serve(const std::string& config_path) {
       r.model = EffectiveModelId(config);
       r.message = "model '" + EffectiveModelId(config) + "' rejected: " + s.message();
       security.audit->Record(r);
+      // READY so systemd does not restart it in a loop; STATUS says why nothing is served.
+      notifier.Status("model rejected (sha256 mismatch); not serving");
       notifier.Ready();
     } else {
       Log("model load failed: " + s.ToString());
