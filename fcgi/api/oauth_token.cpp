@@ -92,7 +92,8 @@ void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth) {
                 body["expires_in"] = Json::Int64(token->expires_in);
                 out.AddHeader("Cache-Control", "no-store");  // RFC 6749 §5.1
                 out.SendJson(200, body);
-              }});
+              },
+              /*policy_when_public=*/true});
 }
 
 }  // namespace deepgate::fcgi

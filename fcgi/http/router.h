@@ -23,6 +23,9 @@ struct Route {
   std::string name;      // stable name for authorisation and audit ("models.get")
   bool is_public = false;  // liveness/readiness probes: no credentials needed
   Handler handler;
+  // A public route the policy stage still guards: country rules and the default rate limits
+  // per client address (the OAuth token endpoint, which takes credentials in its body).
+  bool policy_when_public = false;
 };
 
 struct RouteMatch {

@@ -81,6 +81,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     audit.role = principal.role;
     // 4. authorise
     if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok()) return refuse(s);
+  } else if (route.policy_when_public) {
+    principal.subject = "client:" + origin.ip;  // limits keyed on the address, defaults apply
+  }
+  const bool admitted = !route.is_public || route.policy_when_public;
+  if (admitted) {
     // 5. policy
     Admission admission = stages_.admission->Admit(principal, route, request, origin);
     if (!admission.anomaly.empty()) {
@@ -100,7 +105,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     }
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
-  audit.subject = AuditSubject(principal);
+  if (!route.is_public) audit.subject = AuditSubject(principal);
 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
@@ -117,7 +122,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     outcome = "error";
   }
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
-  if (!route.is_public) stages_.admission->Release(principal, route, ctx.usage);
+  if (admitted) stages_.admission->Release(principal, route, ctx.usage);
   // 7. audit
   if (ctx.refusal.event != AuditEvent::kRequest) {
     audit.event = ctx.refusal.event;

@@ -132,6 +132,29 @@ TEST_F(AdmissionTest, ConcurrencySlotIsReleasedAfterEachRequest) {
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(Has(Get("/x"), "Status: 200"));
 }
 
+// The token endpoint is public (credentials in the body) but still guarded: country rules and
+// the default limits, per client address.
+TEST_F(AdmissionTest, PolicyWhenPublicLimitsPerClientAddressAndChecksCountry) {
+  router_.Add({"GET", "/token", "oauth.token", true,
+               [](RequestContext&, ResponseWriter& out) { out.SendBody(200, "text/plain", "ok"); },
+               /*policy_when_public=*/true});
+  config_.rate_limits = {1, 0, 0};
+  const std::string db = LoopbackMmdb();
+  if (!db.empty()) {
+    config_.geoip.database = db;
+    config_.geoip.deny_countries = {"KP"};
+  }
+  Make();
+  EXPECT_TRUE(Has(Get("/token", "127.0.0.1"), "Status: 200"));
+  EXPECT_TRUE(Has(Get("/token", "127.0.0.1"), "Status: 429"));
+  EXPECT_TRUE(Has(Get("/token", "127.0.0.4"), "Status: 200"));  // another address, its own bucket
+  if (!db.empty()) {
+    EXPECT_TRUE(Has(Get("/token", "127.0.0.3"), "Status: 403"));
+  }
+  EXPECT_EQ(audit_->records[0].subject, "-");  // the address is not a subject
+  EXPECT_EQ(audit_->records[1].event, AuditEvent::kRateLimited);
+}
+
 TEST_F(AdmissionTest, DeniedCountryIs403CountryBlocked) {
   const std::string db = LoopbackMmdb();
   if (db.empty()) GTEST_SKIP() << "SKIPPED LOUDLY: libmaxmind-db-writer-perl missing";
