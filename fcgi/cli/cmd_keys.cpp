@@ -8,6 +8,7 @@
 
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/audit/key_events.h"
+#include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/cli/auth_cli.h"
@@ -80,6 +81,10 @@ int Create(const std::vector<std::string>& argv) {
   auto issued = fcgi::auth::CreateKey(*ctx->store, ctx->secrets, spec, ctx->clock->NowUnix());
   if (!issued.ok()) return Fail(issued.status().message());
   AuditKeyEvent(fcgi::AuditEvent::kKeyCreated, issued->record);
+  // Make the owner's pseudonym key now, so a worker never does that fsync'd write on a
+  // request's path (IdP subjects still get theirs on first use).
+  fcgi::audit::SubjectPseudonyms pseudonyms(*ctx->store, [&] { return ctx->clock->NowUnix(); });
+  (void)pseudonyms.Pseudonym(issued->record.subject.empty() ? issued->record.id : issued->record.subject);
   PrintIssued(*issued);
   return 0;
 }
