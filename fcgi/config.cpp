@@ -11,6 +11,8 @@
 #include <memory>
 #include <sstream>
 
+#include "fcgi/models/file_digest.h"
+#include "fcgi/models/model_manifest.h"
 #include "fcgi/policy/client_address.h"
 
 namespace deepgate::fcgi {
@@ -199,6 +201,33 @@ Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
   return Status::Ok();
 }
 
+// --- model manifest ("models": [{"id", "path", "sha256"}]) ---
+Status ApplyModels(const Json::Value& v, WorkerConfig& c) {
+  if (!v.isArray()) return Status::InvalidArgument("'models' must be an array of {\"id\", \"path\", \"sha256\"}");
+  c.models.clear();
+  for (const Json::Value& e : v) {
+    if (!e.isObject()) return Status::InvalidArgument("'models' entries must be objects");
+    ModelEntry m;
+    for (const std::string& member : e.getMemberNames()) {
+      if (!e[member].isString()) return Status::InvalidArgument("'models." + member + "' must be a string");
+      if (member == "id") m.id = e[member].asString();
+      else if (member == "path") m.path = e[member].asString();
+      else if (member == "sha256") m.sha256 = e[member].asString();
+      else return Status::InvalidArgument("unknown key 'models." + member + "'");
+    }
+    DG_RETURN_IF_ERROR(ValidateModelEntry(m).WithContext("'models'"));
+    c.models.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+Status ApplyModelSha256(const Json::Value& v, WorkerConfig& c) {
+  if (!v.isString() || (!v.asString().empty() && !models::IsSha256Hex(v.asString())))
+    return Status::InvalidArgument("'model_sha256' must be 64 hex digits");
+  c.model_sha256 = v.asString();
+  return Status::Ok();
+}
+
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec> keys = {
       StringKey("socket_path", false, &WorkerConfig::socket_path),
@@ -211,6 +240,9 @@ const std::vector<KeySpec>& Keys() {
       IntKey("retry_after_s", 1, 3600, &WorkerConfig::retry_after_s),
       StringKey("model_path", false, &WorkerConfig::model_path),
       StringKey("model_id", true, &WorkerConfig::model_id),
+      {"model_sha256", ApplyModelSha256},
+      {"models", ApplyModels},
+      StringKey("model_manifest", true, &WorkerConfig::model_manifest),
       IntKey("threads", 0, 1024, &WorkerConfig::threads),
       IntKey("ctx_size", 16, 1 << 20, &WorkerConfig::ctx_size),
       IntKey("max_sequences", 1, 1024, &WorkerConfig::max_sequences),
@@ -263,7 +295,8 @@ Result<WorkerConfig> ParseConfig(const std::string& text, const std::string& ori
   } catch (const std::exception& e) {  // jsoncpp throws on type mismatches we did not foresee
     return Status::InvalidArgument(origin + ": " + e.what());
   }
-  if (config.model_path.empty()) return Status::InvalidArgument(origin + ": 'model_path' is required");
+  // With a manifest file the served model is picked once LoadConfig has read it.
+  if (config.model_manifest.empty()) DG_RETURN_IF_ERROR(ResolveServedModel(config, origin));
   return config;
 }
 
@@ -273,7 +306,49 @@ Result<WorkerConfig> LoadConfig(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::IoError("cannot read config file " + path);
-  return ParseConfig(text.str(), path);
+  DG_ASSIGN_OR_RETURN(WorkerConfig config, ParseConfig(text.str(), path));
+  if (!config.model_manifest.empty()) {
+    DG_ASSIGN_OR_RETURN(std::vector<ModelEntry> listed, models::LoadManifest(ManifestPath(config, path)));
+    for (ModelEntry& e : listed) config.models.push_back(std::move(e));
+    DG_RETURN_IF_ERROR(ResolveServedModel(config, path));
+  }
+  return config;
+}
+
+Status ValidateModelEntry(const ModelEntry& e) {
+  if (e.id.empty() || e.id.size() > 256) return Status::InvalidArgument("a model id must be 1..256 characters");
+  for (unsigned char ch : e.id)
+    if (ch < 0x21 || ch == 0x7f) return Status::InvalidArgument("model id '" + e.id + "' holds a space or control character");
+  if (e.path.empty()) return Status::InvalidArgument("model '" + e.id + "' has no path");
+  if (!e.sha256.empty() && !models::IsSha256Hex(e.sha256))
+    return Status::InvalidArgument("model '" + e.id + "': sha256 must be 64 hex digits");
+  return Status::Ok();
+}
+
+Status ResolveServedModel(WorkerConfig& c, const std::string& origin) {
+  if (!c.model_path.empty()) {
+    // The shorthand wins; an entry for the same file lends it its id and hash.
+    for (const ModelEntry& e : c.models) {
+      if (e.path != c.model_path) continue;
+      if (c.model_sha256.empty()) c.model_sha256 = e.sha256;
+      if (c.model_id.empty()) c.model_id = e.id;
+      break;
+    }
+    return Status::Ok();
+  }
+  if (c.models.empty())
+    return Status::InvalidArgument(origin + ": 'model_path' is required (or a 'models' / 'model_manifest' entry)");
+  const ModelEntry& first = c.models.front();
+  c.model_path = first.path;
+  c.model_id = first.id;
+  if (c.model_sha256.empty()) c.model_sha256 = first.sha256;
+  return Status::Ok();
+}
+
+std::string ManifestPath(const WorkerConfig& config, const std::string& config_path) {
+  std::filesystem::path p(config.model_manifest);
+  if (p.is_relative()) p = std::filesystem::path(config_path).parent_path() / p;
+  return p.string();
 }
 
 std::string EffectiveModelId(const WorkerConfig& config) {
@@ -298,6 +373,8 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.retry_after_s != b.retry_after_s, "retry_after_s", true);
   check(a.model_path != b.model_path, "model_path", false);
   check(a.model_id != b.model_id, "model_id", false);
+  check(a.model_sha256 != b.model_sha256, "model_sha256", false);
+  check(a.model_manifest != b.model_manifest || a.models.size() != b.models.size(), "models", false);
   check(a.threads != b.threads, "threads", false);
   check(a.ctx_size != b.ctx_size, "ctx_size", false);
   check(a.max_sequences != b.max_sequences, "max_sequences", false);

@@ -46,6 +46,13 @@ struct AuditConfig {
   bool stderr_lines = true;  // also one masked key=value line per entry on stderr
 };
 
+// One model file this host may serve (the "models" array, or a models.json manifest entry).
+struct ModelEntry {
+  std::string id;      // id in /v1/models
+  std::string path;    // GGUF file
+  std::string sha256;  // 64 hex digits the file must hash to; "" = not verified (warned)
+};
+
 struct WorkerConfig {
   // --- listening (restart to change) ---
   // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
@@ -66,6 +73,14 @@ struct WorkerConfig {
   // --- model (restart to change) ---
   std::string model_path;             // GGUF file; required
   std::string model_id;               // id in /v1/models; "" derives it from the file name
+  // SHA-256 (hex) model_path must hash to before it is served; "" = not verified. Filled from
+  // the served manifest entry when the model comes from "models" / "model_manifest".
+  std::string model_sha256;
+  // Model manifest: inline entries and/or a manifest file the CLI maintains (relative to the
+  // config's folder). The worker serves one model: model_path if set (the single-model
+  // shorthand), else the first entry. See fcgi/models/model_manifest.h.
+  std::vector<ModelEntry> models;
+  std::string model_manifest;         // "" = none
   int threads = 0;                    // compute threads; 0 = all online CPUs
   int ctx_size = 4096;                // positions per sequence
   int max_sequences = 4;              // concurrently generating sequences (batch width)
@@ -97,6 +112,16 @@ struct WorkerConfig {
 
 // Reads and parses a config file.
 [[nodiscard]] Result<WorkerConfig> LoadConfig(const std::string& path);
+
+// Bounds of one manifest entry (shared by the config and models.json).
+[[nodiscard]] Status ValidateModelEntry(const ModelEntry& entry);
+
+// Picks the model the worker serves (see WorkerConfig::models) and copies its path, id and
+// sha256 into model_path / model_id / model_sha256. InvalidArgument when there is none.
+[[nodiscard]] Status ResolveServedModel(WorkerConfig& config, const std::string& origin);
+
+// The manifest file's path with a relative model_manifest resolved against the config's folder.
+std::string ManifestPath(const WorkerConfig& config, const std::string& config_path);
 
 // The id /v1/models reports: model_id, or the model file's name without ".gguf".
 std::string EffectiveModelId(const WorkerConfig& config);

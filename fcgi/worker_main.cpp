@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/api/engine_routes.h"
@@ -20,6 +21,7 @@
 #include "fcgi/api/test_routes.h"
 #include "fcgi/audit/journal_audit_sink.h"
 #include "fcgi/audit/key_events.h"
+#include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/auth/auth_stages.h"
 #include "fcgi/config.h"
 #include "fcgi/policy/policy_admission.h"
@@ -128,6 +130,32 @@ int Serve(const std::string& config_path) {
   const std::unique_ptr<auth::AuthContext> credentials = std::move(opened).value();
   if (!config.auth.required) Log("auth.required is false: requests without credentials are served as anonymous");
 
+  // --- data-subject erasure: pseudonymous SUBJECTs and the purge queue (DESIGN: erasure) ---
+  audit::SubjectPseudonyms pseudonyms(*credentials->store, [] { return clock.NowUnix(); });
+  security.audit->SetPseudonyms(&pseudonyms);
+  // Wired by the response cache at merge (PurgeSubject(s) / PurgeAll() for ""); a no-op until then.
+  std::function<void(const std::string&)> on_cache_purge = [](const std::string&) {};
+  audit::PurgeFollower purges(*credentials->store, &pseudonyms, on_cache_purge);
+  if (Status s = purges.Start(); !s.ok()) Log("erasure: cannot read the purge queue: " + s.message());
+  std::atomic<bool> stop_purges{false};
+  std::thread purge_thread([&] {
+    while (!stop_purges) {
+      if (Result<int> n = purges.Poll(); n.ok() && *n > 0) Log("erasure: applied " + std::to_string(*n) + " purge(s)");
+      for (int i = 0; i < 10 && !stop_purges; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  struct JoinOnExit {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~JoinOnExit() {
+      stop = true;
+      t.join();
+    }
+  } join_purges{stop_purges, purge_thread};
+  if (config.models.size() > 1)
+    Log("models: " + std::to_string(config.models.size()) + " listed; this worker serves one at a time: '" +
+        EffectiveModelId(config) + "'");
+
   sigset_t control;
   sigemptyset(&control);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&control, s);
@@ -191,6 +219,20 @@ int Serve(const std::string& config_path) {
       else what += " (no engine: generation answers 503)";
       Log(what + " ready in " + std::to_string(ms) + " ms");
       AuditEventNow(security, AuditEvent::kModelLoaded, what + " loaded");
+      notifier.Ready();
+    } else if (s.code() == StatusCode::kPermissionDenied &&
+               s.message().rfind(kSha256MismatchReason, 0) == 0) {
+      // Not served, but the worker stays up: /ready answers 503 and generation
+      // model_unavailable until an operator fixes the file or the manifest and restarts.
+      Log("model rejected: " + s.message());
+      AuditRecord r;
+      r.event = AuditEvent::kModelRejected;
+      r.reason = kSha256MismatchReason;
+      r.model = EffectiveModelId(config);
+      r.message = "model '" + EffectiveModelId(config) + "' rejected: " + s.message();
+      security.audit->Record(r);
+      // READY so systemd does not restart it in a loop; STATUS says why nothing is served.
+      notifier.Status("model rejected (sha256 mismatch); not serving");
       notifier.Ready();
     } else {
       Log("model load failed: " + s.ToString());

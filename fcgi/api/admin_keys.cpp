@@ -32,6 +32,8 @@ Json::Value KeyRecordJson(const auth::KeyRecord& r, int64_t now) {
   j["revoked_at"] = r.revoked_at ? Json::Value(Json::Int64(r.revoked_at)) : Json::Value(Json::nullValue);
   j["rotated_from"] = r.rotated_from.empty() ? Json::Value(Json::nullValue) : Json::Value(r.rotated_from);
   j["superseded_by"] = r.superseded_by.empty() ? Json::Value(Json::nullValue) : Json::Value(r.superseded_by);
+  // The owner (data subject) is shown to admins, who manage it; never written to the journal.
+  j["subject"] = r.subject.empty() ? Json::Value(Json::nullValue) : Json::Value(r.subject);
   j["state"] = KeyState(r, now);
   return j;
 }

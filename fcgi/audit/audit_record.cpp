@@ -15,6 +15,11 @@ const char* AuditEventName(AuditEvent event) {
     case AuditEvent::kAnomaly: return "anomaly";
     case AuditEvent::kConfigReloaded: return "config_reloaded";
     case AuditEvent::kModelLoaded: return "model_loaded";
+    case AuditEvent::kModelRejected: return "model_rejected";
+    case AuditEvent::kModelRemoved: return "model_removed";
+    case AuditEvent::kModelShredded: return "model_shredded";
+    case AuditEvent::kSubjectErased: return "subject_erased";
+    case AuditEvent::kCachePurgeRequested: return "cache_purge_requested";
   }
   return "unknown";
 }
@@ -32,6 +37,11 @@ int AuditPriority(AuditEvent event, int http_status) {
     case AuditEvent::kAnomaly: return 4;
     case AuditEvent::kConfigReloaded:
     case AuditEvent::kModelLoaded: return 6;
+    case AuditEvent::kModelRejected: return 3;  // err: a tampered or corrupt model file
+    case AuditEvent::kModelRemoved:
+    case AuditEvent::kModelShredded:
+    case AuditEvent::kSubjectErased:
+    case AuditEvent::kCachePurgeRequested: return 5;
   }
   return 6;
 }

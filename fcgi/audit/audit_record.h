@@ -24,6 +24,12 @@ enum class AuditEvent {
   kAnomaly,
   kConfigReloaded,
   kModelLoaded,
+  // Model files and data-subject erasure (fcgi/models, `deepgate erase`).
+  kModelRejected,        // the file did not hash to its manifest sha256: not served
+  kModelRemoved,         // manifest entry removed, file kept
+  kModelShredded,        // file overwritten, truncated and unlinked, entry removed
+  kSubjectErased,        // a subject's keys and pseudonym key deleted (SUBJECT = the old pseudonym)
+  kCachePurgeRequested,  // `deepgate cache purge` queued a purge of cached responses
 };
 
 const char* AuditEventName(AuditEvent event);

@@ -7,7 +7,9 @@
 namespace deepgate::fcgi::audit {
 
 void JournalAuditSink::Record(const AuditRecord& record) {
-  const AuditRecord masked = MaskRecord(record);
+  AuditRecord masked = MaskRecord(record);
+  // Pseudonymised after masking, so the masker never sees (or rewrites) the HMAC.
+  if (pseudonyms_ != nullptr) masked.subject = pseudonyms_->Pseudonym(record.subject);
   if (journal_) {
     if (const int rc = journal_->Send(JournalFields(masked)); rc < 0) {
       ++send_errors_;

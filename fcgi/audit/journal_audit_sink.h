@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "fcgi/audit/journal_writer.h"
+#include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi::audit {
@@ -23,6 +24,9 @@ class JournalAuditSink final : public AuditSink {
       : journal_(std::move(journal)), stderr_lines_(stderr_lines), err_(err) {}
 
   void Record(const AuditRecord& record) override;
+  // From now on SUBJECT is written as its pseudonym (subject_pseudonyms.h). Call before the
+  // acceptor threads start; `pseudonyms` must outlive the sink's use.
+  void SetPseudonyms(SubjectPseudonyms* pseudonyms) { pseudonyms_ = pseudonyms; }
 
   uint64_t entries() const { return entries_.load(); }
   uint64_t send_errors() const { return send_errors_.load(); }
@@ -32,6 +36,7 @@ class JournalAuditSink final : public AuditSink {
   std::unique_ptr<JournalWriter> journal_;
   const bool stderr_lines_;
   std::FILE* const err_;
+  SubjectPseudonyms* pseudonyms_ = nullptr;  // null: subjects written as they are
   std::mutex err_mu_;  // one line at a time
   std::atomic<uint64_t> entries_{0};
   std::atomic<uint64_t> send_errors_{0};

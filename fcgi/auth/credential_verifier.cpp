@@ -18,6 +18,7 @@ Principal PrincipalForKey(const KeyRecord& r) {
   p.tokens_per_min = r.tokens_per_min;
   p.max_concurrent = r.max_concurrent;
   p.expires_at = r.expires_at;
+  p.data_subject = r.subject;
   return p;
 }
 
@@ -43,6 +44,8 @@ Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
     if (f != AuthFailure::kNone) {
       v.failure = f;
       v.principal = Principal{};
+    } else {
+      v.principal.data_subject = (*found)->subject;
     }
   }
   return v;

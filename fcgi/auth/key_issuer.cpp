@@ -28,6 +28,8 @@ Status ValidateKeySpec(const KeySpec& spec) {
     return Status::InvalidArgument("max concurrent requests must be in [0, 100000]");
   if (spec.lifetime_s < 60 || spec.lifetime_s > int64_t{10} * 366 * 86400)
     return Status::InvalidArgument("key lifetime must be between 1 minute and 10 years");
+  if (!spec.subject.empty() && !Printable(spec.subject, 256))
+    return Status::InvalidArgument("subject must be 1-256 printable characters, no commas");
   return Status::Ok();
 }
 
@@ -46,6 +48,7 @@ Result<IssuedKey> CreateKey(KeyStore& store, const Secrets& secrets, const KeySp
   r.max_concurrent = spec.max_concurrent;
   r.created_at = now;
   r.expires_at = now + spec.lifetime_s;
+  r.subject = spec.subject;
   DG_RETURN_IF_ERROR(store.Insert(r));
   out.plaintext = std::move(key.plaintext);
   return out;

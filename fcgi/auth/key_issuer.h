@@ -21,6 +21,7 @@ struct KeySpec {
   int64_t tokens_per_min = 0;        // 0 = no limit
   int64_t max_concurrent = 0;        // 0 = no limit
   int64_t lifetime_s = 90 * 86400;
+  std::string subject;               // owner (data subject) for audit and erasure; "" = the key id
 };
 
 struct IssuedKey {

@@ -25,11 +25,25 @@ constexpr const char* kSchema =
     " expires_at INTEGER NOT NULL,"
     " revoked_at INTEGER NOT NULL DEFAULT 0,"
     " rotated_from TEXT NOT NULL DEFAULT '',"
-    " superseded_by TEXT NOT NULL DEFAULT '')";
+    " superseded_by TEXT NOT NULL DEFAULT '',"
+    " subject TEXT NOT NULL DEFAULT '')";
+
+// Pseudonym keys (one per data subject) and the response-cache purge queue. Deleting a
+// subject's row makes the pseudonyms already in the journal unlinkable to it.
+constexpr const char* kErasureSchema =
+    "CREATE TABLE IF NOT EXISTS subject_keys ("
+    " subject TEXT PRIMARY KEY,"
+    " key BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS cache_purges ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " subject TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS api_keys_subject ON api_keys(subject);";
 
 constexpr const char* kColumns =
     "id, name, role, hash, models, requests_per_min, tokens_per_min, max_concurrent, created_at, expires_at,"
-    " revoked_at, rotated_from, superseded_by";
+    " revoked_at, rotated_from, superseded_by, subject";
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -85,6 +99,7 @@ KeyRecord ReadRow(sqlite3_stmt* s) {
   r.revoked_at = sqlite3_column_int64(s, 10);
   r.rotated_from = Text(s, 11);
   r.superseded_by = Text(s, 12);
+  r.subject = Text(s, 13);
   return r;
 }
 
@@ -127,6 +142,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   DG_RETURN_IF_ERROR(store->Exec(kSchema));
+  DG_RETURN_IF_ERROR(store->AddSubjectColumn());
+  DG_RETURN_IF_ERROR(store->Exec(kErasureSchema));
   return store;
 }
 
@@ -148,7 +165,7 @@ Status KeyStore::Exec(const char* sql) {
 namespace {
 Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db, std::string("INSERT INTO api_keys (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   sqlite3_stmt* st = s.get();
   sqlite3_bind_text(st, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, r.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -163,6 +180,7 @@ Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   sqlite3_bind_int64(st, 11, r.revoked_at);
   sqlite3_bind_text(st, 12, r.rotated_from.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 13, r.superseded_by.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 14, r.subject.c_str(), -1, SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT) return Status::InvalidArgument("key store: key id " + r.id + " already exists");
   if (rc != SQLITE_DONE) return DbError(db, "insert");
@@ -194,6 +212,15 @@ Result<std::vector<KeyRecord>> KeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at DESC, id"));
   return ReadAll(db_, s.get());
+}
+
+// Stores created before owner subjects existed get the column (empty: the key id is the subject).
+Status KeyStore::AddSubjectColumn() {
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = 'subject'"));
+  const int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return DbError(db_, "schema");
+  return Exec("ALTER TABLE api_keys ADD COLUMN subject TEXT NOT NULL DEFAULT ''");
 }
 
 Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t window_s) {
@@ -235,6 +262,96 @@ Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replaceme
     return rollback(Status::NotFound("no active key with id " + old_id + " (unknown, revoked or already rotated)"));
   if (Status s = InsertLocked(db_, replacement); !s.ok()) return rollback(s);
   return Exec("COMMIT");
+}
+
+namespace {
+Result<int64_t> InsertPurgeLocked(sqlite3* db, const std::string& subject, int64_t now) {
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db, "INSERT INTO cache_purges (subject, created_at) VALUES (?, ?)"));
+  sqlite3_bind_text(s.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.get(), 2, now);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return DbError(db, "queue cache purge");
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db));
+}
+}  // namespace
+
+Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    DG_ASSIGN_OR_RETURN(Stmt ins, Prepare(db_, "INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)"));
+    sqlite3_bind_text(ins.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins.get(), 2, candidate.data(), static_cast<int>(candidate.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins.get(), 3, now);
+    if (sqlite3_step(ins.get()) != SQLITE_DONE) return DbError(db_, "store pseudonym key");
+  }
+  DG_ASSIGN_OR_RETURN(Stmt sel, Prepare(db_, "SELECT key FROM subject_keys WHERE subject = ?"));
+  sqlite3_bind_text(sel.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(sel.get()) != SQLITE_ROW) return DbError(db_, "read pseudonym key");
+  const void* blob = sqlite3_column_blob(sel.get(), 0);
+  return std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(sel.get(), 0)) : 0);
+}
+
+Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM subject_keys WHERE subject = ?"));
+  sqlite3_bind_text(s.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s.get());
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return DbError(db_, "read pseudonym key");
+  return rc == SQLITE_ROW;
+}
+
+Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Status s) {
+    (void)Exec("ROLLBACK");
+    return s;
+  };
+  SubjectErasure out;
+  {
+    Result<Stmt> del = Prepare(db_, "DELETE FROM api_keys WHERE subject = ? OR id = ?");
+    if (!del.ok()) return rollback(del.status());
+    sqlite3_bind_text(del->get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(del->get(), 2, subject.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(del->get()) != SQLITE_DONE) return rollback(DbError(db_, "erase keys"));
+    out.keys_deleted = sqlite3_changes(db_);
+  }
+  {
+    Result<Stmt> del = Prepare(db_, "DELETE FROM subject_keys WHERE subject = ?");
+    if (!del.ok()) return rollback(del.status());
+    sqlite3_bind_text(del->get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(del->get()) != SQLITE_DONE) return rollback(DbError(db_, "erase pseudonym key"));
+    out.pseudonym_key_deleted = sqlite3_changes(db_) > 0;
+  }
+  Result<int64_t> seq = InsertPurgeLocked(db_, subject, now);
+  if (!seq.ok()) return rollback(seq.status());
+  out.purge_seq = *seq;
+  DG_RETURN_IF_ERROR(Exec("COMMIT"));
+  return out;
+}
+
+Result<int64_t> KeyStore::RecordCachePurge(const std::string& subject, int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InsertPurgeLocked(db_, subject, now);
+}
+
+Result<std::vector<CachePurge>> KeyStore::ListCachePurgesSince(int64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT seq, subject, created_at FROM cache_purges WHERE seq > ? ORDER BY seq"));
+  sqlite3_bind_int64(s.get(), 1, seq);
+  std::vector<CachePurge> out;
+  for (;;) {
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return DbError(db_, "read cache purges");
+    out.push_back({sqlite3_column_int64(s.get(), 0), Text(s.get(), 1), sqlite3_column_int64(s.get(), 2)});
+  }
+}
+
+Result<int64_t> KeyStore::LastCachePurgeSeq() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM cache_purges"));
+  if (sqlite3_step(s.get()) != SQLITE_ROW) return DbError(db_, "read cache purges");
+  return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
 }
 
 }  // namespace deepgate::fcgi::auth

@@ -38,6 +38,24 @@ struct KeyRecord {
   int64_t revoked_at = 0;            // 0 = not revoked
   std::string rotated_from;          // id of the key this one replaced, "" if none
   std::string superseded_by;         // id of the key that replaced this one, "" if none
+  // The person or system the key belongs to (`keys create --subject`), so one owner's keys
+  // share one audit pseudonym and one erasure; "" = the key id is the subject.
+  std::string subject;
+};
+
+// A request to drop cached responses: one subject's, or all ("" subject). Workers follow the
+// queue by sequence number (ListCachePurgesSince).
+struct CachePurge {
+  int64_t seq = 0;
+  std::string subject;
+  int64_t created_at = 0;
+};
+
+// What EraseSubject removed.
+struct SubjectErasure {
+  int keys_deleted = 0;
+  bool pseudonym_key_deleted = false;
+  int64_t purge_seq = 0;  // the cache purge it queued
 };
 
 class KeyStore {
@@ -63,11 +81,28 @@ class KeyStore {
   // brought forward to `old_valid_until` (not extended).
   [[nodiscard]] Status Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until);
 
+  // --- data-subject erasure (GDPR Art. 17) and audit pseudonyms ---
+  // The subject's pseudonym key: the stored one, or `candidate` (32 random bytes from the
+  // caller) stored now if it has none. Concurrent callers all get the one that was stored.
+  [[nodiscard]] Result<std::string> SubjectKey(const std::string& subject, const std::string& candidate, int64_t now);
+  // Whether the subject has a pseudonym key (without making one).
+  [[nodiscard]] Result<bool> HasSubjectKey(const std::string& subject);
+  // One transaction: deletes every key whose subject or id is `subject`, the subject's
+  // pseudonym key, and queues a purge of its cached responses.
+  [[nodiscard]] Result<SubjectErasure> EraseSubject(const std::string& subject, int64_t now);
+  // Queues a purge of cached responses ("" = all); returns its sequence number.
+  [[nodiscard]] Result<int64_t> RecordCachePurge(const std::string& subject, int64_t now);
+  // Purges queued after `seq`, oldest first.
+  [[nodiscard]] Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq);
+  // The newest purge's sequence number (0 when none): where a starting worker begins to follow.
+  [[nodiscard]] Result<int64_t> LastCachePurgeSeq();
+
   const std::string& path() const { return path_; }
 
  private:
   KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const char* sql);
+  Status AddSubjectColumn();
 
   std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)

@@ -1,5 +1,7 @@
 #include "fcgi/cli/auth_cli.h"
 
+#include <iostream>
+
 #include <ctime>
 
 #include "fcgi/config.h"
@@ -29,6 +31,21 @@ std::string FormatUnixTime(int64_t t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%MZ", &tm);
   return buf;
+}
+
+std::optional<std::string> SubjectArg(const std::string& value) {
+  if (value != "-") return value;
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    Fail("--subject -: no subject on stdin");
+    return std::nullopt;
+  }
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) {
+    Fail("--subject -: empty subject on stdin");
+    return std::nullopt;
+  }
+  return line;
 }
 
 }  // namespace deepgate::cli

@@ -8,6 +8,7 @@
 
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/audit/key_events.h"
+#include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/cli/auth_cli.h"
@@ -55,7 +56,7 @@ void PrintIssued(const fcgi::auth::IssuedKey& k) {
 }
 
 int Create(const std::vector<std::string>& argv) {
-  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models"}, {});
+  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models", "--subject"}, {});
   if (!a.ok()) return Fail(a.error(), 2);
   if (!a.Has("--name") || !a.Has("--role")) return Fail("keys create needs --name and --role", 2);
   auto ctx = OpenCliAuth(a);
@@ -72,9 +73,18 @@ int Create(const std::vector<std::string>& argv) {
   if (!lifetime) return Fail("--expires must be a duration such as 90d", 2);
   spec.lifetime_s = *lifetime;
   if (auto m = a.Get("--models")) spec.models = SplitCommas(*m);
+  if (auto s = a.Get("--subject")) {
+    std::optional<std::string> subject = SubjectArg(*s);
+    if (!subject) return 2;
+    spec.subject = *subject;
+  }
   auto issued = fcgi::auth::CreateKey(*ctx->store, ctx->secrets, spec, ctx->clock->NowUnix());
   if (!issued.ok()) return Fail(issued.status().message());
   AuditKeyEvent(fcgi::AuditEvent::kKeyCreated, issued->record);
+  // Make the owner's pseudonym key now, so a worker never does that fsync'd write on a
+  // request's path (IdP subjects still get theirs on first use).
+  fcgi::audit::SubjectPseudonyms pseudonyms(*ctx->store, [&] { return ctx->clock->NowUnix(); });
+  (void)pseudonyms.Pseudonym(issued->record.subject.empty() ? issued->record.id : issued->record.subject);
   PrintIssued(*issued);
   return 0;
 }
@@ -145,7 +155,10 @@ const char* kConfigHelp = "  --config FILE   worker config (default /etc/deepgat
 
 CommandRegistration create_cmd({"keys create", "create an API key (printed once)",
                                 std::string("usage: deepgate keys create --name N --role R [--expires 90d] [--rpm 120]"
-                                            " [--tpm N] [--concurrent N] [--models a,b] [--config FILE]\n") + kConfigHelp,
+                                            " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--config FILE]\n"
+                                            "  --subject OWNER  the person or system the key belongs to: audit entries carry\n"
+                                            "                   its pseudonym and `deepgate erase --subject` removes its keys;\n"
+                                            "                   `--subject -` reads it from stdin (kept out of ps and journald's _CMDLINE)\n") + kConfigHelp,
                                 Create});
 CommandRegistration list_cmd({"keys list", "list API keys (no secrets)",
                               std::string("usage: deepgate keys list [--expiring 14d] [--json] [--config FILE]\n") + kConfigHelp,

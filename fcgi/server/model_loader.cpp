@@ -1,8 +1,30 @@
 #include "fcgi/server/model_loader.h"
 
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 
+#include "fcgi/models/file_digest.h"
+
 namespace deepgate::fcgi {
+
+Status VerifyModelFile(const WorkerConfig& config) {
+  if (config.model_sha256.empty()) {
+    std::fprintf(stderr, "deepgate-fcgi: warning: model '%s' has no sha256 in the config or manifest: not verified\n",
+                 EffectiveModelId(config).c_str());
+    return Status::Ok();
+  }
+  DG_ASSIGN_OR_RETURN(models::FileDigest d, models::Sha256File(config.model_path));
+  const double mbps = d.seconds > 0 ? static_cast<double>(d.bytes) / 1e6 / d.seconds : 0;
+  std::fprintf(stderr, "deepgate-fcgi: sha256 of %s: %llu bytes in %.3f s (%.0f MB/s)\n", config.model_path.c_str(),
+               static_cast<unsigned long long>(d.bytes), d.seconds, mbps);
+  std::string expected = config.model_sha256;
+  for (char& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (d.sha256_hex != expected)
+    return Status::PermissionDenied(std::string(kSha256MismatchReason) + ": " + config.model_path + " expected sha256 " +
+                                    expected + " actual " + d.sha256_hex);
+  return Status::Ok();
+}
 
 ModelLoader GgufModelLoader() {
   return [](const WorkerConfig& config) -> Result<std::shared_ptr<Model>> {
@@ -13,6 +35,7 @@ ModelLoader GgufModelLoader() {
     in.read(magic, 4);
     if (in.gcount() != 4 || std::string(magic, 4) != "GGUF")
       return Status::InvalidArgument(config.model_path + " is not a GGUF file");
+    DG_RETURN_IF_ERROR(VerifyModelFile(config));
 #ifdef DEEPGATE_HAVE_MODEL_LOAD
     ModelOptions options;
     options.n_threads = config.threads;

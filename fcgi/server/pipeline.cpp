@@ -76,7 +76,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     Result<Principal> who = stages_.authenticator->Authenticate(request);
     if (!who.ok()) return refuse(who.status());
     principal = std::move(who).value();
-    audit.subject = principal.subject;
+    audit.subject = AuditSubject(principal);
     audit.key_id = principal.key_id;
     audit.role = principal.role;
     // 4. authorise
@@ -105,7 +105,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     }
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
-  if (!route.is_public) audit.subject = principal.subject;
+  if (!route.is_public) audit.subject = AuditSubject(principal);
 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.

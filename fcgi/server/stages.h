@@ -31,7 +31,15 @@ struct Principal {
   int64_t tokens_per_min = 0;
   int64_t max_concurrent = 0;
   int64_t expires_at = 0;                   // unix s: key or token expiry, 0 unknown
+  // The data subject audit entries are about (pseudonymised there): the key's owner
+  // (`keys create --subject`); "" = `subject`. Rate limits stay keyed by `subject`.
+  std::string data_subject;
 };
+
+// Who an audit entry is about: the owner subject when the principal's key names one.
+inline const std::string& AuditSubject(const Principal& p) {
+  return p.data_subject.empty() ? p.subject : p.data_subject;
+}
 
 class Authenticator {
  public:

@@ -85,7 +85,8 @@ expect "forbidden entry CLIENT_COUNTRY" KP "$(echo "$J" | fields CLIENT_COUNTRY 
 expect "forbidden entry CLIENT_IP" 127.0.0.3 "$(echo "$J" | fields CLIENT_IP | sed -n 1p)"
 J=$(dg_journal_json SYSLOG_IDENTIFIER=deepgate DEEPGATE_EVENT=request PATH=/v1/models)
 expect "request entries for the 3 admitted" 3 "$(echo "$J" | fields STATUS | grep -c '^200$')"
-expect "request entry SUBJECT" "$KEY_ID" "$(echo "$J" | fields SUBJECT | sed -n 1p)"
+# SUBJECT is the key's pseudonym (HMAC under a per-subject key), never the key id itself.
+expect_match "request entry SUBJECT is a pseudonym" '^ps_[0-9a-f]{32}$' "$(echo "$J" | fields SUBJECT | sed -n 1p)"
 expect "request entry KEY_ID" "$KEY_ID" "$(echo "$J" | fields KEY_ID | sed -n 1p)"
 expect "request entry ROLE" developer "$(echo "$J" | fields ROLE | sed -n 1p)"
 J=$(dg_journal_json SYSLOG_IDENTIFIER=deepgate DEEPGATE_EVENT=auth_failure)

@@ -124,6 +124,8 @@ def idp_keys(d):
 # --- the table --------------------------------------------------------------------------
 NO_ENTRY = "no worker entry"   # nginx answered itself: the worker must have recorded nothing
 ABSENT = None                  # journal field must not be there
+# SUBJECT is a pseudonym (fcgi/audit/subject_pseudonyms.h): never the key id or the IdP's sub.
+PSEUDONYM = re.compile(r"^ps_[0-9a-f]{32}$")
 COUNTRY = {"127.0.0.1": "DE", "127.0.0.2": None, "127.0.0.3": "KP", "127.0.0.5": None}
 EVENT_FOR = {401: "auth_failure", 403: "forbidden", 429: "rate_limited"}
 CHAT = {"model": "deepgate-demo", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
@@ -295,7 +297,7 @@ def build_cases(s):
              journal={"REASON": "key_mismatch", "KEY_ID": kid["planted"]}),
         # --- roles and models (authenticated, not authorised)
         case("developer key on the admin API", status=403, code="permission_denied", token=K["developer"],
-             path="/admin/keys", journal={"KEY_ID": kid["developer"], "SUBJECT": kid["developer"],
+             path="/admin/keys", journal={"KEY_ID": kid["developer"], "SUBJECT": PSEUDONYM,
                                           "ROLE": "developer", "REASON": role_denied}),
         case("planted key on the admin API", status=403, code="permission_denied", token=planted_key,
              path="/admin/keys", journal={"KEY_ID": kid["planted"], "ROLE": "developer", "REASON": role_denied}),
@@ -305,7 +307,7 @@ def build_cases(s):
              journal={"KEY_ID": kid["monitor"], "ROLE": "monitor", "REASON": role_denied}),
         case("monitor IdP token on /v1/models", status=403, code="permission_denied",
              token=jws(rsa_hdr, idp_claims(role="monitor"), rsa),
-             journal={"KEY_ID": ABSENT, "SUBJECT": "alice@idp.example", "ROLE": "monitor", "REASON": role_denied}),
+             journal={"KEY_ID": ABSENT, "SUBJECT": PSEUDONYM, "ROLE": "monitor", "REASON": role_denied}),
         # A model refusal is an authorisation refusal (auth_failure.h): one `forbidden` entry with
         # REASON model_not_allowed, like the role check's.
         case("key limited to other-model asks for deepgate-demo", status=403, code="model_not_allowed",
