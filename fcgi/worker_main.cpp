@@ -12,9 +12,11 @@
 #include <cstring>
 #include <string>
 
+#include "fcgi/api/admin_cache.h"
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/api/health.h"
+#include "fcgi/api/metrics_route.h"
 #include "fcgi/api/models.h"
 #include "fcgi/api/oauth_token.h"
 #include "fcgi/api/test_routes.h"
@@ -22,6 +24,8 @@
 #include "fcgi/audit/key_events.h"
 #include "fcgi/auth/auth_stages.h"
 #include "fcgi/config.h"
+#include "fcgi/metrics/metrics_audit_sink.h"
+#include "fcgi/metrics/worker_metrics.h"
 #include "fcgi/policy/policy_admission.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/fcgx_stream.h"
@@ -54,6 +58,7 @@ struct Security {
   policy::SteadyClock clock;
   policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages
   audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
+  metrics::WorkerMetrics metrics;             // fed by the audit sink's wrapper and the token timings
 };
 
 // Audit first: with audit.required, no journald means no start (sd_journal_send would
@@ -68,7 +73,8 @@ Result<PipelineStages> BuildStages(const WorkerConfig& config, Security& securit
   auto sink = std::make_unique<audit::JournalAuditSink>(
       journal ? std::make_unique<audit::SdJournalWriter>() : nullptr, config.audit.stderr_lines);
   security.audit = sink.get();
-  stages.audit = std::move(sink);
+  // Every audit record is counted into /metrics on its way to the journal.
+  stages.audit = std::make_unique<metrics::MetricsAuditSink>(std::move(sink), security.metrics);
   DG_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyAdmission> admission,
                       policy::PolicyAdmission::Create(config, security.clock));
   security.policy = admission.get();
@@ -152,7 +158,16 @@ int Serve(const std::string& config_path) {
   Router router;
   AddHealthRoutes(router, models);
   AddModelRoutes(router, models);
-  AddEngineRoutes(router, models);
+  // Response cache (config "cache"): built once, purged by POST /admin/cache/purge.
+  std::unique_ptr<cache::ResponseCache> response_cache;
+  if (config.cache.enabled)
+    response_cache = std::make_unique<cache::ResponseCache>(
+        cache::ResponseCacheOptions{std::chrono::seconds(config.cache.ttl_s), config.cache.max_bytes}, security.clock);
+  AddEngineRoutes(router, models, response_cache.get(),
+                  config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey);
+  if (response_cache) AddAdminCacheRoutes(router, *response_cache);
+  SetTokenTimingObserver(&security.metrics);
+  AddMetricsRoute(router, {&security.metrics, &models, security.audit, response_cache.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);
