@@ -290,3 +290,29 @@ TEST_F(CachedGenerationTest, PurgeSubjectForcesAMiss) {
 
 }  // namespace
 }  // namespace deepgate::fcgi
+
+namespace deepgate::fcgi {
+namespace {
+
+TEST(CacheConfig, DefaultsAndBoundsAreCheckedAtLoad) {
+  Result<WorkerConfig> plain = ParseConfig(R"({"model_path": "/m.gguf"})", "t");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->cache.enabled);
+  EXPECT_EQ(plain->cache.ttl_s, 900);
+  EXPECT_EQ(plain->cache.max_bytes, int64_t{64} << 20);
+  EXPECT_FALSE(plain->cache.shared);
+  Result<WorkerConfig> shared = ParseConfig(
+      R"({"model_path": "/m.gguf", "cache": {"enabled": false, "ttl_s": 60, "max_bytes": 1048576, "scope": "shared"}})", "t");
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  EXPECT_FALSE(shared->cache.enabled);
+  EXPECT_TRUE(shared->cache.shared);
+  EXPECT_EQ(shared->cache.ttl_s, 60);
+  EXPECT_FALSE(ParseConfig(R"({"model_path": "/m.gguf", "cache": {"scope": "global"}})", "t").ok());
+  EXPECT_FALSE(ParseConfig(R"({"model_path": "/m.gguf", "cache": {"ttl_s": 0}})", "t").ok());
+  EXPECT_FALSE(ParseConfig(R"({"model_path": "/m.gguf", "cache": {"max_bytes": 10}})", "t").ok());
+  EXPECT_FALSE(ParseConfig(R"({"model_path": "/m.gguf", "cache": {"size": 10}})", "t").ok());
+  EXPECT_EQ(DiffConfig(*plain, *shared).need_restart, std::vector<std::string>{"cache"});
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi
