@@ -1,5 +1,7 @@
 #include "fcgi/api/cached_generation.h"
 
+#include <cctype>
+
 #include "fcgi/auth/auth_stages.h"
 #include "fcgi/http/json.h"
 #include "fcgi/server/pipeline.h"
@@ -74,6 +76,14 @@ void Replay(const cache::CachedResponse& hit, const std::string& response_id, Re
     if (!out.WriteEvent(WithResponseId(event, hit.response_id, response_id))) return;
 }
 
+// Request `Cache-Control: no-cache` or `no-store`: the client wants a fresh generation (and
+// none of its answer kept), e.g. to check the engine's own determinism.
+bool ClientRefusesCache(const std::string& cache_control) {
+  std::string v;
+  for (char c : cache_control) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v.find("no-cache") != std::string::npos || v.find("no-store") != std::string::npos;
+}
+
 }  // namespace
 
 Handler CachedGeneration(cache::ResponseCache& cache, cache::CacheScope scope, std::string response_id_prefix,
@@ -83,7 +93,7 @@ Handler CachedGeneration(cache::ResponseCache& cache, cache::CacheScope scope, s
     Result<Json::Value> body = ParseJsonObject(ctx.request.body);
     if (!body.ok()) return inner(ctx, out);  // the handler answers 400
     std::optional<std::string> key = cache::CacheKeyFor(ctx.route.name, *body, ctx.principal.subject, scope);
-    if (!key) {
+    if (!key || ClientRefusesCache(ctx.request.Header("cache-control"))) {
       cache.NoteBypass();
       out.AddHeader(kCacheHeader, "bypass");
       return inner(ctx, out);

@@ -1,7 +1,8 @@
 // CachedGeneration: wraps a generation handler (/v1/chat/completions, /v1/completions) with
 // the response cache. It runs inside the handler stage, so a hit has been authenticated,
 // authorised, rate-limited and is audited like any request.
-//   bypass — not deterministic (fcgi/cache/cache_key.h): the handler runs, nothing stored.
+//   bypass — not deterministic (fcgi/cache/cache_key.h), or the request says
+//            `Cache-Control: no-cache` / `no-store`: the handler runs, nothing is stored.
 //   hit    — the stored answer is replayed (a stream as the same SSE events and [DONE]), with
 //            this request's response id; its `usage` is reported to the audit record and
 //            charged to the tokens/min limit as if generated (a hit costs no compute, but

@@ -242,6 +242,19 @@ TEST_F(CachedGenerationTest, NonDeterministicRequestBypasses) {
   EXPECT_EQ(cache_.stats().entries, 0);
 }
 
+TEST_F(CachedGenerationTest, RequestCacheControlNoCacheBypasses) {
+  Post(kGreedy);
+  const std::string body = kGreedy;
+  FakeSource src({{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/v1/chat/completions"},
+                  {"CONTENT_LENGTH", std::to_string(body.size())}, {"HTTP_X_SUBJECT", "alice"},
+                  {"HTTP_CACHE_CONTROL", "No-Cache"}},
+                 body);
+  FakeSink sink;
+  pipeline_->Serve(src, sink, config_, cancel_);
+  EXPECT_EQ(CacheHeader(sink), "bypass");
+  EXPECT_EQ(generations_, 2);
+}
+
 TEST_F(CachedGenerationTest, CompleteStreamIsReplayedWithDone) {
   Post(kGreedyStream, "alice", "r1");
   FakeSink hit = Post(kGreedyStream, "alice", "r2");
