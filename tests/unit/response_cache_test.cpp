@@ -5,6 +5,7 @@
 #include <json/json.h>
 
 #include <sstream>
+#include <thread>
 
 #include "fcgi/api/cached_generation.h"
 #include "fcgi/cache/cache_key.h"
@@ -97,6 +98,27 @@ TEST(ResponseCache, PurgeSubjectDropsOnlyThatSubjectsEntries) {
   EXPECT_EQ(c.Lookup("b1"), nullptr);
   EXPECT_EQ(c.stats().bytes, 0);
   EXPECT_EQ(c.stats().purged, 3u);
+}
+
+TEST(ResponseCache, ConcurrentLookupsStoresAndPurgesKeepTheBooksStraight) {
+  policy::ManualClock clock;
+  ResponseCache c({std::chrono::seconds(900), 64 * 1024}, clock);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&c, t] {
+      for (int i = 0; i < 2000; ++i) {
+        std::string key = "k";  // (not "k" + …: GCC 12 -Wrestrict false positive)
+        key += std::to_string((i * 7 + t) % 97);
+        if (!c.Lookup(key)) c.Store(key, t % 2 ? "alice" : "bob", Answer(100 + i % 500));
+        if (i % 500 == 0) c.PurgeSubject("alice");
+      }
+    });
+  for (auto& t : threads) t.join();
+  const auto s = c.stats();
+  EXPECT_EQ(s.hits + s.misses, 8u * 2000u);
+  EXPECT_LE(s.bytes, 64 * 1024);
+  EXPECT_EQ(c.PurgeAll(), static_cast<size_t>(s.entries));
+  EXPECT_EQ(c.stats().bytes, 0);
 }
 
 TEST(CacheKey, OnlyTemperatureZeroTopPZeroOrASeedAreDeterministic) {
