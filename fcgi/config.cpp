@@ -193,6 +193,22 @@ Status ApplyAudit(const Json::Value& v, WorkerConfig& c) {
   return ApplyObject(v, "audit", keys, c.audit);
 }
 
+Status ApplyCache(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<CacheConfig>> keys = {
+      SubBool("enabled", &CacheConfig::enabled),
+      SubInt("ttl_s", 1, 7 * 24 * 3600, &CacheConfig::ttl_s),
+      // At least 64 KiB: below that hardly one answer fits.
+      SubInt("max_bytes", int64_t{1} << 16, int64_t{1} << 40, &CacheConfig::max_bytes),
+      {"scope", [](const Json::Value& x, CacheConfig& cc) {
+         if (!x.isString() || (x.asString() != "key" && x.asString() != "shared"))
+           return Status::InvalidArgument("'scope' must be \"key\" or \"shared\"");
+         cc.shared = x.asString() == "shared";
+         return Status::Ok();
+       }},
+  };
+  return ApplyObject(v, "cache", keys, c.cache);
+}
+
 Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
   DG_RETURN_IF_ERROR(ReadStrings(v, "trusted_proxies", &c.trusted_proxies));
   for (const std::string& p : c.trusted_proxies)
@@ -256,6 +272,7 @@ const std::vector<KeySpec>& Keys() {
       {"geoip", ApplyGeoIp},
       {"anomaly", ApplyAnomaly},
       {"audit", ApplyAudit},
+      {"cache", ApplyCache},
       {"trusted_proxies", ApplyTrustedProxies},
   };
   return keys;
@@ -402,6 +419,9 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
         "anomaly", true);
   check(a.audit.required != b.audit.required || a.audit.stderr_lines != b.audit.stderr_lines, "audit", false);
   check(a.trusted_proxies != b.trusted_proxies, "trusted_proxies", true);
+  check(a.cache.enabled != b.cache.enabled || a.cache.ttl_s != b.cache.ttl_s || a.cache.max_bytes != b.cache.max_bytes ||
+            a.cache.shared != b.cache.shared,
+        "cache", false);
   return out;
 }
 

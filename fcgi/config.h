@@ -53,6 +53,17 @@ struct ModelEntry {
   std::string sha256;  // 64 hex digits the file must hash to; "" = not verified (warned)
 };
 
+// Response cache for deterministic generation requests (fcgi/api/cached_generation.h).
+// (restart to change: the cache is built once; a purge is POST /admin/cache/purge)
+struct CacheConfig {
+  bool enabled = true;
+  int ttl_s = 900;                         // s; an answer is served at most this long after it was made
+  int64_t max_bytes = int64_t{64} << 20;   // bytes for all entries; least recently used go first
+  // "key": each principal (subject) sees only the answers it caused; "shared": one cache for
+  // everyone (more hits, but a hit tells a key that someone asked the same thing).
+  bool shared = false;
+};
+
 struct WorkerConfig {
   // --- listening (restart to change) ---
   // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
@@ -95,6 +106,7 @@ struct WorkerConfig {
   GeoIpConfig geoip;
   AnomalyConfig anomaly;
   AuditConfig audit;
+  CacheConfig cache;
   // Peers whose X-Forwarded-For is believed (CIDR or address). Empty: REMOTE_ADDR is the
   // client, always. (reloadable)
   std::vector<std::string> trusted_proxies;

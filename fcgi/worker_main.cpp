@@ -13,9 +13,11 @@
 #include <string>
 #include <thread>
 
+#include "fcgi/api/admin_cache.h"
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/api/health.h"
+#include "fcgi/api/metrics_route.h"
 #include "fcgi/api/models.h"
 #include "fcgi/api/oauth_token.h"
 #include "fcgi/api/test_routes.h"
@@ -24,6 +26,8 @@
 #include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/auth/auth_stages.h"
 #include "fcgi/config.h"
+#include "fcgi/metrics/metrics_audit_sink.h"
+#include "fcgi/metrics/worker_metrics.h"
 #include "fcgi/policy/policy_admission.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/fcgx_stream.h"
@@ -56,6 +60,7 @@ struct Security {
   policy::SteadyClock clock;
   policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages
   audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
+  metrics::WorkerMetrics metrics;             // fed by the audit sink's wrapper and the token timings
 };
 
 // Audit first: with audit.required, no journald means no start (sd_journal_send would
@@ -70,7 +75,8 @@ Result<PipelineStages> BuildStages(const WorkerConfig& config, Security& securit
   auto sink = std::make_unique<audit::JournalAuditSink>(
       journal ? std::make_unique<audit::SdJournalWriter>() : nullptr, config.audit.stderr_lines);
   security.audit = sink.get();
-  stages.audit = std::move(sink);
+  // Every audit record is counted into /metrics on its way to the journal.
+  stages.audit = std::make_unique<metrics::MetricsAuditSink>(std::move(sink), security.metrics);
   DG_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyAdmission> admission,
                       policy::PolicyAdmission::Create(config, security.clock));
   security.policy = admission.get();
@@ -133,8 +139,15 @@ int Serve(const std::string& config_path) {
   // --- data-subject erasure: pseudonymous SUBJECTs and the purge queue (DESIGN: erasure) ---
   audit::SubjectPseudonyms pseudonyms(*credentials->store, [] { return clock.NowUnix(); });
   security.audit->SetPseudonyms(&pseudonyms);
-  // Wired by the response cache at merge (PurgeSubject(s) / PurgeAll() for ""); a no-op until then.
-  std::function<void(const std::string&)> on_cache_purge = [](const std::string&) {};
+  // Erasure and `deepgate cache purge` queue purges in the key store; the follower hands them
+  // to the response cache (built below, so reached through this pointer).
+  cache::ResponseCache* cache_for_purges = nullptr;
+  std::function<void(const std::string&)> on_cache_purge = [&cache_for_purges](const std::string& subject) {
+    if (cache_for_purges == nullptr) return;
+    const size_t n = subject.empty() ? cache_for_purges->PurgeAll() : cache_for_purges->PurgeSubject(subject);
+    Log("cache purge" + std::string(subject.empty() ? " (all)" : " (one subject)") + ": " + std::to_string(n) +
+        " entries dropped");
+  };
   audit::PurgeFollower purges(*credentials->store, &pseudonyms, on_cache_purge);
   if (Status s = purges.Start(); !s.ok()) Log("erasure: cannot read the purge queue: " + s.message());
   std::atomic<bool> stop_purges{false};
@@ -180,7 +193,17 @@ int Serve(const std::string& config_path) {
   Router router;
   AddHealthRoutes(router, models);
   AddModelRoutes(router, models);
-  AddEngineRoutes(router, models);
+  // Response cache (config "cache"): built once, purged by POST /admin/cache/purge.
+  std::unique_ptr<cache::ResponseCache> response_cache;
+  if (config.cache.enabled)
+    response_cache = std::make_unique<cache::ResponseCache>(
+        cache::ResponseCacheOptions{std::chrono::seconds(config.cache.ttl_s), config.cache.max_bytes}, security.clock);
+  AddEngineRoutes(router, models, response_cache.get(),
+                  config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey);
+  if (response_cache) AddAdminCacheRoutes(router, *response_cache);
+  cache_for_purges = response_cache.get();
+  SetTokenTimingObserver(&security.metrics);
+  AddMetricsRoute(router, {&security.metrics, &models, security.audit, response_cache.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);

@@ -1,5 +1,6 @@
 #include "fcgi/api/engine_routes.h"
 
+#include "fcgi/api/cached_generation.h"
 #include "fcgi/api/generation_handlers.h"
 #include "fcgi/auth/auth_stages.h"
 
@@ -33,11 +34,16 @@ std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& mo
   return std::nullopt;
 }
 
-void AddEngineRoutes(Router& router, const ModelService& models) {
-  router.Add({"POST", "/v1/chat/completions", "chat.completions", false,
-              [&models](RequestContext& ctx, ResponseWriter& out) { HandleChatCompletions(ctx, out, models); }});
-  router.Add({"POST", "/v1/completions", "completions", false,
-              [&models](RequestContext& ctx, ResponseWriter& out) { HandleCompletions(ctx, out, models); }});
+void AddEngineRoutes(Router& router, const ModelService& models, cache::ResponseCache* cache,
+                     cache::CacheScope scope) {
+  Handler chat = [&models](RequestContext& ctx, ResponseWriter& out) { HandleChatCompletions(ctx, out, models); };
+  Handler text = [&models](RequestContext& ctx, ResponseWriter& out) { HandleCompletions(ctx, out, models); };
+  if (cache != nullptr) {
+    chat = CachedGeneration(*cache, scope, "chatcmpl-", std::move(chat));
+    text = CachedGeneration(*cache, scope, "cmpl-", std::move(text));
+  }
+  router.Add({"POST", "/v1/chat/completions", "chat.completions", false, std::move(chat)});
+  router.Add({"POST", "/v1/completions", "completions", false, std::move(text)});
 }
 
 }  // namespace deepgate::fcgi

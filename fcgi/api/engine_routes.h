@@ -2,11 +2,15 @@
 // POST /v1/completions ("completions"), served by the engine that ModelService owns.
 #pragma once
 
+#include "fcgi/cache/cache_key.h"
+#include "fcgi/cache/response_cache.h"
 #include "fcgi/http/router.h"
 #include "fcgi/server/model_service.h"
 
 namespace deepgate::fcgi {
 
-void AddEngineRoutes(Router& router, const ModelService& models);
+// With a cache, both routes answer deterministic requests through it (fcgi/api/cached_generation.h).
+void AddEngineRoutes(Router& router, const ModelService& models, cache::ResponseCache* cache = nullptr,
+                     cache::CacheScope scope = cache::CacheScope::kKey);
 
 }  // namespace deepgate::fcgi

@@ -2,12 +2,21 @@
 
 #include <json/writer.h>
 
+#include <atomic>
+
 namespace deepgate::fcgi {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+std::atomic<TokenTimingObserver*> g_token_timing{nullptr};
+}  // namespace
+
+void SetTokenTimingObserver(TokenTimingObserver* observer) { g_token_timing.store(observer); }
+
 std::optional<ApiError> GenerationRunner::Submit(Engine& engine, std::vector<EngineRequest> requests,
                                                  int retry_after_s) {
+  submitted_ = Clock::now();
   for (EngineRequest& request : requests) {
     Result<std::shared_ptr<EngineStream>> stream = engine.Submit(std::move(request));
     if (!stream.ok()) {
@@ -25,6 +34,7 @@ std::optional<ApiError> GenerationRunner::Submit(Engine& engine, std::vector<Eng
     }
     streams_.push_back(std::move(stream).value());
     finished_.push_back(false);
+    last_token_.push_back(Clock::time_point{});
   }
   return std::nullopt;
 }
@@ -39,6 +49,7 @@ bool GenerationRunner::Pump(const RequestContext& ctx,
       // One choice: wait for its events; several: poll so none starves the others.
       const auto wait = streams_.size() == 1 ? std::chrono::milliseconds(50) : std::chrono::milliseconds(2);
       while (streams_[i]->Next(&event, Clock::now() + wait)) {
+        if (!event.done) NoteToken(i);
         if (event.done) {
           finished_[i] = true;
           --remaining;
@@ -61,6 +72,18 @@ bool GenerationRunner::Pump(const RequestContext& ctx,
     }
   }
   return true;
+}
+
+void GenerationRunner::NoteToken(size_t choice) {
+  TokenTimingObserver* observer = g_token_timing.load(std::memory_order_relaxed);
+  if (observer == nullptr) return;
+  const Clock::time_point now = Clock::now();
+  Clock::time_point& last = last_token_[choice];
+  const bool first = last == Clock::time_point{};
+  const double s = std::chrono::duration<double>(now - (first ? submitted_ : last)).count();
+  if (first) observer->FirstToken(s);
+  else observer->InterToken(s);
+  last = now;
 }
 
 void GenerationRunner::CancelAndDrain() {

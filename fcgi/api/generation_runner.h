@@ -16,6 +16,18 @@
 
 namespace deepgate::fcgi {
 
+// Token timing for metrics (fcgi/metrics/worker_metrics.h): each choice's first token
+// (seconds since Submit) and every later gap between two tokens of one choice.
+class TokenTimingObserver {
+ public:
+  virtual ~TokenTimingObserver() = default;
+  virtual void FirstToken(double seconds) = 0;
+  virtual void InterToken(double seconds) = 0;
+};
+// Installed once at startup, before the first request (null: none). Process-wide so the
+// chat and completions handlers need no new parameter.
+void SetTokenTimingObserver(TokenTimingObserver* observer);
+
 class GenerationRunner {
  public:
   // Submits every request (choice i gets requests[i]); on any refusal the ones already
@@ -31,8 +43,11 @@ class GenerationRunner {
 
  private:
   void CancelAndDrain();
+  void NoteToken(size_t choice);
   std::vector<std::shared_ptr<EngineStream>> streams_;
   std::vector<bool> finished_;
+  std::chrono::steady_clock::time_point submitted_;
+  std::vector<std::chrono::steady_clock::time_point> last_token_;  // [choice]; epoch = none yet
 };
 
 // OpenAI's finish_reason for a finished choice ("stop" or "length").

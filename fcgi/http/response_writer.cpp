@@ -40,6 +40,7 @@ bool ResponseWriter::SendBody(int status, std::string_view content_type, std::st
   std::string extra = "Content-Length: " + std::to_string(body.size()) + "\r\n";
   if (!WriteHead(status, content_type, extra)) return false;
   body_bytes_ += body.size();
+  if (tap_ != nullptr) tap_->OnBody(status, content_type, body);
   return Put(body) && (sink_.Flush() || (client_gone_ = true, false));
 }
 
@@ -69,6 +70,7 @@ bool ResponseWriter::WriteEvent(std::string_view data) {
   }
   event += "\n\n";
   body_bytes_ += event.size();
+  if (tap_ != nullptr) tap_->OnEvent(data);
   if (!Put(event)) return false;
   if (!sink_.Flush()) client_gone_ = true;
   return !client_gone_;

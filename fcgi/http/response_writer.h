@@ -24,6 +24,14 @@ class ByteSink {
   virtual bool Flush() = 0;                        // false: the peer is gone
 };
 
+// Sees what a handler answers, as it is written (the response cache records through this).
+class ResponseTap {
+ public:
+  virtual ~ResponseTap() = default;
+  virtual void OnBody(int status, std::string_view content_type, std::string_view body) = 0;
+  virtual void OnEvent(std::string_view data) = 0;  // an SSE event's data, "[DONE]" included
+};
+
 class ResponseWriter {
  public:
   ResponseWriter(ByteSink& sink, std::string request_id) : sink_(sink), request_id_(std::move(request_id)) {}
@@ -43,6 +51,9 @@ class ResponseWriter {
   bool WriteEvent(std::string_view data);  // "data: <data>\n\n", flushed
   bool FinishStream();                     // "data: [DONE]\n\n", flushed
 
+  // null: none. The tap sees each body/event as it goes to the sink (check client_gone() after).
+  void SetTap(ResponseTap* tap) { tap_ = tap; }
+
   bool started() const { return started_; }
   bool client_gone() const { return client_gone_; }
   int status() const { return status_; }
@@ -60,6 +71,7 @@ class ResponseWriter {
   bool client_gone_ = false;
   int status_ = 0;
   size_t body_bytes_ = 0;
+  ResponseTap* tap_ = nullptr;
 };
 
 }  // namespace deepgate::fcgi

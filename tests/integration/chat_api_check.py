@@ -8,6 +8,10 @@ from openai_client import Checks, Client
 
 url, model = sys.argv[1], sys.argv[2]
 api = Client(url)
+# The determinism checks ask the engine twice: Cache-Control: no-cache keeps the worker's
+# response cache from answering the second request.
+fresh = Client(url)
+fresh.headers = lambda: dict(Client.headers(fresh), **{"Cache-Control": "no-cache"})
 checks = Checks()
 expect = checks.expect
 
@@ -31,12 +35,13 @@ expect("usage total", u["prompt_tokens"] + u["completion_tokens"], u["total_toke
 expect("usage completion <= max_tokens", True, 0 < u["completion_tokens"] <= 24)
 expect("usage prompt tokens", True, u["prompt_tokens"] > 5)
 greedy = r["choices"][0]["message"]["content"]
-status, _, again = api.post("/v1/chat/completions", chat("Hello there"))
+status, hdrs, again = fresh.post("/v1/chat/completions", chat("Hello there"))
+expect("no-cache request bypasses the cache", "bypass", {k.lower(): v for k, v in hdrs.items()}.get("x-deepgate-cache"))
 expect("greedy is deterministic", greedy, again["choices"][0]["message"]["content"])
 
 seeded = chat("Tell me a story", temperature=1.0, seed=1234)
 a = api.post("/v1/chat/completions", seeded)[2]["choices"][0]["message"]["content"]
-b = api.post("/v1/chat/completions", seeded)[2]["choices"][0]["message"]["content"]
+b = fresh.post("/v1/chat/completions", seeded)[2]["choices"][0]["message"]["content"]
 expect("same seed same output", a, b)
 
 status, _, r = api.post("/v1/chat/completions", chat("Hi", n=3, temperature=1.0, seed=7))
