@@ -4,7 +4,7 @@
 DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev python3
   libfcgi-dev nginx libjsoncpp-dev libsystemd-dev openssl curl libssl-dev libsqlite3-dev
   libmaxminddb-dev libmaxmind-db-writer-perl systemd-journal-remote util-linux
-  wrk)  # wrk: bench/serve_bench.sh. The OpenAI SDK test also wants Node 20+ and npm (it skips without).
+  wrk debhelper dpkg-dev lintian)  # wrk: bench/serve_bench.sh. debhelper, dpkg-dev, lintian: the .deb (debian_package_test). The OpenAI SDK test also wants Node 20+ and npm (it skips without).
 
 deepgate_install_deps() {
   local missing=()

@@ -8,6 +8,9 @@
 #   dg_stack_create_key PREFIX NAME ROLE [CLI ARGS]  # prints a new API key
 #   (DG_MODEL_ID sets the id /v1/models reports; default: the model file name)
 #   dg_stack_start_worker PREFIX [LOG]   dg_stack_start_nginx PREFIX
+#   (DG_STACK_INSTANCES=N before dg_stack_prepare: N workers behind one nginx upstream, the
+#   first as above, the others with conf/deepgate-I.json on run/deepgate-I.sock, all sharing
+#   the prefix's key store and secrets; start them with dg_stack_start_instance PREFIX I)
 #   dg_stack_wait_ready PREFIX SECONDS   dg_stack_stop PREFIX
 
 DG_SOURCE_DIR=${DG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -33,7 +36,12 @@ dg_stack_prepare() {
   cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format}.conf "$prefix/conf/snippets/"
   cp "$DG_SOURCE_DIR/nginx/allowlist.conf" "$prefix/conf/allowlist.conf"
   echo "# no overflow upstream in a local stack" >"$prefix/conf/snippets/deepgate-overflow.conf"
+  local instances=${DG_STACK_INSTANCES:-1} more_servers="" i
+  for ((i = 2; i <= instances; i++)); do
+    more_servers="$more_servers\n    server unix:$prefix/run/deepgate-$i.sock;"
+  done
   sed -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$prefix/run/deepgate.sock|g" \
+      -e "s|@MORE_SERVERS@|$more_servers|" \
       -e "s|@USER@|$DG_NGINX_USER|g" -e "s|@MAX_BODY@|$max_body|g" \
       "$DG_SOURCE_DIR/nginx/local.conf.in" >"$prefix/conf/nginx.conf"
   local group=$DG_NGINX_USER
@@ -65,6 +73,10 @@ dg_stack_prepare() {
   $extra}
 }
 JSON
+  for ((i = 2; i <= instances; i++)); do
+    sed "s|\"$prefix/run/deepgate.sock\"|\"$prefix/run/deepgate-$i.sock\"|" "$prefix/conf/deepgate.json" \
+      >"$prefix/conf/deepgate-$i.json"
+  done
   dg_stack_secrets "$prefix"
   echo "$port" >"$prefix/run/port"
 }
@@ -95,6 +107,14 @@ dg_stack_start_worker() {
     "$DG_BIN/deepgate-fcgi" --config "$prefix/conf/deepgate.json" 2>>"$log" &
   fi
   echo $! >"$prefix/run/worker.pid"
+}
+
+# Starts instance I (2, 3, ...) of a DG_STACK_INSTANCES stack: conf/deepgate-I.json,
+# run/worker-I.pid, stderr to logs/worker-I.log.
+dg_stack_start_instance() {
+  local prefix=$1 i=$2
+  "$DG_BIN/deepgate-fcgi" --config "$prefix/conf/deepgate-$i.json" 2>>"$prefix/logs/worker-$i.log" &
+  echo $! >"$prefix/run/worker-$i.pid"
 }
 
 dg_stack_start_nginx() {
@@ -148,6 +168,11 @@ dg_stack_stop() {
   local prefix=$1
   dg_stop_pid "$prefix/run/nginx.pid" QUIT 5
   dg_stop_pid "$prefix/run/worker.pid" TERM 10
+  local f
+  for f in "$prefix"/run/worker-*.pid; do
+    [ -e "$f" ] && dg_stop_pid "$f" TERM 10
+  done
+  return 0
 }
 
 # journald, for the audit trail: started when none runs (this machine has no systemd as PID 1).
