@@ -115,7 +115,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     if (!e.done && params.logprobs) chunk.logprobs = api::CompletionLogprobsJson(tokenizer, {{e.token, e.sample}});
     if (e.done) {
       usage.completion_tokens += e.completion_tokens;
-    ctx.usage.completion_tokens += e.completion_tokens;
+      ctx.usage.completion_tokens += e.completion_tokens;
       if (!e.status.ok()) {
         failure = e.status;
         return true;

@@ -1,9 +1,9 @@
 #include "fcgi/cli/auth_cli.h"
 
+#include <ctime>
 #include <iostream>
 
-#include <ctime>
-
+#include "fcgi/cli/state_owner.h"
 #include "fcgi/config.h"
 
 namespace deepgate::cli {
@@ -16,6 +16,7 @@ std::unique_ptr<fcgi::auth::AuthContext> OpenCliAuth(const Args& args) {
     Fail(config.status().message());
     return nullptr;
   }
+  if (!BecomeStateOwner(config->auth.key_store)) return nullptr;
   Result<std::unique_ptr<fcgi::auth::AuthContext>> auth = fcgi::auth::OpenAuth(config->auth, clock);
   if (!auth.ok()) {
     Fail(auth.status().message());

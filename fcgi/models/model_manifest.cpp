@@ -1,6 +1,8 @@
 // jsoncpp is called only here and in fcgi/config.cpp; its exceptions are caught here.
 #include "fcgi/models/model_manifest.h"
 
+#include "fcgi/models/durable_dir.h"
+
 #include <fcntl.h>
 #include <json/json.h>
 #include <unistd.h>
@@ -101,12 +103,7 @@ Status SaveManifest(const std::string& path, const std::vector<ModelEntry>& entr
     ::unlink(tmp.c_str());
     return Status::IoError("cannot replace " + path + ": " + std::strerror(e));
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);  // the rename itself survives a crash
-    ::close(dfd);
-  }
+  SyncParentDirectory(path);  // the rename itself survives a crash
   return Status::Ok();
 }
 

@@ -1,5 +1,7 @@
 #include "fcgi/models/secure_delete.h"
 
+#include "fcgi/models/durable_dir.h"
+
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -69,12 +71,7 @@ Result<ShredReport> ShredFile(const std::string& path, const ShredOptions& optio
   ::close(f.fd);
   f.fd = -1;
   if (::unlink(path.c_str()) != 0) return Errno("cannot unlink", path);
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);  // make the unlink durable
-    ::close(dfd);
-  }
+  SyncParentDirectory(path);  // make the unlink durable
   return report;
 }
 

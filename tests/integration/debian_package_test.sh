@@ -154,6 +154,13 @@ expect_match "deepgate-fcgi --check-config on the installed config" "ok \(model 
 KEY=$(as_deepgate /usr/bin/deepgate keys create --name pkg-test --role developer --rpm 0 2>/dev/null)
 expect_match "deepgate keys create (as deepgate)" "^dg_" "$KEY"
 expect "key store" "600 deepgate deepgate" "$(mode_of /var/lib/deepgate/keys.db)"
+# An operator typing the command as root: the CLI becomes the owner of /var/lib/deepgate, so
+# neither keys.db nor its -wal/-shm files end up root's (the worker could not read them).
+ROOT_KEY=$(/usr/bin/deepgate keys create --name pkg-test-root --role developer --rpm 0 2>"$WORK/cli-root.err")
+expect_match "deepgate keys create (as root)" "^dg_" "$ROOT_KEY"
+expect_match "root CLI says whom it acts as" "acting as user 'deepgate'" "$(cat "$WORK/cli-root.err")"
+expect "key store after a root CLI run" "600 deepgate deepgate" "$(mode_of /var/lib/deepgate/keys.db)"
+expect "no root-owned files in /var/lib/deepgate" "" "$(find /var/lib/deepgate -user root 2>/dev/null)"
 
 # As deepgate.socket + deepgate.service: the socket is bound by root, 0660 deepgate:www-data,
 # and handed as fd 3 to the worker running as deepgate (setpriv execs: same pid, LISTEN_PID holds).
@@ -211,6 +218,7 @@ done
 expect "/ready through nginx and the installed worker" 200 "$code"
 expect "/health" 200 "$(status "$URL/health")"
 expect "/v1/models with the key" 200 "$(status -H "Authorization: Bearer $KEY" "$URL/v1/models")"
+expect "/v1/models with the key root created" 200 "$(status -H "Authorization: Bearer $ROOT_KEY" "$URL/v1/models")"
 expect "/v1/models without a key" 401 "$(status "$URL/v1/models")"
 expect "plain HTTP redirects" 301 "$(status "http://127.0.0.1:$PORT80/health")"
 expect_match "worker runs as deepgate" "^deepgate$" "$(ps -o user= -p "$WORKER" | tr -d ' ')"

@@ -1,0 +1,13 @@
+// fsync of the directory holding a path, so that a rename or unlink in it
+// survives a crash (the file's own fsync does not cover its directory entry).
+#pragma once
+
+#include <string>
+
+namespace deepgate::fcgi::models {
+
+// Best effort: a directory that cannot be opened is skipped (the caller's
+// operation already happened; this only narrows the crash window).
+void SyncParentDirectory(const std::string& path);
+
+}  // namespace deepgate::fcgi::models
