@@ -4,15 +4,20 @@
 // one at a time from an empty context; each is repeated r times after one warm-up run and
 // reported as mean ± standard deviation of tokens/s. Peak RSS is reported too (the weights
 // are mmapped, so it counts the pages of the model actually touched).
+// The streams figure runs the serving engine (continuous batching) with N concurrent
+// requests, each a short prompt then n generated tokens, and compares the aggregate
+// tokens/s with one request alone through the same engine.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/model/model.h"
 #include "core/quant/quant.h"
 #include "core/threadpool.h"
@@ -23,12 +28,14 @@ namespace deepgate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [--json]\n"
+    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [-s 8] [--json]\n"
     "  -p N     prompt tokens per pp run (0 skips pp)\n"
     "  -n N     generated tokens per tg run (0 skips tg)\n"
     "  -t N     threads (default: all CPUs)\n"
     "  -r N     repetitions after one warm-up (default 3)\n"
     "  -b N     prompt tokens per forward pass (default 512)\n"
+    "  -s N     concurrent streams through the batching engine, n tokens each, against one\n"
+    "           stream alone (default 8; 0 skips)\n"
     "  --json   one JSON object on stdout instead of a table";
 
 struct Figure {
@@ -85,14 +92,63 @@ double TimeRun(Model& model, const std::vector<int32_t>& tokens, int32_t batch, 
   return static_cast<double>(tokens.size()) / std::max(seconds, 1e-9);
 }
 
+// Concurrent requests through the engine: each a fixed prompt of kStreamPrompt random tokens,
+// then n_gen greedy tokens (EOS ignored). Aggregate completion tokens/s from the first submit
+// to the last final event, or a negative value on error (printed).
+constexpr int32_t kStreamPrompt = 16;
+
+double TimeStreams(Model& model, int32_t n_streams, int32_t n_gen, const std::vector<std::vector<int32_t>>& prompts) {
+  EngineOptions options;
+  options.max_sequences = n_streams;
+  options.queue_capacity = 0;
+  options.n_ctx = kStreamPrompt + n_gen + 1;
+  options.prefill_chunk = kStreamPrompt * n_streams;
+  auto engine = Engine::Create(model, options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "deepgate: %s\n", engine.status().ToString().c_str());
+    return -1;
+  }
+  std::vector<std::shared_ptr<EngineStream>> streams;
+  const auto start = std::chrono::steady_clock::now();
+  for (int32_t i = 0; i < n_streams; ++i) {
+    EngineRequest request;
+    request.prompt = prompts[static_cast<size_t>(i) % prompts.size()];
+    request.max_tokens = n_gen;
+    request.sampling.temperature = 0;
+    request.ignore_eos = true;
+    auto stream = (*engine)->Submit(std::move(request));
+    if (!stream.ok()) {
+      std::fprintf(stderr, "deepgate: %s\n", stream.status().ToString().c_str());
+      return -1;
+    }
+    streams.push_back(std::move(stream).value());
+  }
+  int64_t tokens = 0;
+  for (auto& stream : streams) {  // events queue up in each stream; the engine never waits on us
+    EngineEvent event;
+    while (stream->Next(&event, std::chrono::steady_clock::time_point::max())) {
+      if (!event.done) continue;
+      if (!event.status.ok()) {
+        std::fprintf(stderr, "deepgate: %s\n", event.status.ToString().c_str());
+        return -1;
+      }
+      tokens += event.completion_tokens;
+      break;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(tokens) / std::max(seconds, 1e-9);
+}
+
 int RunBench(const std::vector<std::string>& argv) {
-  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b"}, {"--json"});
+  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s"}, {"--json"});
   auto path = args.Get("-m");
   if (!path) path = args.Get("--model");
   const int32_t n_prompt = static_cast<int32_t>(args.GetInt("-p", 512, 0, 1 << 16));
   const int32_t n_gen = static_cast<int32_t>(args.GetInt("-n", 128, 0, 1 << 16));
   const int32_t reps = static_cast<int32_t>(args.GetInt("-r", 3, 1, 100));
   const int32_t batch = static_cast<int32_t>(args.GetInt("-b", 512, 1, 1 << 16));
+  const int32_t n_streams = static_cast<int32_t>(args.GetInt("-s", 8, 0, 256));
   ModelOptions options;
   options.n_threads = static_cast<int>(args.GetInt("-t", 0, 0, 1024));
   if (!args.ok()) return Fail(args.error(), 2);
@@ -131,7 +187,24 @@ int RunBench(const std::vector<std::string>& argv) {
       if (r > 0) tg_rates.push_back(rate);
     }
   }
+  std::vector<double> single_rates, multi_rates;
+  if (n_streams > 0 && n_gen > 0) {
+    if (kStreamPrompt + n_gen + 1 > info.n_ctx_train) return Fail("-n exceeds the model's context length", 2);
+    std::vector<std::vector<int32_t>> prompts;
+    for (int32_t i = 0; i < n_streams; ++i) prompts.push_back(random_tokens(kStreamPrompt));
+    for (int32_t r = 0; r <= reps; ++r) {
+      const double one = TimeStreams(model, 1, n_gen, prompts);
+      const double many = n_streams > 1 ? TimeStreams(model, n_streams, n_gen, prompts) : one;
+      if (one < 0 || many < 0) return 1;
+      if (r > 0) {  // alternated, so drifting load hits both alike
+        single_rates.push_back(one);
+        multi_rates.push_back(many);
+      }
+    }
+  }
   const Figure pp = Summarise(pp_rates), tg = Summarise(tg_rates);
+  const Figure single = Summarise(single_rates), multi = Summarise(multi_rates);
+  const double stream_ratio = single.mean > 0 ? multi.mean / single.mean : 0;
   const auto [rss_peak, rss_now] = RssMib();
   const int threads = model.thread_pool().n_threads();
   const char* kernels = quant::ActiveKernels() == quant::KernelSet::kAvx2 ? "avx2" : "scalar";
@@ -143,10 +216,13 @@ int RunBench(const std::vector<std::string>& argv) {
         "\"threads\":%d,\"kernels\":\"%s\",\"reps\":%d,"
         "\"pp\":{\"n_tokens\":%d,\"batch\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f},"
         "\"tg\":{\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,\"weight_gb_per_s\":%.2f},"
+        "\"streams\":{\"n\":%d,\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,"
+        "\"single_tokens_per_s\":%.2f,\"single_stddev\":%.2f,\"ratio\":%.3f},"
         "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f}\n",
         path->c_str(), info.arch.c_str(), info.type_summary.c_str(), weights_mb,
         static_cast<long long>(info.n_params), threads, kernels, reps, n_prompt, batch, pp.mean,
-        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * weights_mb / 1000.0, rss_peak, rss_now);
+        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * weights_mb / 1000.0, n_streams, n_gen, multi.mean,
+        multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now);
     return 0;
   }
   std::printf("model    %s (%s, %.1f MB weights, %lld params)\n", path->c_str(), info.arch.c_str(), weights_mb,
@@ -157,6 +233,10 @@ int RunBench(const std::vector<std::string>& argv) {
   if (n_gen > 0) {
     std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of weights)\n", n_gen, tg.mean, tg.stddev,
                 tg.mean * weights_mb / 1000.0);
+  }
+  if (!multi_rates.empty()) {
+    std::printf("streams  %d x tg%d %10.2f ± %.2f tokens/s, one stream %.2f ± %.2f: %.2fx\n", n_streams, n_gen,
+                multi.mean, multi.stddev, single.mean, single.stddev, stream_ratio);
   }
   std::printf("rss      %.1f MiB peak, %.1f MiB now\n", rss_peak, rss_now);
   return 0;
