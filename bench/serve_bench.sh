@@ -55,16 +55,26 @@ maxc=$(echo "$levels" | tr ' ' '\n' | sort -n | tail -1)
 dg_stack_prepare "$prefix" "$port" "$model" 1048576 "\"max_sequences\": $maxc" >/dev/null
 sed -i "s/\"threads\": 2/\"threads\": $threads/" "$prefix/conf/deepgate.json"
 
-# Bench-only: a second TLS server in the same nginx answering `return 200`, the baseline for
-# what nginx + TLS alone costs. Generated here; the shipped nginx files are not touched.
+# Bench-only: a second TLS server in the same nginx answering `return 200` (what nginx + TLS
+# alone cost) and passing /fcgi to the bare FastCGI hello-world (bench/fcgi_hello.cpp) with the
+# worker's FastCGI params and keep-alive settings. Generated here; the shipped nginx files are untouched.
 bport=$(dg_free_port)
-python3 - "$prefix/conf/nginx.conf" "$bport" <<'PY'
+[ -x "$DG_BIN/fcgi_hello" ] || { echo "build first: cmake --build build --target fcgi_hello" >&2; exit 1; }
+hello_sock=$prefix/hello.sock
+"$DG_BIN/fcgi_hello" "$hello_sock" 16 >/dev/null 2>&1 &
+hello_pid=$!
+cleanup() { kill "$hello_pid" 2>/dev/null || true; dg_stack_stop "$prefix"; rm -rf "$prefix"; }
+python3 - "$prefix/conf/nginx.conf" "$bport" "$hello_sock" <<'PY'
 import sys
-path, port = sys.argv[1], sys.argv[2]
+path, port, sock = sys.argv[1], sys.argv[2], sys.argv[3]
 conf = open(path).read().rstrip()
 assert conf.endswith("}")
 conf = conf[:-1] + """
-  # bench-only baseline (bench/serve_bench.sh)
+  # bench-only baselines (bench/serve_bench.sh)
+  upstream fcgi_hello {
+    server unix:%s;
+    keepalive 8;
+  }
   server {
     listen 127.0.0.1:%s ssl;
     server_name localhost;
@@ -73,9 +83,13 @@ conf = conf[:-1] + """
     include snippets/deepgate-tls.conf;
     access_log off;
     location / { return 200 "ok\\n"; }
+    location = /fcgi {
+      include snippets/deepgate-fastcgi.conf;
+      fastcgi_pass fcgi_hello;
+    }
   }
 }
-""" % port
+""" % (sock, port)
 open(path, "w").write(conf)
 PY
 # Access logs cost the same on both sides only if both log; the baseline logs nothing, so turn
@@ -85,6 +99,7 @@ sed -i 's|^\(\s*\)access_log .*;|\1access_log off;|' "$prefix/conf/nginx.conf"
 # A bench key: --rpm 0 so the config's limits (none in a local stack) apply, not 120/min.
 DG_API_KEY=$(dg_stack_create_key "$prefix" bench developer --rpm 0)
 export DG_API_KEY
+monitor_key=$(dg_stack_create_key "$prefix" bench-monitor monitor --rpm 0)
 # The worker's audit lines on stderr would measure the terminal: keep them off (journald,
 # when it runs, still gets every entry).
 sed -i 's|"audit": {"required": false}|"audit": {"required": false, "stderr": false}|' "$prefix/conf/deepgate.json"
@@ -124,9 +139,14 @@ row() {  # row LABEL "rps p50 p99 non2xx" BASE_RPS
   read -r rps p50 p99 bad <<<"$2"
   echo "| $1 | $rps | $p50 | $p99 | $bad | $(awk "BEGIN{printf \"%.2f\", $rps/$3}") |"
 }
+# The worker's own request-duration histogram for the models route, around the API-key run.
+scrape() { curl -k -s -H "Authorization: Bearer $monitor_key" "$url/metrics" | grep '^deepgate_request_duration_seconds_bucket{route="models.list"' || true; }
+before=$(scrape)
 key=$(run_wrk "$url/v1/models" -H "Authorization: Bearer $DG_API_KEY")
+after=$(scrape)
 tok=$(run_wrk "$url/v1/models" -H "Authorization: Bearer $jwt")
 health=$(run_wrk "$url/health")
+hello=$(run_wrk "https://127.0.0.1:$bport/fcgi")
 base=$(run_wrk "https://127.0.0.1:$bport/")
 b_rps=${base%% *}
 echo "| wrk -t2 -c32 -d${duration}s, keep-alive, TLS | req/s | p50 ms | p99 ms | non-2xx | ÷ return 200 |"
@@ -134,10 +154,12 @@ echo "| --- | --- | --- | --- | --- | --- |"
 row "GET /v1/models, API key (auth + policy + audit)" "$key" "$b_rps"
 row "GET /v1/models, JWT (HS256)" "$tok" "$b_rps"
 row "GET /health (same FastCGI path, no credentials)" "$health" "$b_rps"
+row "bare FastCGI hello-world (bench/fcgi_hello.cpp, same nginx)" "$hello" "$b_rps"
 row "nginx \`return 200\` (same nginx, same run)" "$base" "$b_rps"
-h_rps=${health%% *}
+ratio() { awk "BEGIN{printf \"%.2f\", ${1%% *}/${2%% *}}"; }
 echo
-echo "authenticated /v1/models (API key) ÷ /health: $(awk "BEGIN{printf \"%.2f\", ${key%% *}/$h_rps}");" \
-  "JWT ÷ /health: $(awk "BEGIN{printf \"%.2f\", ${tok%% *}/$h_rps}")"
+echo "authenticated /v1/models ÷ bare FastCGI hello-world: API key $(ratio "$key" "$hello"), JWT $(ratio "$tok" "$hello");" \
+  "÷ /health: API key $(ratio "$key" "$health"), JWT $(ratio "$tok" "$health")"
+python3 bench/histogram_quantiles.py "$before" "$after"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "fcgi/http/json.h"
+
 namespace deepgate::fcgi {
 
 using Clock = std::chrono::steady_clock;
@@ -114,10 +116,7 @@ bool WriteStreamError(ResponseWriter& out, const Status& failure, int retry_afte
   event["error"]["type"] = error.type;
   event["error"]["code"] = error.code;
   event["error"]["param"] = Json::Value(Json::nullValue);
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
-  return out.WriteEvent(Json::writeString(builder, event));
+  return out.WriteEvent(WriteJson(event));
 }
 
 }  // namespace deepgate::fcgi

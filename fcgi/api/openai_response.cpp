@@ -6,6 +6,7 @@
 
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
+#include "fcgi/http/json.h"
 
 namespace deepgate::api {
 namespace {
@@ -147,11 +148,6 @@ Json::Value CompletionJson(const api::Envelope& env, const std::vector<TextChoic
   return v;
 }
 
-std::string ToCompactJson(const Json::Value& value) {
-  Json::StreamWriterBuilder builder;
-  builder["indentation"] = "";
-  builder["emitUTF8"] = true;
-  return Json::writeString(builder, value);
-}
+std::string ToCompactJson(const Json::Value& value) { return fcgi::WriteJson(value); }
 
 }  // namespace deepgate::api

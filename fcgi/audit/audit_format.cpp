@@ -5,6 +5,10 @@
 namespace deepgate::fcgi::audit {
 namespace {
 
+std::string DurationMs(const AuditRecord& r) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count());
+}
+
 // Values come from clients: keep the stderr line one line and parseable.
 std::string Printable(const std::string& s) {
   std::string out;
@@ -59,7 +63,7 @@ std::vector<std::string> JournalFields(const AuditRecord& r) {
     f.push_back("PROMPT_TOKENS=" + std::to_string(r.prompt_tokens));
     f.push_back("COMPLETION_TOKENS=" + std::to_string(r.completion_tokens));
   }
-  if (RequestBound(r)) f.push_back("DURATION_MS=" + std::to_string(r.duration.count()));
+  if (RequestBound(r)) f.push_back("DURATION_MS=" + DurationMs(r));
   text("REASON", r.reason);
   return f;
 }
@@ -74,7 +78,7 @@ std::string AuditLine(const AuditRecord& r) {
             Printable(r.path) + "\" route=" + or_dash(r.route) + " subject=" + or_dash(r.subject);
     if (!r.key_id.empty()) line += " key_id=" + Printable(r.key_id);
     line += " status=" + std::to_string(r.status) + " in=" + std::to_string(r.request_bytes) +
-            " out=" + std::to_string(r.response_bytes) + " ms=" + std::to_string(r.duration.count()) +
+            " out=" + std::to_string(r.response_bytes) + " ms=" + DurationMs(r) +
             " outcome=" + or_dash(r.outcome);
     if (!r.model.empty())
       line += " model=" + Printable(r.model) + " prompt_tokens=" + std::to_string(r.prompt_tokens) +

@@ -52,7 +52,7 @@ struct AuditRecord {
   int status = 0;
   size_t request_bytes = 0;
   size_t response_bytes = 0;
-  std::chrono::milliseconds duration{0};
+  std::chrono::microseconds duration{0};  // journal and log lines show whole ms
   std::string outcome;      // "ok", "error", "client_gone", "cancelled", "refused"
   std::string model;        // model a generation used, "" for none
   int64_t prompt_tokens = 0;

@@ -11,28 +11,26 @@ bool NamesASubject(const std::string& subject) {
 
 std::string SubjectPseudonyms::Pseudonym(const std::string& subject) {
   if (!NamesASubject(subject)) return subject;
-  std::string key;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = keys_.find(subject); it != keys_.end()) key = it->second;
+    if (auto it = pseudonyms_.find(subject); it != pseudonyms_.end()) return it->second;
   }
-  if (key.empty()) {
-    Result<std::string> candidate = auth::RandomBytes(32);
-    if (!candidate.ok()) return std::string(kPseudonymPrefix) + "unavailable";
-    Result<std::string> stored = store_.SubjectKey(subject, *candidate, now_());
-    if (!stored.ok() || stored->empty()) return std::string(kPseudonymPrefix) + "unavailable";
-    key = *stored;
-    std::lock_guard<std::mutex> lock(mu_);
-    keys_[subject] = key;
-  }
+  Result<std::string> candidate = auth::RandomBytes(32);
+  if (!candidate.ok()) return std::string(kPseudonymPrefix) + "unavailable";
+  Result<std::string> key = store_.SubjectKey(subject, *candidate, now_());
+  if (!key.ok() || key->empty()) return std::string(kPseudonymPrefix) + "unavailable";
   // 128 bits of the HMAC: collisions are negligible, and the entries stay readable.
-  return std::string(kPseudonymPrefix) + auth::HexEncode(auth::HmacSha256(key, subject)).substr(0, 32);
+  std::string pseudonym = std::string(kPseudonymPrefix) + auth::HexEncode(auth::HmacSha256(*key, subject)).substr(0, 32);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pseudonyms_.size() >= kMaxCached) pseudonyms_.clear();  // bounded; a miss costs one lookup
+  pseudonyms_[subject] = pseudonym;
+  return pseudonym;
 }
 
 void SubjectPseudonyms::Forget(const std::string& subject) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (subject.empty()) keys_.clear();
-  else keys_.erase(subject);
+  if (subject.empty()) pseudonyms_.clear();
+  else pseudonyms_.erase(subject);
 }
 
 Status PurgeFollower::Start() {

@@ -3,14 +3,15 @@
 // store (table subject_keys). The journal never holds the raw subject; whoever can read the
 // key store can recompute a subject's pseudonym to find its entries; and `deepgate erase`
 // deletes k_s, after which the entries already written can no longer be tied to s (a new
-// key, hence a new pseudonym, is made if s comes back). Keys are cached in memory; Forget
-// drops a cached key when the erasure queue says so (PurgeFollower).
+// key, hence a new pseudonym, is made if s comes back). Pseudonyms are cached in memory (no
+// key store lookup or HMAC per request); Forget drops a cached one when the erasure queue
+// says so (PurgeFollower).
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <string>
 
@@ -39,7 +40,8 @@ class SubjectPseudonyms {
   auth::KeyStore& store_;
   const NowFn now_;
   std::mutex mu_;
-  std::map<std::string, std::string> keys_;  // GUARDED_BY(mu_): subject → key
+  static constexpr size_t kMaxCached = 65536;
+  std::unordered_map<std::string, std::string> pseudonyms_;  // GUARDED_BY(mu_): subject → pseudonym
 };
 
 // Follows the key store's cache-purge queue (written by `deepgate erase` and

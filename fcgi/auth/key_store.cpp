@@ -193,8 +193,32 @@ Status KeyStore::Insert(const KeyRecord& r) {
   return InsertLocked(db_, r);
 }
 
+KeyStore::FilesStamp KeyStore::Stamp() const {
+  FilesStamp stamp;
+  const std::string wal = path_ + "-wal";
+  const char* files[2] = {path_.c_str(), wal.c_str()};
+  for (int i = 0; i < 2; ++i) {
+    struct stat st {};
+    if (::stat(files[i], &st) != 0) continue;  // no -wal yet: zeros, which a new one changes
+    stamp.values[3 * i] = static_cast<int64_t>(st.st_ino);
+    stamp.values[3 * i + 1] = static_cast<int64_t>(st.st_size);
+    stamp.values[3 * i + 2] = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  }
+  return stamp;
+}
+
 Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Stamp before reading: a commit after this point changes the stamp the next call sees.
+  const FilesStamp stamp = Stamp();
+  const auto now = std::chrono::steady_clock::now();
+  if (!(stamp == cache_stamp_) || now - cache_since_ > kRecordCacheMaxAge || cached_.size() >= kRecordCacheMaxEntries) {
+    cached_.clear();
+    cache_stamp_ = stamp;
+    cache_since_ = now;
+  } else if (auto it = cached_.find(id); it != cached_.end()) {
+    return std::optional<KeyRecord>(it->second);
+  }
   if (find_by_id_ == nullptr) {
     DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
     find_by_id_ = s.release();
@@ -204,7 +228,8 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   Result<std::vector<KeyRecord>> read = ReadAll(db_, find_by_id_);
   sqlite3_reset(find_by_id_);  // ends the read transaction now, not at the next lookup
   DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, std::move(read));
-  if (rows.empty()) return std::optional<KeyRecord>();
+  if (rows.empty()) return std::optional<KeyRecord>();  // unknown ids are not cached
+  cached_[id] = rows[0];
   return std::optional<KeyRecord>(std::move(rows[0]));
 }
 

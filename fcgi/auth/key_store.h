@@ -6,6 +6,13 @@
 // power loss alike. NORMAL would only be safe against process crashes, and key writes are rare
 // (one fsync each is nothing), while a key shown once and then lost is not.
 // busy_timeout (5 s) makes a writer wait for another instead of failing with SQLITE_BUSY.
+// FindById (every authenticated request) answers from memory while the store is unchanged:
+// any commit, by this process or another (the CLI, a second worker), appends to the -wal file
+// and a checkpoint rewrites the main file, so a changed size/mtime/inode of either drops every
+// cached record; cached records are also dropped after kRecordCacheMaxAge whatever the files
+// say. A revocation therefore takes effect at the next request — at worst after that second,
+// when a commit rewrites a reset WAL to the same size within one file-timestamp tick of the
+// previous lookup.
 // The file is created 0600 (SQLite gives its -wal/-shm files the same mode); an existing file
 // that other users can access is refused.
 // Thread-safety: one connection guarded by a mutex; every method may be called from any thread.
@@ -13,11 +20,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -104,8 +113,20 @@ class KeyStore {
   Status Exec(const char* sql);
   Status AddSubjectColumn();
 
+  // Size, mtime and inode of the database file and its -wal file: see the header comment.
+  struct FilesStamp {
+    int64_t values[6] = {};
+    bool operator==(const FilesStamp&) const = default;
+  };
+  FilesStamp Stamp() const;
+  static constexpr std::chrono::milliseconds kRecordCacheMaxAge{1000};
+  static constexpr size_t kRecordCacheMaxEntries = 4096;
+
   std::mutex mu_;
   sqlite3* db_;  // GUARDED_BY(mu_)
+  FilesStamp cache_stamp_;                                   // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point cache_since_;        // GUARDED_BY(mu_)
+  std::unordered_map<std::string, KeyRecord> cached_;        // GUARDED_BY(mu_): id → record
   // FindById runs on every request: its statement is prepared once, reset between uses.
   sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;

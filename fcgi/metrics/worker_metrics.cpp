@@ -23,7 +23,7 @@ void WorkerMetrics::ObserveRequest(const AuditRecord& r) {
   if (r.status <= 0) return;
   const std::string route = r.route.empty() ? "unrouted" : r.route;
   requests_.Get({route, std::to_string(r.status)}).Add();
-  duration_.Get({route}).Observe(static_cast<double>(r.duration.count()) / 1000.0);
+  duration_.Get({route}).Observe(static_cast<double>(r.duration.count()) / 1e6);
   if (r.event == AuditEvent::kAuthFailure) auth_failures_.Get({r.reason.empty() ? "unknown" : r.reason}).Add();
   if (r.status == 429) rate_limited_.Add();
   if (r.prompt_tokens > 0) prompt_tokens_.Add(static_cast<uint64_t>(r.prompt_tokens));

@@ -45,7 +45,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   auto finish = [&](const char* outcome) {
     audit.status = out.status();
     audit.response_bytes = out.body_bytes();
-    audit.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    audit.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     audit.outcome = out.client_gone() ? "client_gone" : outcome;
     stages_.audit->Record(audit);
   };
@@ -147,7 +147,7 @@ void Pipeline::Refuse(RequestSource& source, ByteSink& sink, const WorkerConfig&
   audit.client_ip = request.remote_addr;
   audit.status = out.status();
   audit.response_bytes = out.body_bytes();
-  audit.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  audit.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   audit.outcome = "refused";
   audit.reason = error.code;
   stages_.audit->Record(audit);

@@ -51,6 +51,16 @@ TEST(ApiKeyTest, ConstantTimeEqualsComparesLengthAndBytes) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
+// RFC 4231 test cases 1, 2 and 6 (the last with a key longer than SHA-256's block).
+TEST(HmacSha256Test, Rfc4231Vectors) {
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HexEncode(HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(Base64UrlTest, RoundTripsAndIsStrict) {
   for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\xff\xfe\x00", 3)})
     EXPECT_EQ(*Base64UrlDecode(Base64UrlEncode(s)), s);
@@ -119,6 +129,22 @@ TEST_F(KeyStoreTest, SecondConnectionSeesCommittedKeys) {
   EXPECT_TRUE(found->has_value());
   ASSERT_TRUE((*other)->Revoke(k.record.id, kT0 + 1).ok());
   EXPECT_EQ((*store_->FindById(k.record.id))->revoked_at, kT0 + 1);
+}
+
+// FindById answers from memory; a write by another connection (the CLI, another worker)
+// or by this one must still be seen by the very next lookup, many times in a row (commits
+// land within one file-timestamp tick here).
+TEST_F(KeyStoreTest, CachedLookupsSeeEveryCommitAtOnce) {
+  auto other = KeyStore::Open(path_);
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 40; ++i) {
+    IssuedKey k = Create("k" + std::to_string(i));
+    ASSERT_TRUE(Verifier().Verify(k.plaintext, kT0 + 1).ok());  // now cached
+    ASSERT_TRUE(Verifier().Verify(k.plaintext, kT0 + 1).ok());
+    KeyStore& writer = i % 2 == 0 ? **other : *store_;
+    ASSERT_TRUE(writer.Revoke(k.record.id, kT0 + 2).ok());
+    EXPECT_EQ(Verifier().Verify(k.plaintext, kT0 + 3).failure, AuthFailure::kKeyRevoked) << "round " << i;
+  }
 }
 
 TEST_F(KeyStoreTest, ListAndListExpiring) {
