@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -36,6 +37,10 @@ int main(int argc, char** argv) {
   }
   const int threads = argc > 2 ? std::max(1, std::atoi(argv[2])) : 16;
   if (FCGX_Init() != 0) return 1;
+  // libfcgi catches SIGTERM/SIGUSR1 only to flag a shutdown that a blocked accept never sees
+  // (../shared/ENVIRONMENT.md): put the default back so `kill` ends the bench's baseline.
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGUSR1, SIG_DFL);
   ::unlink(argv[1]);
   const int fd = FCGX_OpenSocket(argv[1], 128);
   if (fd < 0) {

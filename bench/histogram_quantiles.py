@@ -1,5 +1,7 @@
-# p50/p90 of the worker-side time of the API-key run, interpolated inside the histogram bucket
-# that holds it (bounds in seconds).
+# Used by bench/serve_bench.sh: p50/p90 of the worker-side time of the first API-key wrk run,
+# from two scrapes of the worker's cumulative request-duration histogram (before and after),
+# interpolated linearly inside the bucket that holds the quantile (bounds in seconds).
+#   python3 bench/histogram_quantiles.py "BUCKET LINES BEFORE" "BUCKET LINES AFTER"
 import re, sys
 def parse(text):
     out = {}
@@ -22,7 +24,7 @@ def quantile(q):
         lo, prev = bound, c
     return lo
 if total:
-    print("worker-side time per authenticated /v1/models (API-key run, %d requests, from the worker's"
+    print("worker-side time per authenticated /v1/models (first API-key run, %d requests, from the worker's"
           " duration histogram): p50 %.3f ms, p90 %.3f ms" % (total, quantile(0.5) * 1e3, quantile(0.9) * 1e3))
 else:
     print("worker-side time: no /metrics samples")

@@ -30,6 +30,7 @@ struct ForwardScratch {
   std::vector<float> q, k, v, attn;   // [T][n_head*head_dim] / [T][kv_dim] / ... / [T][n_head*head_dim]
   std::vector<float> gate, up;        // [T][n_ff]
   std::vector<float> per_thread;      // [n_threads][max positions] attention scores
+  std::vector<float> attn_partial;    // [n_threads][head_dim] one value block's weighted sum
 };
 
 // Grows v to at least n elements and returns its data.

@@ -55,7 +55,7 @@ void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
       KvSequence* seq = plan.states[plan.entry[t]];
       const int32_t pos = plan.pos[t];
       quant::QuantizeRow(GgmlType::F16, k + t * kv_dim, seq->k(ctx.layer, pos), kv_dim);
-      for (int64_t d = 0; d < kv_dim; ++d) seq->v_row(ctx.layer, d)[pos] = F32ToFp16(v[t * kv_dim + d]);
+      for (int64_t d = 0; d < kv_dim; ++d) *seq->v_at(ctx.layer, d, pos) = F32ToFp16(v[t * kv_dim + d]);
     }
   });
 
@@ -66,12 +66,14 @@ void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
   for (int32_t t = 0; t < T; ++t) max_len = std::max(max_len, plan.pos[t] + 1);
   float* scores_all = Grow(s.per_thread, static_cast<size_t>(max_len) * ctx.pool.n_threads());
   float* attn = Grow(s.attn, static_cast<size_t>(T) * q_dim);
+  float* partial_all = Grow(s.attn_partial, static_cast<size_t>(hd) * ctx.pool.n_threads());
   const int32_t group = h.n_head / h.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t n_items = static_cast<int64_t>(T) * h.n_head;
   const size_t k_stride = static_cast<size_t>(kv_dim) * sizeof(uint16_t);
   ctx.pool.Run([&](int ti, int nt) {
     float* scores = scores_all + static_cast<size_t>(max_len) * ti;
+    float* partial = partial_all + static_cast<size_t>(hd) * ti;
     // Strided, not contiguous: later tokens see more positions, so contiguous ranges would
     // leave the last thread with most of a causal prefill's work.
     for (int64_t item = ti; item < n_items; item += nt) {
@@ -84,9 +86,17 @@ void GqaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
                         q + t * q_dim + static_cast<int64_t>(head) * hd, scores);
       for (int32_t j = 0; j < n; ++j) scores[j] *= scale;
       Softmax(scores, n);
-      const size_t v_stride = static_cast<size_t>(seq->n_ctx()) * sizeof(uint16_t);
-      quant::VecDotRows(GgmlType::F16, n, seq->v_row(ctx.layer, kv_off), v_stride, hd, scores,
-                        attn + t * q_dim + static_cast<int64_t>(head) * hd);
+      // out = sum over position blocks of V_block^T p_block (the first block writes, later
+      // ones add), so a short context reads only the blocks it filled.
+      float* o = attn + t * q_dim + static_cast<int64_t>(head) * hd;
+      constexpr int32_t kB = KvSequence::kVBlock;
+      constexpr size_t v_stride = kB * sizeof(uint16_t);
+      for (int32_t b = 0; b * kB < n; ++b) {
+        const int32_t len = std::min(kB, n - b * kB);
+        float* dst = b == 0 ? o : partial;
+        quant::VecDotRows(GgmlType::F16, len, seq->v_block(ctx.layer, b, kv_off), v_stride, hd, scores + b * kB, dst);
+        if (b > 0) for (int32_t d = 0; d < hd; ++d) o[d] += partial[d];
+      }
     }
   });
 

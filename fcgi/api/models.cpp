@@ -1,5 +1,6 @@
 #include "fcgi/api/models.h"
 
+#include "fcgi/http/json.h"
 #include "fcgi/server/pipeline.h"
 
 namespace deepgate::fcgi {
@@ -17,12 +18,14 @@ Json::Value CardJson(const ModelCard& card) {
 }  // namespace
 
 void AddModelRoutes(Router& router, const ModelService& models) {
-  router.Add({"GET", "/v1/models", "models.list", false, [&models](RequestContext&, ResponseWriter& out) {
-                Json::Value body(Json::objectValue);
-                body["object"] = "list";
-                body["data"] = Json::Value(Json::arrayValue);
-                for (const ModelCard& card : models.Cards()) body["data"].append(CardJson(card));
-                out.SendJson(200, body);
+  // The cards are fixed for the worker's lifetime (they come from the config), so the list is
+  // serialised once: building and writing the JSON per request was a third of the route's cost.
+  Json::Value list(Json::objectValue);
+  list["object"] = "list";
+  list["data"] = Json::Value(Json::arrayValue);
+  for (const ModelCard& card : models.Cards()) list["data"].append(CardJson(card));
+  router.Add({"GET", "/v1/models", "models.list", false, [body = WriteJson(list)](RequestContext&, ResponseWriter& out) {
+                out.SendBody(200, "application/json", body);
               }});
   router.Add({"GET", "/v1/models/{id}", "models.get", false, [&models](RequestContext& ctx, ResponseWriter& out) {
                 std::optional<ModelCard> card = models.FindCard(ctx.route_param);

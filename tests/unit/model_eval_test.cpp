@@ -69,6 +69,22 @@ TEST_P(ModelEvalTest, OneBatchMatchesOneByOne) {
   ExpectClose(batched, OneByOne(kPrompt), 1e-6f, "batched vs sequential");
 }
 
+// Past one value block of the KV cache (KvSequence::kVBlock positions): attention sums over
+// several blocks, written by one prefill or one position at a time.
+TEST_P(ModelEvalTest, LongContextBatchMatchesOneByOne) {
+  std::vector<int32_t> tokens;
+  for (int32_t i = 0; i < 200; ++i) tokens.push_back(1 + (i * 7) % 40);
+  auto seq = NewSeq(256);
+  std::vector<float> batched(tokens.size() * n_vocab_);
+  ASSERT_TRUE(model_->Eval(*seq, tokens.data(), static_cast<int32_t>(tokens.size()), batched.data(), true).ok());
+  auto one = NewSeq(256);
+  std::vector<float> sequential(tokens.size() * n_vocab_);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    ASSERT_TRUE(model_->Eval(*one, &tokens[i], 1, sequential.data() + i * n_vocab_, false).ok());
+  }
+  ExpectClose(batched, sequential, 1e-6f, "200 positions, batched vs sequential");
+}
+
 TEST_P(ModelEvalTest, LastLogitsOnlyMatchesLastRow) {
   auto seq = NewSeq();
   std::vector<float> last(n_vocab_);
