@@ -4,10 +4,11 @@
 # LLAMA_BENCH=/path/to/llama-bench set, llama.cpp's bench runs on the same files in the same run
 # and the ratios are printed. The project never builds or vendors llama.cpp.
 #
-#   bench/core_bench.sh [-t THREADS] [-p 512] [-n 128] [-r 3] [--types "f16 q8_0 q4_0 q4_k_m"]
+#   bench/core_bench.sh [-t THREADS] [-p 512] [-n 128] [-r 3] [-s 8] [--types "f16 q8_0 q4_0 q4_k_m"]
+# -s N adds N concurrent streams of n tokens through the batching engine against one (0: off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m"
+threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m" streams=8
 while [ $# -gt 0 ]; do
   case "$1" in
     -t) threads=$2; shift 2 ;;
@@ -15,6 +16,7 @@ while [ $# -gt 0 ]; do
     -n) n_gen=$2; shift 2 ;;
     -r) reps=$2; shift 2 ;;
     --types) types=$2; shift 2 ;;
+    -s) streams=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -22,17 +24,19 @@ bin=build/bin/deepgate
 [ -x "$bin" ] || { echo "build first: ./test.sh or cmake --build build" >&2; exit 1; }
 dir=${BENCH_MODEL_DIR:-/tmp/deepgate-bench-models}
 mkdir -p "$dir"
-printf '%-8s %10s %12s %12s' type "file MB" "pp t/s" "tg t/s"
+printf '%-8s %10s %12s %12s %14s %8s' type "file MB" "pp t/s" "tg t/s" "${streams} streams t/s" "x one"
 [ -n "${LLAMA_BENCH:-}" ] && printf ' %12s %12s %8s %8s' "llama pp" "llama tg" "pp x" "tg x"
 printf '\n'
 for type in $types; do
   model="$dir/qwen2-0.5b-$type.gguf"
   [ -f "$model" ] || "$bin" model demo --out "$model" --arch qwen2 --shape qwen2-0.5b --type "$type" >/dev/null
-  json=$("$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r "$reps" --json)
+  json=$("$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r "$reps" -s "$streams" --json)
   pp=$(echo "$json" | sed -E 's/.*"pp":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
   tg=$(echo "$json" | sed -E 's/.*"tg":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
   mb=$(( $(stat -c %s "$model") / 1000000 ))
-  printf '%-8s %10s %12s %12s' "$type" "$mb" "$pp" "$tg"
+  st=$(echo "$json" | sed -E 's/.*"streams":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
+  sx=$(echo "$json" | sed -E 's/.*"streams":\{[^}]*"ratio":([0-9.]+).*/\1/')
+  printf '%-8s %10s %12s %12s %14s %8s' "$type" "$mb" "$pp" "$tg" "$st" "$sx"
   if [ -n "${LLAMA_BENCH:-}" ]; then
     out=$("$LLAMA_BENCH" -m "$model" -t "$threads" -p "$n_prompt" -n "$n_gen" -r "$reps" -o csv 2>/dev/null)
     lpp=$(echo "$out" | awk -F, 'NR>1 && $0 ~ /"'"$n_prompt"'","0"/ {gsub(/"/,""); print $(NF-1)}' | tail -1)

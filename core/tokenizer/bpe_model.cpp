@@ -59,16 +59,18 @@ std::string BpeModel::DecodeTokenText(std::string_view text) {
 }
 
 Result<std::unique_ptr<BpeModel>> BpeModel::Build(
-    const std::unordered_map<std::string_view, int32_t>* token_to_id,
+    const TokenIndex* token_to_id,
     const std::vector<std::string>& merges, bool ignore_merges) {
   std::unique_ptr<BpeModel> model(new BpeModel());
   model->token_to_id_ = token_to_id;
   model->ignore_merges_ = ignore_merges;
   for (int b = 0; b < 256; ++b) {
-    auto it = token_to_id->find(ByteToUnicode(static_cast<uint8_t>(b)));
-    model->byte_token_[b] = it == token_to_id->end() ? -1 : it->second;
+    model->byte_token_[b] = token_to_id->Find(ByteToUnicode(static_cast<uint8_t>(b))).value_or(-1);
   }
-  model->ranks_.reserve(merges.size());
+  size_t capacity = 16;
+  while (capacity * 2 < merges.size() * 3) capacity *= 2;
+  model->merge_slots_.assign(capacity, MergeSlot{kNoKey, Merge{0, 0}});
+  model->merge_mask_ = capacity - 1;
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const std::string& m = merges[rank];
@@ -81,22 +83,32 @@ Result<std::unique_ptr<BpeModel>> BpeModel::Build(
     const std::string_view left(m.data(), sep), right(m.data() + sep + 1, m.size() - sep - 1);
     joined.assign(left);
     joined.append(right);
-    auto l = token_to_id->find(left);
-    auto r = token_to_id->find(right);
-    auto j = token_to_id->find(joined);
-    if (l == token_to_id->end() || r == token_to_id->end() || j == token_to_id->end()) {
+    const std::optional<int32_t> l = token_to_id->Find(left), r = token_to_id->Find(right),
+                                 j = token_to_id->Find(joined);
+    if (!l || !r || !j) {
       return Status::InvalidArgument("tokenizer.ggml.merges[" + std::to_string(rank) + "] '" + m +
                                      "' names a token that is not in the vocabulary");
     }
-    model->ranks_.emplace(Key(l->second, r->second), Merge{static_cast<int32_t>(rank), j->second});
+    MergeSlot& slot = model->merge_slots_[model->SlotOf(Key(*l, *r))];
+    if (slot.key == kNoKey) {  // a repeated pair keeps its first (best) rank
+      slot = MergeSlot{Key(*l, *r), Merge{static_cast<int32_t>(rank), *j}};
+      ++model->n_merges_;
+    }
   }
   return model;
 }
 
+size_t BpeModel::SlotOf(uint64_t key) const {
+  // A multiplicative hash spreads the (left << 32 | right) keys over the high bits.
+  size_t slot = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 20) & merge_mask_;
+  while (merge_slots_[slot].key != kNoKey && merge_slots_[slot].key != key) slot = (slot + 1) & merge_mask_;
+  return slot;
+}
+
 const BpeModel::Merge* BpeModel::FindMerge(int32_t left, int32_t right) const {
   if (left < 0 || right < 0) return nullptr;
-  auto it = ranks_.find(Key(left, right));
-  return it == ranks_.end() ? nullptr : &it->second;
+  const MergeSlot& slot = merge_slots_[SlotOf(Key(left, right))];
+  return slot.key == kNoKey ? nullptr : &slot.merge;
 }
 
 void BpeModel::EncodeWord(std::string_view word, std::vector<int32_t>* out) const {
@@ -104,9 +116,8 @@ void BpeModel::EncodeWord(std::string_view word, std::vector<int32_t>* out) cons
   if (ignore_merges_) {
     std::string encoded;
     for (unsigned char b : word) encoded += ByteToUnicode(b);
-    auto it = token_to_id_->find(encoded);
-    if (it != token_to_id_->end()) {
-      out->push_back(it->second);
+    if (const std::optional<int32_t> id = token_to_id_->Find(encoded)) {
+      out->push_back(*id);
       return;
     }
   }

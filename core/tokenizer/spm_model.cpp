@@ -8,16 +8,15 @@
 
 namespace deepgate {
 
-SpmModel::SpmModel(const std::unordered_map<std::string_view, int32_t>* token_to_id,
-                   std::vector<float> scores, int32_t unk)
+SpmModel::SpmModel(const TokenIndex* token_to_id, std::vector<float> scores, int32_t unk)
     : token_to_id_(token_to_id), scores_(std::move(scores)), unk_(unk) {
   for (int b = 0; b < 256; ++b) {
     char hex[8];
     std::snprintf(hex, sizeof(hex), "<0x%02X>", b);
     const char raw = static_cast<char>(b);
-    auto it = token_to_id_->find(std::string_view(hex));
-    if (it == token_to_id_->end()) it = token_to_id_->find(std::string_view(&raw, 1));
-    byte_token_[b] = it == token_to_id_->end() ? -1 : it->second;
+    std::optional<int32_t> id = token_to_id_->Find(std::string_view(hex));
+    if (!id) id = token_to_id_->Find(std::string_view(&raw, 1));
+    byte_token_[b] = id.value_or(-1);
   }
 }
 
@@ -50,9 +49,9 @@ void SpmModel::Encode(std::string_view text, std::vector<int32_t>* out) const {
     if (left < 0 || right < 0) return;
     const Symbol& l = syms[left];
     const Symbol& r = syms[right];
-    auto it = token_to_id_->find(text.substr(l.offset, l.n + r.n));  // l, r are adjacent
-    if (it == token_to_id_->end()) return;
-    queue.push({Score(it->second), left, right, l.n + r.n});
+    const std::optional<int32_t> id = token_to_id_->Find(text.substr(l.offset, l.n + r.n));  // l, r are adjacent
+    if (!id) return;
+    queue.push({Score(*id), left, right, l.n + r.n});
   };
   for (size_t i = 0; i + 1 < syms.size(); ++i) consider(static_cast<int32_t>(i), static_cast<int32_t>(i + 1));
 
@@ -73,9 +72,8 @@ void SpmModel::Encode(std::string_view text, std::vector<int32_t>* out) const {
   for (int32_t i = 0; i >= 0; i = syms[i].next) {
     const Symbol& s = syms[i];
     const std::string_view piece = text.substr(s.offset, s.n);
-    auto it = token_to_id_->find(piece);
-    if (it != token_to_id_->end()) {
-      out->push_back(it->second);
+    if (const std::optional<int32_t> id = token_to_id_->Find(piece)) {
+      out->push_back(*id);
       continue;
     }
     for (char c : piece) {  // byte fallback

@@ -10,15 +10,16 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "core/tokenizer/token_index.h"
 
 namespace deepgate {
 
 class SpmModel {
  public:
   // token_to_id must outlive the model; scores is [n_vocab] (empty: all 0).
-  SpmModel(const std::unordered_map<std::string_view, int32_t>* token_to_id, std::vector<float> scores,
+  SpmModel(const TokenIndex* token_to_id, std::vector<float> scores,
            int32_t unk);
   void Encode(std::string_view escaped_text, std::vector<int32_t>* out) const;
   int32_t byte_token(uint8_t b) const { return byte_token_[b]; }
@@ -27,7 +28,7 @@ class SpmModel {
   float Score(int32_t id) const {
     return id >= 0 && static_cast<size_t>(id) < scores_.size() ? scores_[id] : 0.0f;
   }
-  const std::unordered_map<std::string_view, int32_t>* token_to_id_;
+  const TokenIndex* token_to_id_;
   std::vector<float> scores_;  // [n_vocab]
   int32_t unk_;
   int32_t byte_token_[256];    // <0xNN> (or the raw single byte) token, -1 if neither

@@ -103,12 +103,11 @@ Status Tokenizer::Init(VocabSpec spec) {
   pre_name_ = spec.pre;
   tokens_ = std::move(spec.tokens);
   attrs_.resize(n, TokenAttr::kNormal);
-  token_to_id_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (!spec.token_types.empty()) attrs_[i] = AttrFromGgufType(spec.token_types[i]);
     if (tokens_[i].empty()) tokens_[i] = "[EMPTY_" + std::to_string(i) + "]";  // as llama.cpp
-    token_to_id_[tokens_[i]] = static_cast<int32_t>(i);  // a later duplicate wins, as llama.cpp
   }
+  token_to_id_ = TokenIndex(&tokens_);  // a later duplicate wins, as llama.cpp
 
   // Special ids: metadata first, else the model's defaults; every one must be in range.
   auto resolve = [&](const std::optional<int64_t>& v, int32_t def, const char* key, int32_t* out) -> Status {
@@ -149,30 +148,35 @@ Status Tokenizer::Init(VocabSpec spec) {
   if (add_bos_ && bos_ < 0) add_bos_ = false;
   if (add_eos_ && eos_ < 0) add_eos_ = false;
 
-  // Pieces: what each token decodes to.
-  pieces_.resize(n);
+  // Pieces: what each token decodes to, end to end in one string (piece i is
+  // [piece_end_[i-1], piece_end_[i])): a std::string per token cost 32 bytes each.
+  piece_end_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string& t = tokens_[i];
     switch (attrs_[i]) {
       case TokenAttr::kNormal:
-        pieces_[i] = is_bpe ? BpeModel::DecodeTokenText(t) : UnescapeSpaces(t);
+        piece_bytes_ += is_bpe ? BpeModel::DecodeTokenText(t) : UnescapeSpaces(t);
         break;
       case TokenAttr::kByte: {
         const int b = ParseByteToken(t);
-        pieces_[i] = b >= 0 ? std::string(1, static_cast<char>(b)) : t;
+        if (b >= 0) piece_bytes_ += static_cast<char>(b);
+        else piece_bytes_ += t;
         break;
       }
       case TokenAttr::kUserDefined:
-        pieces_[i] = is_spm ? UnescapeSpaces(t) : t;
+        piece_bytes_ += is_spm ? UnescapeSpaces(t) : t;
         break;
       case TokenAttr::kUnknown:
-        if (is_spm) pieces_[i] = "\xE2\x96\x85";  // U+2585, what llama.cpp shows for <unk>
+        if (is_spm) piece_bytes_ += "\xE2\x96\x85";  // U+2585, what llama.cpp shows for <unk>
         break;
       case TokenAttr::kControl:
       case TokenAttr::kUnused:
         break;
     }
+    if (piece_bytes_.size() > UINT32_MAX) return Status::InvalidArgument("tokenizer.ggml.tokens: over 4 GiB of token text");
+    piece_end_[i] = static_cast<uint32_t>(piece_bytes_.size());
   }
+  piece_bytes_.shrink_to_fit();
 
   // Special tokens recognised in text, longest first so "<|im_end|>" wins over "<|im".
   for (size_t i = 0; i < n; ++i) {
@@ -214,9 +218,7 @@ const std::string& Tokenizer::text(int32_t id) const {
 }
 
 std::optional<int32_t> Tokenizer::FindToken(std::string_view text) const {
-  auto it = token_to_id_.find(text);
-  if (it == token_to_id_.end()) return std::nullopt;
-  return it->second;
+  return token_to_id_.Find(text);
 }
 
 bool Tokenizer::IsEndOfGeneration(int32_t id) const {
@@ -229,7 +231,8 @@ std::string Tokenizer::TokenToPiece(int32_t id, bool render_special) const {
   if (render_special && (a == TokenAttr::kControl || a == TokenAttr::kUnknown || a == TokenAttr::kUnused)) {
     return tokens_[id];
   }
-  return pieces_[id];
+  const uint32_t begin = id == 0 ? 0 : piece_end_[static_cast<size_t>(id) - 1];
+  return piece_bytes_.substr(begin, piece_end_[static_cast<size_t>(id)] - begin);
 }
 
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool render_special) const {

@@ -16,11 +16,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
 #include "core/tokenizer/pre_tokenizer.h"
+#include "core/tokenizer/token_index.h"
 
 namespace deepgate {
 
@@ -90,8 +90,9 @@ class Tokenizer {
   std::string model_name_, pre_name_;
   std::vector<std::string> tokens_;  // [n_vocab]
   std::vector<TokenAttr> attrs_;     // [n_vocab]
-  std::vector<std::string> pieces_;  // [n_vocab] decoded bytes of normal/byte/user tokens
-  std::unordered_map<std::string_view, int32_t> token_to_id_;  // views into tokens_
+  std::string piece_bytes_;          // decoded bytes of normal/byte/user tokens, end to end
+  std::vector<uint32_t> piece_end_;  // [n_vocab] end of each token's piece in piece_bytes_
+  TokenIndex token_to_id_;           // over tokens_
   std::vector<int32_t> special_tokens_;  // control/user-defined/unknown, longest text first
   std::vector<bool> end_of_generation_;  // [n_vocab]
   int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1, pad_ = -1;
