@@ -4,7 +4,7 @@
 
 namespace deepgate {
 
-TokenIndex::TokenIndex(const std::vector<std::string>* texts) : texts_(texts) {
+TokenIndex::TokenIndex(const StringTable* texts) : texts_(texts) {
   size_t capacity = 16;
   while (capacity < 2 * texts->size()) capacity *= 2;
   slots_.assign(capacity, -1);

@@ -7,9 +7,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/tokenizer/string_table.h"
 
 namespace deepgate {
 
@@ -18,14 +19,14 @@ class TokenIndex {
   TokenIndex() = default;
   // Indexes texts[0..n); when two tokens share a text the later id wins (as llama.cpp). The
   // strings must outlive the index and not change.
-  explicit TokenIndex(const std::vector<std::string>* texts);
+  explicit TokenIndex(const StringTable* texts);
 
   std::optional<int32_t> Find(std::string_view text) const;
 
  private:
   size_t SlotOf(std::string_view text) const;  // the slot holding text, or the empty one it probes to
 
-  const std::vector<std::string>* texts_ = nullptr;
+  const StringTable* texts_ = nullptr;
   std::vector<int32_t> slots_;  // token id, -1 when empty; size a power of two
   size_t mask_ = 0;
 };

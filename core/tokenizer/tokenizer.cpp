@@ -101,12 +101,16 @@ Status Tokenizer::Init(VocabSpec spec) {
   }
   model_name_ = spec.model;
   pre_name_ = spec.pre;
-  tokens_ = std::move(spec.tokens);
   attrs_.resize(n, TokenAttr::kNormal);
+  tokens_.Reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (!spec.token_types.empty()) attrs_[i] = AttrFromGgufType(spec.token_types[i]);
-    if (tokens_[i].empty()) tokens_[i] = "[EMPTY_" + std::to_string(i) + "]";  // as llama.cpp
+    const std::string& t = spec.tokens[i];
+    if (!tokens_.Append(t.empty() ? "[EMPTY_" + std::to_string(i) + "]" : t))  // empty: as llama.cpp
+      return Status::InvalidArgument("tokenizer.ggml.tokens: over 4 GiB of token text");
   }
+  tokens_.ShrinkToFit();
+  std::vector<std::string>().swap(spec.tokens);  // the table holds them now
   token_to_id_ = TokenIndex(&tokens_);  // a later duplicate wins, as llama.cpp
 
   // Special ids: metadata first, else the model's defaults; every one must be in range.
@@ -148,35 +152,33 @@ Status Tokenizer::Init(VocabSpec spec) {
   if (add_bos_ && bos_ < 0) add_bos_ = false;
   if (add_eos_ && eos_ < 0) add_eos_ = false;
 
-  // Pieces: what each token decodes to, end to end in one string (piece i is
-  // [piece_end_[i-1], piece_end_[i])): a std::string per token cost 32 bytes each.
-  piece_end_.resize(n);
+  // Pieces: what each token decodes to.
+  pieces_.Reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const std::string& t = tokens_[i];
+    const std::string_view t = tokens_[i];
+    std::string piece;
     switch (attrs_[i]) {
       case TokenAttr::kNormal:
-        piece_bytes_ += is_bpe ? BpeModel::DecodeTokenText(t) : UnescapeSpaces(t);
+        piece = is_bpe ? BpeModel::DecodeTokenText(t) : UnescapeSpaces(t);
         break;
       case TokenAttr::kByte: {
         const int b = ParseByteToken(t);
-        if (b >= 0) piece_bytes_ += static_cast<char>(b);
-        else piece_bytes_ += t;
+        piece = b >= 0 ? std::string(1, static_cast<char>(b)) : std::string(t);
         break;
       }
       case TokenAttr::kUserDefined:
-        piece_bytes_ += is_spm ? UnescapeSpaces(t) : t;
+        piece = is_spm ? UnescapeSpaces(t) : std::string(t);
         break;
       case TokenAttr::kUnknown:
-        if (is_spm) piece_bytes_ += "\xE2\x96\x85";  // U+2585, what llama.cpp shows for <unk>
+        if (is_spm) piece = "\xE2\x96\x85";  // U+2585, what llama.cpp shows for <unk>
         break;
       case TokenAttr::kControl:
       case TokenAttr::kUnused:
         break;
     }
-    if (piece_bytes_.size() > UINT32_MAX) return Status::InvalidArgument("tokenizer.ggml.tokens: over 4 GiB of token text");
-    piece_end_[i] = static_cast<uint32_t>(piece_bytes_.size());
+    if (!pieces_.Append(piece)) return Status::InvalidArgument("tokenizer.ggml.tokens: over 4 GiB of token text");
   }
-  piece_bytes_.shrink_to_fit();
+  pieces_.ShrinkToFit();
 
   // Special tokens recognised in text, longest first so "<|im_end|>" wins over "<|im".
   for (size_t i = 0; i < n; ++i) {
@@ -212,9 +214,8 @@ TokenAttr Tokenizer::attr(int32_t id) const {
   return id >= 0 && id < n_vocab() ? attrs_[id] : TokenAttr::kNormal;
 }
 
-const std::string& Tokenizer::text(int32_t id) const {
-  static const std::string kEmpty;
-  return id >= 0 && id < n_vocab() ? tokens_[id] : kEmpty;
+std::string_view Tokenizer::text(int32_t id) const {
+  return id >= 0 && id < n_vocab() ? tokens_[static_cast<size_t>(id)] : std::string_view();
 }
 
 std::optional<int32_t> Tokenizer::FindToken(std::string_view text) const {
@@ -229,10 +230,9 @@ std::string Tokenizer::TokenToPiece(int32_t id, bool render_special) const {
   if (id < 0 || id >= n_vocab()) return "";
   const TokenAttr a = attrs_[id];
   if (render_special && (a == TokenAttr::kControl || a == TokenAttr::kUnknown || a == TokenAttr::kUnused)) {
-    return tokens_[id];
+    return std::string(tokens_[static_cast<size_t>(id)]);
   }
-  const uint32_t begin = id == 0 ? 0 : piece_end_[static_cast<size_t>(id) - 1];
-  return piece_bytes_.substr(begin, piece_end_[static_cast<size_t>(id)] - begin);
+  return std::string(pieces_[static_cast<size_t>(id)]);
 }
 
 std::string Tokenizer::Decode(const std::vector<int32_t>& ids, bool render_special) const {
@@ -248,7 +248,7 @@ std::vector<Tokenizer::Fragment> Tokenizer::SplitOnSpecialTokens(std::string_vie
   for (int32_t id : special_tokens_) {
     const TokenAttr a = attrs_[id];
     if (!parse_special && a != TokenAttr::kUserDefined) continue;
-    const std::string& needle = tokens_[id];
+    const std::string_view needle = tokens_[static_cast<size_t>(id)];
     if (text.find(needle) == std::string_view::npos) continue;  // cheap common case
     next.clear();
     for (const Fragment& f : frags) {

@@ -20,6 +20,7 @@
 
 #include "core/status.h"
 #include "core/tokenizer/pre_tokenizer.h"
+#include "core/tokenizer/string_table.h"
 #include "core/tokenizer/token_index.h"
 
 namespace deepgate {
@@ -71,7 +72,7 @@ class Tokenizer {
   bool add_eos() const { return add_eos_; }
   bool IsEndOfGeneration(int32_t id) const;
   TokenAttr attr(int32_t id) const;  // kNormal for bad ids
-  const std::string& text(int32_t id) const;  // the vocabulary entry as stored ("" if bad)
+  std::string_view text(int32_t id) const;  // the vocabulary entry as stored ("" if bad)
   std::optional<int32_t> FindToken(std::string_view text) const;
 
   const std::string& model_name() const { return model_name_; }  // "gpt2" or "llama"
@@ -88,10 +89,9 @@ class Tokenizer {
   void EncodeText(std::string_view text, bool after_special, std::vector<int32_t>* out) const;
 
   std::string model_name_, pre_name_;
-  std::vector<std::string> tokens_;  // [n_vocab]
+  StringTable tokens_;               // [n_vocab] token texts
   std::vector<TokenAttr> attrs_;     // [n_vocab]
-  std::string piece_bytes_;          // decoded bytes of normal/byte/user tokens, end to end
-  std::vector<uint32_t> piece_end_;  // [n_vocab] end of each token's piece in piece_bytes_
+  StringTable pieces_;               // [n_vocab] decoded bytes of normal/byte/user tokens
   TokenIndex token_to_id_;           // over tokens_
   std::vector<int32_t> special_tokens_;  // control/user-defined/unknown, longest text first
   std::vector<bool> end_of_generation_;  // [n_vocab]
