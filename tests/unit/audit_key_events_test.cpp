@@ -54,7 +54,10 @@ TEST_F(KeyEventsTest, RecordNamesTheKeyButNeverItsSecretOrHash) {
   EXPECT_EQ(r.role, "developer");
   EXPECT_EQ(r.subject, "cli:ops");
   EXPECT_NE(r.message.find("name=ci-bot"), std::string::npos);
-  const std::string secret = k.plaintext.substr(k.plaintext.rfind('_') + 1);
+  // dg_<hex id>_<secret>: the secret is base64url and may itself contain '_', so it starts
+  // after the second '_', not the last (a short tail like "de" matched "developer").
+  const std::string secret = k.plaintext.substr(k.plaintext.find('_', 3) + 1);
+  ASSERT_GE(secret.size(), 32u);
   for (const std::string& field : JournalFields(MaskRecord(r))) {
     EXPECT_EQ(field.find(secret), std::string::npos) << field;
     EXPECT_EQ(field.find(k.plaintext), std::string::npos) << field;
