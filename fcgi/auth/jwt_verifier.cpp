@@ -1,5 +1,10 @@
 #include "fcgi/auth/jwt_verifier.h"
 
+#include <algorithm>
+#include <cstdint>
+
+#include "fcgi/auth/crypto.h"
+
 namespace deepgate::fcgi::auth {
 namespace {
 
@@ -37,11 +42,42 @@ int64_t IntClaim(const Json::Value& payload, const char* name) {
 
 }  // namespace
 
-JwtVerifier::JwtVerifier(JwtVerifierConfig config) : config_(std::move(config)) {
+JwtVerifier::JwtVerifier(JwtVerifierConfig config) : config_(std::move(config)), cache_(std::make_shared<Cache>()) {
   for (const auto& i : config_.issuers) any_allowed_.insert(i.algorithms.begin(), i.algorithms.end());
+  // Without a random key the cache stays off (every token gets the full check).
+  if (Result<std::string> key = RandomBytes(32); key.ok()) cache_->key = std::move(key).value();
+}
+
+AuthFailure JwtVerifier::CheckTimes(const Verified& v, int64_t now) const {
+  if (v.not_before > now + config_.leeway_s) return AuthFailure::kJwtNotYetValid;
+  if (now >= v.exp + config_.leeway_s) return AuthFailure::kJwtExpired;
+  return AuthFailure::kNone;
 }
 
 AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* out) const {
+  std::string id;
+  if (!cache_->key.empty() && token.size() <= kMaxTokenBytes) {
+    id = HmacSha256(cache_->key, token);
+    std::lock_guard<std::mutex> lock(cache_->mu);
+    if (auto it = cache_->entries.find(id); !id.empty() && it != cache_->entries.end()) {
+      const AuthFailure f = CheckTimes(it->second, now);
+      if (f == AuthFailure::kNone) *out = it->second.principal;
+      return f;
+    }
+  }
+  Verified v;
+  const AuthFailure f = VerifyUncached(token, now, &v);
+  if (f != AuthFailure::kNone) return f;
+  *out = v.principal;
+  if (!id.empty()) {
+    std::lock_guard<std::mutex> lock(cache_->mu);
+    if (cache_->entries.size() >= kCacheMaxEntries) cache_->entries.clear();
+    cache_->entries.emplace(std::move(id), std::move(v));
+  }
+  return AuthFailure::kNone;
+}
+
+AuthFailure JwtVerifier::VerifyUncached(std::string_view token, int64_t now, Verified* out) const {
   // 1. parse
   ParsedJwt jwt;
   if (AuthFailure f = ParseJwt(token, &jwt); f != AuthFailure::kNone) return f;
@@ -65,9 +101,11 @@ AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* 
   Claim c = NumericDate(jwt.payload, "nbf", &nbf);
   if (c == Claim::kBad) return AuthFailure::kJwtBadJson;
   if (c == Claim::kOk && nbf > now + config_.leeway_s) return AuthFailure::kJwtNotYetValid;
+  if (c == Claim::kOk) out->not_before = std::max(out->not_before, nbf);
   c = NumericDate(jwt.payload, "iat", &iat);
   if (c == Claim::kBad) return AuthFailure::kJwtBadJson;
   if (c == Claim::kOk && iat > now + config_.leeway_s) return AuthFailure::kJwtNotYetValid;
+  if (c == Claim::kOk) out->not_before = std::max(out->not_before, iat);
   // 5. exp: required, a token without one would be valid forever
   c = NumericDate(jwt.payload, "exp", &exp);
   if (c == Claim::kAbsent) return AuthFailure::kJwtMissingExp;
@@ -117,6 +155,7 @@ AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* 
   p.subject = sub.asString();
   p.role = role;
   p.expires_at = exp;
+  out->exp = exp;
   if (issuer->ours) {
     p.key_id = p.subject;
     for (const auto& m : jwt.payload["models"])
@@ -125,7 +164,7 @@ AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* 
     p.tokens_per_min = IntClaim(jwt.payload, "tpm");
     p.max_concurrent = IntClaim(jwt.payload, "conc");
   }
-  *out = std::move(p);
+  out->principal = std::move(p);
   return AuthFailure::kNone;
 }
 

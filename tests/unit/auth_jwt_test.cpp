@@ -202,6 +202,30 @@ TEST_F(JwtVerifierTest, Expired) {
   EXPECT_EQ(Check(Hs(c)), AuthFailure::kNone);
 }
 
+// A verified token is remembered, but only its time window is re-checked on a repeat: the
+// same verifier must still refuse it once expired or before nbf (clock moved back), give the
+// same principal, and refuse a token differing in one signature character.
+TEST_F(JwtVerifierTest, RepeatedTokenIsRecheckedForTime) {
+  const JwtVerifier v = Verifier();
+  Json::Value c = OurClaims();
+  c["nbf"] = Json::Int64(kNow - 5);
+  const std::string token = Hs(c);
+  Principal first, again;
+  ASSERT_EQ(v.Verify(token, kNow, &first), AuthFailure::kNone);
+  ASSERT_EQ(v.Verify(token, kNow + 1, &again), AuthFailure::kNone);
+  EXPECT_EQ(again.subject, first.subject);
+  EXPECT_EQ(again.allowed_models, first.allowed_models);
+  EXPECT_EQ(again.requests_per_min, first.requests_per_min);
+  Principal p;
+  EXPECT_EQ(v.Verify(token, kNow + 600 + 30, &p), AuthFailure::kJwtExpired);
+  EXPECT_EQ(v.Verify(token, kNow - 5 - 31, &p), AuthFailure::kJwtNotYetValid);
+  std::string forged = token;
+  char& c10 = forged[forged.size() - 10];  // inside the signature, not its padding bits
+  c10 = c10 == 'A' ? 'B' : 'A';
+  EXPECT_EQ(v.Verify(forged, kNow, &p), AuthFailure::kJwtBadSignature);
+  EXPECT_EQ(v.Verify(token, kNow, &p), AuthFailure::kNone);
+}
+
 TEST_F(JwtVerifierTest, WrongAudience) {
   Json::Value c = OurClaims();
   c["aud"] = "another-api";
