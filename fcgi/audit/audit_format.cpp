@@ -9,10 +9,14 @@ std::string DurationMs(const AuditRecord& r) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count());
 }
 
-// Values come from clients: keep the stderr line one line and parseable.
-std::string Printable(const std::string& s) {
+// Values come from clients: keep the stderr line one line and parseable. Unquoted values
+// (key=value) may not hold spaces; quoted ones (key="value") may.
+std::string Printable(const std::string& s, bool quoted = false) {
   std::string out;
-  for (unsigned char c : s.substr(0, 256)) out += (c > 0x20 && c < 0x7f && c != '"') ? static_cast<char>(c) : '?';
+  for (unsigned char c : s.substr(0, 256)) {
+    const bool keep = (c > 0x20 || (quoted && c == ' ')) && c < 0x7f && c != '"';
+    out += keep ? static_cast<char>(c) : '?';
+  }
   return out;
 }
 
@@ -86,7 +90,7 @@ std::string AuditLine(const AuditRecord& r) {
   } else {
     if (r.subject != "-" && !r.subject.empty()) line += " subject=" + Printable(r.subject);
     if (!r.key_id.empty()) line += " key_id=" + Printable(r.key_id);
-    line += " message=\"" + Printable(AuditMessage(r)) + "\"";
+    line += " message=\"" + Printable(AuditMessage(r), true) + "\"";
   }
   if (!r.reason.empty()) line += " reason=\"" + Printable(r.reason) + "\"";
   return line;

@@ -140,6 +140,16 @@ TEST(AuditJournal, StderrLineIsOneParseableLine) {
   EXPECT_NE(line.find("reason=\"requests_per_minute\""), std::string::npos);
 }
 
+// A quoted message keeps its spaces (a key event reads "key_revoked key … name=…"), while
+// quotes and line breaks still become '?'.
+TEST(AuditJournal, QuotedMessageKeepsSpaces) {
+  AuditRecord r;
+  r.event = AuditEvent::kKeyRevoked;
+  r.message = "key_revoked key 0123456789abcdef name=\"x\"\nby=cli";
+  const std::string line = AuditLine(r);
+  EXPECT_NE(line.find("message=\"key_revoked key 0123456789abcdef name=?x??by=cli\""), std::string::npos) << line;
+}
+
 TEST(AuditJournal, SinkMasksBeforeJournalAndStderr) {
   std::vector<std::vector<std::string>> entries;
   std::FILE* err = std::tmpfile();
