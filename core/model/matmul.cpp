@@ -75,11 +75,10 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
         // fetching and computing).
         const int64_t group = kPrefetchGroupRows;
         const int64_t ahead = std::max<int64_t>(group, static_cast<int64_t>(kPrefetchAheadBytes / w.row_bytes));
-        const uint8_t* base = w.row(0);
         for (int64_t r = b; r < e; r += group) {
           const int64_t nr = std::min(group, e - r);
           const int64_t p0 = r + ahead, p1 = std::min(p0 + nr, e);
-          if (p0 < p1) PrefetchBytes(base + (p0 - first) * w.row_bytes, static_cast<size_t>(p1 - p0) * w.row_bytes);
+          if (p0 < p1) PrefetchBytes(w.row(p0 - first), static_cast<size_t>(p1 - p0) * w.row_bytes);
           quant::VecDotRows(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, outputs[i].y + (r - first));
         }
       }

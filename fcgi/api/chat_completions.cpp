@@ -143,7 +143,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     runner.Pump(ctx, [](size_t, const EngineEvent&) { return false; });
     return;
   }
-  auto send = [&](const Json::Value& chunk) { return out.WriteEvent(api::ToCompactJson(chunk)); };
+  auto send = [&](const Json::Value& chunk) { return out.WriteEvent(WriteJson(chunk)); };
   bool client_ok = true;
   for (size_t i = 0; i < choices.size() && client_ok; ++i) {
     api::ChatDelta d;

@@ -106,7 +106,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     runner.Pump(ctx, [](size_t, const EngineEvent&) { return false; });
     return;
   }
-  auto send = [&](const Json::Value& chunk) { return out.WriteEvent(api::ToCompactJson(chunk)); };
+  auto send = [&](const Json::Value& chunk) { return out.WriteEvent(WriteJson(chunk)); };
   std::optional<Status> failure;
   const bool complete = runner.Pump(ctx, [&](size_t i, const EngineEvent& e) {
     api::TextChoice chunk;

@@ -6,7 +6,6 @@
 
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/unicode.h"
-#include "fcgi/http/json.h"
 
 namespace deepgate::api {
 namespace {
@@ -147,7 +146,5 @@ Json::Value CompletionJson(const api::Envelope& env, const std::vector<TextChoic
   if (usage) v["usage"] = UsageJson(*usage);
   return v;
 }
-
-std::string ToCompactJson(const Json::Value& value) { return fcgi::WriteJson(value); }
 
 }  // namespace deepgate::api

@@ -73,7 +73,4 @@ struct TextChoice {
 Json::Value CompletionJson(const Envelope& env, const std::vector<TextChoice>& choices,
                            const std::optional<Usage>& usage);
 
-// Compact single-line JSON with UTF-8 kept as is (for bodies and SSE `data:` lines).
-std::string ToCompactJson(const Json::Value& value);
-
 }  // namespace deepgate::api

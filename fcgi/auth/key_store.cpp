@@ -195,8 +195,7 @@ Status KeyStore::Insert(const KeyRecord& r) {
 
 KeyStore::FilesStamp KeyStore::Stamp() const {
   FilesStamp stamp;
-  const std::string wal = path_ + "-wal";
-  const char* files[2] = {path_.c_str(), wal.c_str()};
+  const char* files[2] = {path_.c_str(), wal_path_.c_str()};
   for (int i = 0; i < 2; ++i) {
     struct stat st {};
     if (::stat(files[i], &st) != 0) continue;  // no -wal yet: zeros, which a new one changes

@@ -109,7 +109,7 @@ class KeyStore {
   const std::string& path() const { return path_; }
 
  private:
-  KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), wal_path_(path_ + "-wal") {}
   Status Exec(const char* sql);
   Status AddSubjectColumn();
 
@@ -130,6 +130,7 @@ class KeyStore {
   // FindById runs on every request: its statement is prepared once, reset between uses.
   sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;
+  std::string wal_path_;  // SQLite's WAL file beside path_, stamped by FindById
 };
 
 }  // namespace deepgate::fcgi::auth

@@ -7,17 +7,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 
 #include "fcgi/cli/command.h"
+#include "fcgi/models/durable_dir.h"
 
 namespace deepgate::cli {
 
 bool BecomeStateOwner(const std::string& state_path) {
   if (::geteuid() != 0) return true;
-  const std::filesystem::path parent = std::filesystem::path(state_path).parent_path();
-  const std::string dir = parent.empty() ? std::string(1, '.') : parent.string();
+  const std::string dir = fcgi::models::ParentDirectory(state_path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || st.st_uid == 0) return true;  // nothing to match
   const struct passwd* pw = ::getpwuid(st.st_uid);

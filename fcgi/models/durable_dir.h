@@ -6,6 +6,9 @@
 
 namespace deepgate::fcgi::models {
 
+// The directory holding `path` ("." for a bare file name).
+std::string ParentDirectory(const std::string& path);
+
 // Best effort: a directory that cannot be opened is skipped (the caller's
 // operation already happened; this only narrows the crash window).
 void SyncParentDirectory(const std::string& path);
