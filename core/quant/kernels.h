@@ -41,5 +41,10 @@ TypeKernels ScalarKQuantKernels(GgmlType t);
 TypeKernels Avx2Kernels(GgmlType t);
 // True when this CPU runs AVX2, FMA and F16C.
 bool CpuHasAvx2();
+// AVX-VNNI dot kernels for Q4_0/Q5_0/Q8_0 (bit-identical to the AVX2 ones, fewer
+// instructions); null entries elsewhere. Only call these after CpuHasAvxVnni().
+TypeKernels AvxVnniKernels(GgmlType t);
+// True when this CPU runs the AVX2 kernels and AVX-VNNI (vpdpbusd on 256-bit vectors).
+bool CpuHasAvxVnni();
 
 }  // namespace deepgate::quant

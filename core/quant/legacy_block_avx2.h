@@ -9,6 +9,7 @@
 #include "core/quant/simd_avx2.h"
 
 namespace deepgate::quant::avx2 {
+inline namespace DEEPGATE_SIMD_BUILD {  // see simd_avx2.h
 
 enum class BlockKind { kQ4_0, kQ5_0, kQ8_0 };
 
@@ -61,4 +62,5 @@ inline __m256i OffsetPairs(__m256i xq) {
   }
 }
 
+}  // namespace DEEPGATE_SIMD_BUILD
 }  // namespace deepgate::quant::avx2

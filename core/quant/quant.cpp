@@ -24,27 +24,40 @@ TypeKernels ScalarKernels(GgmlType t) {
   return ScalarKQuantKernels(t);
 }
 
-KernelTable BuildTable(bool avx2) {
+void Overlay(TypeKernels& k, const TypeKernels& fast) {
+  if (fast.dequantize) k.dequantize = fast.dequantize;
+  if (fast.quantize) k.quantize = fast.quantize;
+  if (fast.vec_dot) k.vec_dot = fast.vec_dot;
+  if (fast.vec_dot_rows) k.vec_dot_rows = fast.vec_dot_rows;
+}
+
+// set's table; a set the CPU lacks is never built (its kernels would fault).
+KernelTable BuildTable(KernelSet set) {
   KernelTable table{};
   for (size_t id = 0; id < kMaxTypeId; ++id) {
     const auto t = static_cast<GgmlType>(id);
     TypeKernels k = ScalarKernels(t);
-    if (avx2) {
-      const TypeKernels fast = Avx2Kernels(t);
-      if (fast.dequantize) k.dequantize = fast.dequantize;
-      if (fast.quantize) k.quantize = fast.quantize;
-      if (fast.vec_dot) k.vec_dot = fast.vec_dot;
-      if (fast.vec_dot_rows) k.vec_dot_rows = fast.vec_dot_rows;
-    }
+    if (set != KernelSet::kScalar) Overlay(k, Avx2Kernels(t));
+    if (set == KernelSet::kAvxVnni) Overlay(k, AvxVnniKernels(t));
     table[id] = k;
   }
   return table;
 }
 
 struct Tables {
-  KernelTable scalar = BuildTable(false);
-  bool has_avx2 = CpuHasAvx2();
-  KernelTable avx2 = BuildTable(has_avx2);
+  KernelSet best = CpuHasAvxVnni() ? KernelSet::kAvxVnni : CpuHasAvx2() ? KernelSet::kAvx2 : KernelSet::kScalar;
+  KernelTable scalar = BuildTable(KernelSet::kScalar);
+  KernelTable avx2 = BuildTable(best == KernelSet::kScalar ? KernelSet::kScalar : KernelSet::kAvx2);
+  KernelTable avxvnni = BuildTable(best == KernelSet::kAvxVnni ? KernelSet::kAvxVnni : KernelSet::kScalar);
+
+  const KernelTable* Of(KernelSet set) const {
+    switch (set) {
+      case KernelSet::kAvxVnni: return &avxvnni;
+      case KernelSet::kAvx2: return &avx2;
+      case KernelSet::kScalar: break;
+    }
+    return &scalar;
+  }
 };
 
 const Tables& AllTables() {
@@ -52,9 +65,8 @@ const Tables& AllTables() {
   return tables;
 }
 
-std::atomic<const KernelTable*>& ActiveSlot() {
-  static std::atomic<const KernelTable*> slot{AllTables().has_avx2 ? &AllTables().avx2
-                                                                   : &AllTables().scalar};
+std::atomic<KernelSet>& ActiveSlot() {
+  static std::atomic<KernelSet> slot{AllTables().best};
   return slot;
 }
 
@@ -62,7 +74,7 @@ const TypeKernels& Kernels(GgmlType t) {
   static const TypeKernels kNone{};
   const auto id = static_cast<size_t>(t);
   if (id >= kMaxTypeId) return kNone;
-  return (*ActiveSlot().load(std::memory_order_relaxed))[id];
+  return (*AllTables().Of(ActiveSlot().load(std::memory_order_relaxed)))[id];
 }
 
 }  // namespace
@@ -75,6 +87,16 @@ bool CpuHasAvx2() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+#else
+  return false;
+#endif
+}
+
+bool CpuHasAvxVnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  // AVX-VNNI: CPUID leaf 7 sub-leaf 1, EAX bit 4 (the OS's YMM state is covered by the AVX2 check).
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return CpuHasAvx2() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
 #else
   return false;
 #endif
@@ -124,17 +146,22 @@ void VecDotRows(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, 
   if (const VecDotRowsFn f = Kernels(w).vec_dot_rows) f(n, w_rows, w_row_stride, n_rows, x_row, out);
 }
 
-KernelSet ActiveKernels() {
-  return ActiveSlot().load(std::memory_order_relaxed) == &AllTables().avx2 && AllTables().has_avx2
-             ? KernelSet::kAvx2
-             : KernelSet::kScalar;
-}
+KernelSet ActiveKernels() { return ActiveSlot().load(std::memory_order_relaxed); }
+
+KernelSet BestKernels() { return AllTables().best; }
 
 void ForceKernels(KernelSet set) {
-  const Tables& tables = AllTables();
-  if (set == KernelSet::kAvx2 && !tables.has_avx2) return;
-  ActiveSlot().store(set == KernelSet::kAvx2 ? &tables.avx2 : &tables.scalar,
-                     std::memory_order_relaxed);
+  if (static_cast<int>(set) > static_cast<int>(AllTables().best)) return;  // sets are ordered by need
+  ActiveSlot().store(set, std::memory_order_relaxed);
+}
+
+const char* KernelSetName(KernelSet set) {
+  switch (set) {
+    case KernelSet::kAvxVnni: return "avx2+avxvnni";
+    case KernelSet::kAvx2: return "avx2";
+    case KernelSet::kScalar: break;
+  }
+  return "scalar";
 }
 
 }  // namespace deepgate::quant

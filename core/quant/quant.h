@@ -1,5 +1,6 @@
 // Quantized block formats: conversion to/from f32 and dot products, with a scalar reference
-// path and an AVX2/FMA path chosen once at run time from the CPU's features.
+// path and an AVX2/FMA path (with AVX-VNNI dot products where the CPU has them) chosen once at
+// run time from the CPU's features.
 //
 // A matmul converts its f32 activation row once into VecDotType(weight type) and then calls
 // VecDot / VecDotRows against each weight row. All n are multiples of the type's block size
@@ -50,10 +51,16 @@ float VecDot(GgmlType w, int64_t n, const void* w_row, const void* x_row);
 void VecDotRows(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
                 const void* x_row, float* out);
 
-enum class KernelSet { kScalar, kAvx2 };
-// The kernels in use: kAvx2 when the CPU has AVX2+FMA+F16C, unless forced.
+// kAvxVnni: the AVX2 kernels with AVX-VNNI dot products for Q4_0/Q5_0/Q8_0, which return
+// exactly what the AVX2 ones return.
+enum class KernelSet { kScalar, kAvx2, kAvxVnni };
+// The kernels in use: BestKernels() unless forced.
 KernelSet ActiveKernels();
-// Tests compare paths by forcing one; forcing kAvx2 on a CPU without it is ignored.
+// The fastest set this CPU runs: kAvxVnni, kAvx2 (AVX2+FMA+F16C) or kScalar.
+KernelSet BestKernels();
+// Tests and benches compare paths by forcing one; forcing a set the CPU lacks is ignored.
 void ForceKernels(KernelSet set);
+// "scalar", "avx2" or "avx2+avxvnni".
+const char* KernelSetName(KernelSet set);
 
 }  // namespace deepgate::quant

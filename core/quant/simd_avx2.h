@@ -8,7 +8,17 @@
 #include <cstdint>
 #include <cstring>
 
+// Files compiled with AVX-VNNI include this too. The inline namespace gives each instruction-set
+// build its own symbols, so the linker can never hand an AVX2-only caller an out-of-line copy
+// that was compiled with VNNI enabled.
+#if defined(__AVXVNNI__)
+#define DEEPGATE_SIMD_BUILD build_avxvnni
+#else
+#define DEEPGATE_SIMD_BUILD build_avx2
+#endif
+
 namespace deepgate::quant::avx2 {
+inline namespace DEEPGATE_SIMD_BUILD {
 
 inline float HorizontalSum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -62,4 +72,5 @@ inline __m256i DotInt8(__m256i a, __m256i b) {
 // Sixteen int16 sums of pairs u[k] * s[k], u unsigned bytes (<= 63), s signed bytes.
 inline __m256i DotUint8Int8Pairs(__m256i u, __m256i s) { return _mm256_maddubs_epi16(u, s); }
 
+}  // namespace DEEPGATE_SIMD_BUILD
 }  // namespace deepgate::quant::avx2

@@ -1,5 +1,5 @@
-// VecDotTile dispatch: the AVX2 tile kernel when the active kernel set is AVX2 and the type
-// has one, otherwise VecDotRows once per activation row (the reference behaviour).
+// VecDotTile dispatch: the AVX-VNNI or AVX2 tile kernel of the active kernel set where the
+// type has one, otherwise VecDotRows once per activation row (the reference behaviour).
 #include "core/quant/tile.h"
 
 #include "core/quant/kernels.h"
@@ -10,8 +10,14 @@ namespace deepgate::quant {
 namespace {
 
 VecDotTileFn ActiveTileKernel(GgmlType w) {
-  if (ActiveKernels() != KernelSet::kAvx2) return nullptr;
-  return Avx2TileKernel(w);
+  switch (ActiveKernels()) {
+    case KernelSet::kAvxVnni:
+      if (const VecDotTileFn f = AvxVnniTileKernel(w)) return f;
+      return Avx2TileKernel(w);
+    case KernelSet::kAvx2: return Avx2TileKernel(w);
+    case KernelSet::kScalar: break;
+  }
+  return nullptr;
 }
 
 }  // namespace

@@ -143,28 +143,6 @@ void BlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
     for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
 }
 
-// ---- tiling over rows and columns ----
-
-using TileStep = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
-
-// Runs the kR x kC step over the tile, then kR x 1 for leftover columns and 1 x kC / 1 x 1
-// for leftover rows.
-template <TileStep kFull, TileStep kRowsOnly, TileStep kColsOnly, TileStep kOne, int kR, int kC>
-void Tiled(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
-           float* out, size_t os) {
-  int64_t r = 0;
-  for (; r + kR <= n_rows; r += kR) {
-    int64_t c = 0;
-    for (; c + kC <= n_cols; c += kC) kFull(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; c < n_cols; ++c) kRowsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
-  for (; r < n_rows; ++r) {
-    int64_t c = 0;
-    for (; c + kC <= n_cols; c += kC) kColsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; c < n_cols; ++c) kOne(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
-}
-
 template <FloatKind kKind>
 constexpr VecDotTileFn kFloatTile = &Tiled<FloatTile<kKind, 3, 2>, FloatTile<kKind, 3, 1>, FloatTile<kKind, 1, 2>,
                                            FloatTile<kKind, 1, 1>, 3, 2>;

@@ -151,31 +151,12 @@ void Q6KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
     for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
 }
 
-using TileStep = void (*)(int64_t, const uint8_t*, size_t, const uint8_t*, size_t, float*, size_t);
-
-// 2 x 2 steps, then 2 x 1 / 1 x 2 / 1 x 1 for the edges.
-template <TileStep kFull, TileStep kRowsOnly, TileStep kColsOnly, TileStep kOne>
-void Tiled2x2(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
-              float* out, size_t os) {
-  int64_t r = 0;
-  for (; r + 2 <= n_rows; r += 2) {
-    int64_t c = 0;
-    for (; c + 2 <= n_cols; c += 2) kFull(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; c < n_cols; ++c) kRowsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
-  for (; r < n_rows; ++r) {
-    int64_t c = 0;
-    for (; c + 2 <= n_cols; c += 2) kColsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; c < n_cols; ++c) kOne(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
-}
-
 }  // namespace
 
 VecDotTileFn Avx2KQuantTileKernel(GgmlType t) {
   switch (t) {
-    case GgmlType::Q4_K: return &Tiled2x2<Q4KTile<2, 2>, Q4KTile<2, 1>, Q4KTile<1, 2>, Q4KTile<1, 1>>;
-    case GgmlType::Q6_K: return &Tiled2x2<Q6KTile<2, 2>, Q6KTile<2, 1>, Q6KTile<1, 2>, Q6KTile<1, 1>>;
+    case GgmlType::Q4_K: return &Tiled<Q4KTile<2, 2>, Q4KTile<2, 1>, Q4KTile<1, 2>, Q4KTile<1, 1>, 2, 2>;
+    case GgmlType::Q6_K: return &Tiled<Q6KTile<2, 2>, Q6KTile<2, 1>, Q6KTile<1, 2>, Q6KTile<1, 1>, 2, 2>;
     default: return nullptr;
   }
 }

@@ -17,5 +17,29 @@ using VecDotTileFn = void (*)(int64_t n, const uint8_t* w_rows, size_t w_row_str
 VecDotTileFn Avx2TileKernel(GgmlType t);
 // The K-quant part of Avx2TileKernel (tile_k_avx2.cpp).
 VecDotTileFn Avx2KQuantTileKernel(GgmlType t);
+// The AVX-VNNI tile kernel (Q4_0, Q5_0, Q8_0), or null. Only call after CpuHasAvxVnni().
+VecDotTileFn AvxVnniTileKernel(GgmlType t);
+
+// One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
+using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,
+                          size_t os);
+
+// A whole tile from fixed-shape steps: kR x kC over the tile, then kR x 1 for leftover
+// columns and 1 x kC / 1 x 1 for leftover rows.
+template <TileStep kFull, TileStep kRowsOnly, TileStep kColsOnly, TileStep kOne, int kR, int kC>
+void Tiled(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
+           float* out, size_t os) {
+  int64_t r = 0;
+  for (; r + kR <= n_rows; r += kR) {
+    int64_t c = 0;
+    for (; c + kC <= n_cols; c += kC) kFull(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+    for (; c < n_cols; ++c) kRowsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+  }
+  for (; r < n_rows; ++r) {
+    int64_t c = 0;
+    for (; c + kC <= n_cols; c += kC) kColsOnly(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+    for (; c < n_cols; ++c) kOne(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+  }
+}
 
 }  // namespace deepgate::quant

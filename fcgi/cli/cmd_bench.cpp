@@ -28,7 +28,7 @@ namespace deepgate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [-s 8] [--json]\n"
+    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [-s 8] [-k KERNELS] [--json]\n"
     "  -p N     prompt tokens per pp run (0 skips pp)\n"
     "  -n N     generated tokens per tg run (0 skips tg)\n"
     "  -t N     threads (default: all CPUs)\n"
@@ -36,6 +36,8 @@ constexpr const char* kUsage =
     "  -b N     prompt tokens per forward pass (default 512)\n"
     "  -s N     concurrent streams through the batching engine, n tokens each, against one\n"
     "           stream alone (default 8; 0 skips)\n"
+    "  -k SET   kernel set: scalar, avx2 or avx2+avxvnni (default: the best this CPU runs;\n"
+    "           for side-by-side comparisons of the kernels)\n"
     "  --json   one JSON object on stdout instead of a table";
 
 struct Figure {
@@ -141,7 +143,7 @@ double TimeStreams(Model& model, int32_t n_streams, int32_t n_gen, const std::ve
 }
 
 int RunBench(const std::vector<std::string>& argv) {
-  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s"}, {"--json"});
+  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s", "-k"}, {"--json"});
   auto path = args.Get("-m");
   if (!path) path = args.Get("--model");
   const int32_t n_prompt = static_cast<int32_t>(args.GetInt("-p", 512, 0, 1 << 16));
@@ -153,6 +155,16 @@ int RunBench(const std::vector<std::string>& argv) {
   options.n_threads = static_cast<int>(args.GetInt("-t", 0, 0, 1024));
   if (!args.ok()) return Fail(args.error(), 2);
   if (!path || !args.positional().empty()) return Fail(kUsage, 2);
+  if (const auto kernels = args.Get("-k")) {
+    bool found = false;
+    for (auto set : {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni}) {
+      if (*kernels != quant::KernelSetName(set)) continue;
+      found = true;
+      quant::ForceKernels(set);
+      if (quant::ActiveKernels() != set) return Fail("-k " + *kernels + ": this CPU cannot run that kernel set", 2);
+    }
+    if (!found) return Fail("-k: expected scalar, avx2 or avx2+avxvnni", 2);
+  }
 
   auto loaded = Model::Load(*path, options);
   if (!loaded.ok()) return Fail(*path + ": " + loaded.status().ToString());
@@ -207,7 +219,7 @@ int RunBench(const std::vector<std::string>& argv) {
   const double stream_ratio = single.mean > 0 ? multi.mean / single.mean : 0;
   const auto [rss_peak, rss_now] = RssMib();
   const int threads = model.thread_pool().n_threads();
-  const char* kernels = quant::ActiveKernels() == quant::KernelSet::kAvx2 ? "avx2" : "scalar";
+  const char* kernels = quant::KernelSetName(quant::ActiveKernels());
   const double weights_mb = static_cast<double>(info.weight_bytes) / 1e6;
 
   if (args.Has("--json")) {

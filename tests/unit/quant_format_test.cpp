@@ -15,11 +15,9 @@ class QuantFormat : public ::testing::TestWithParam<KernelSet> {
  protected:
   void SetUp() override {
     ForceKernels(GetParam());
-    if (GetParam() == KernelSet::kAvx2 && ActiveKernels() != KernelSet::kAvx2) {
-      GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C";
-    }
+    if (ActiveKernels() != GetParam()) GTEST_SKIP() << "CPU lacks " << KernelSetName(GetParam());
   }
-  void TearDown() override { ForceKernels(KernelSet::kAvx2); }
+  void TearDown() override { ForceKernels(BestKernels()); }
 };
 
 TEST_P(QuantFormat, Q4_0NibblesDecodeToMinus8Through7) {
@@ -177,9 +175,11 @@ TEST_P(QuantFormat, VecDotTypeFollowsTheWeightFamily) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, QuantFormat,
-                         ::testing::Values(KernelSet::kScalar, KernelSet::kAvx2),
+                         ::testing::Values(KernelSet::kScalar, KernelSet::kAvx2, KernelSet::kAvxVnni),
                          [](const auto& info) {
-                           return info.param == KernelSet::kScalar ? "Scalar" : "Avx2";
+                           return info.param == KernelSet::kScalar ? "Scalar"
+                                  : info.param == KernelSet::kAvx2 ? "Avx2"
+                                                                   : "AvxVnni";
                          });
 
 }  // namespace

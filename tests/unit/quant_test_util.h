@@ -99,7 +99,7 @@ inline double Dot(const std::vector<float>& w, const std::vector<float>& x) {
 // Restores the default kernel choice when a test that forced one ends.
 struct ScopedKernels {
   explicit ScopedKernels(KernelSet set) { ForceKernels(set); }
-  ~ScopedKernels() { ForceKernels(KernelSet::kAvx2); }
+  ~ScopedKernels() { ForceKernels(BestKernels()); }
 };
 
 }  // namespace deepgate::quant::testing

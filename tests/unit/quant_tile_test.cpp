@@ -3,6 +3,8 @@
 // and on the scalar path.
 #include "core/quant/tile.h"
 
+#include "core/quant/blocks.h"
+
 #include <cmath>
 #include <vector>
 
@@ -18,11 +20,7 @@ using testing::RandomWeightRow;
 
 class QuantTileTest : public ::testing::TestWithParam<GgmlType> {
  protected:
-  void TearDown() override { ForceKernels(CpuHasAvx2Flag() ? KernelSet::kAvx2 : KernelSet::kScalar); }
-  static bool CpuHasAvx2Flag() {
-    ForceKernels(KernelSet::kAvx2);
-    return ActiveKernels() == KernelSet::kAvx2;
-  }
+  void TearDown() override { ForceKernels(BestKernels()); }
 
   void CheckAgainstVecDot(int64_t n, int64_t n_rows, int64_t n_cols) {
     const GgmlType w = GetParam();
@@ -77,6 +75,52 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantTileTest,
                          ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0,
                                            GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K,
                                            GgmlType::Q5_K, GgmlType::Q4_1),
+                         [](const auto& info) { return std::string(TypeName(info.param)); });
+
+// The AVX-VNNI kernels compute the same int32 lanes and float steps as the AVX2 ones, so rows
+// and tiles agree bit for bit across the two sets (a model's logits do not depend on which one
+// a CPU has). Q8_0 weights include -128, the byte the two sign schemes treat differently.
+class QuantVnniTest : public ::testing::TestWithParam<GgmlType> {
+ protected:
+  void SetUp() override {
+    if (BestKernels() != KernelSet::kAvxVnni) GTEST_SKIP() << "CPU lacks AVX-VNNI";
+  }
+  void TearDown() override { ForceKernels(BestKernels()); }
+};
+
+TEST_P(QuantVnniTest, RowsAndTilesMatchAvx2BitForBit) {
+  const GgmlType w = GetParam();
+  const int64_t n = 1024, n_rows = 11, n_cols = 5;
+  const size_t wrb = RowBytes(w, n).value(), xrb = RowBytes(VecDotType(w), n).value();
+  std::vector<uint8_t> weights(wrb * n_rows), acts(xrb * n_cols);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    auto row = RandomWeightRow(w, n, static_cast<uint32_t>(7 + r));
+    if (w == GgmlType::Q8_0) {
+      for (size_t k = 2 + r; k < row.size(); k += 13) {
+        if (k % sizeof(BlockQ8_0) >= 2) row[k] = 0x80;  // a quant of -128, never a scale byte
+      }
+    }
+    std::copy(row.begin(), row.end(), weights.begin() + r * wrb);
+  }
+  for (int64_t c = 0; c < n_cols; ++c) {
+    const auto a = MakeActivation(w, n, static_cast<uint32_t>(70 + c));
+    std::copy(a.bytes.begin(), a.bytes.end(), acts.begin() + c * xrb);
+  }
+  auto run = [&](KernelSet set) {
+    ForceKernels(set);
+    EXPECT_EQ(ActiveKernels(), set);
+    std::vector<float> out(static_cast<size_t>(n_rows * n_cols * 2));
+    VecDotTile(w, n, weights.data(), wrb, n_rows, acts.data(), xrb, n_cols, out.data(), n_rows);
+    for (int64_t c = 0; c < n_cols; ++c) {
+      VecDotRows(w, n, weights.data(), wrb, n_rows, acts.data() + c * xrb, out.data() + (n_cols + c) * n_rows);
+    }
+    return out;
+  };
+  const auto avx2 = run(KernelSet::kAvx2), vnni = run(KernelSet::kAvxVnni);
+  for (size_t k = 0; k < avx2.size(); ++k) ASSERT_EQ(vnni[k], avx2[k]) << "k=" << k;
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantVnniTest, ::testing::Values(GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0),
                          [](const auto& info) { return std::string(TypeName(info.param)); });
 
 // Float rows may have any length: the 16/8-element steps and the scalar tail all run.
