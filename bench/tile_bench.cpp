@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> x(xs * cols);
     for (int64_t c = 0; c < cols; ++c) quant::QuantizeRow(xt, xf.data() + c * n, x.data() + c * xs, n);
     std::vector<float> out(static_cast<size_t>(rows * cols));
-    for (auto set : {quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni}) {
+    for (auto set : {quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni, quant::KernelSet::kAvx512}) {
       quant::ForceKernels(set);
       if (quant::ActiveKernels() != set) continue;
       double best = 1e30;

@@ -46,5 +46,10 @@ bool CpuHasAvx2();
 TypeKernels AvxVnniKernels(GgmlType t);
 // True when this CPU runs the AVX2 kernels and AVX-VNNI (vpdpbusd on 256-bit vectors).
 bool CpuHasAvxVnni();
+// AVX-512 dot kernels for Q4_0/Q5_0/Q8_0 (two blocks per instruction; float order of their
+// own); null entries elsewhere. Only call these after CpuHasAvx512Vnni().
+TypeKernels Avx512Kernels(GgmlType t);
+// True when this CPU (and OS) runs AVX-512 F/BW/VL/VNNI besides the AVX2 kernels.
+bool CpuHasAvx512Vnni();
 
 }  // namespace deepgate::quant

@@ -38,20 +38,26 @@ KernelTable BuildTable(KernelSet set) {
     const auto t = static_cast<GgmlType>(id);
     TypeKernels k = ScalarKernels(t);
     if (set != KernelSet::kScalar) Overlay(k, Avx2Kernels(t));
-    if (set == KernelSet::kAvxVnni) Overlay(k, AvxVnniKernels(t));
+    if (set >= KernelSet::kAvxVnni) Overlay(k, AvxVnniKernels(t));
+    if (set == KernelSet::kAvx512) Overlay(k, Avx512Kernels(t));
     table[id] = k;
   }
   return table;
 }
 
 struct Tables {
-  KernelSet best = CpuHasAvxVnni() ? KernelSet::kAvxVnni : CpuHasAvx2() ? KernelSet::kAvx2 : KernelSet::kScalar;
+  KernelSet best = CpuHasAvx512Vnni() ? KernelSet::kAvx512
+                   : CpuHasAvxVnni()  ? KernelSet::kAvxVnni
+                   : CpuHasAvx2()     ? KernelSet::kAvx2
+                                      : KernelSet::kScalar;
   KernelTable scalar = BuildTable(KernelSet::kScalar);
-  KernelTable avx2 = BuildTable(best == KernelSet::kScalar ? KernelSet::kScalar : KernelSet::kAvx2);
-  KernelTable avxvnni = BuildTable(best == KernelSet::kAvxVnni ? KernelSet::kAvxVnni : KernelSet::kScalar);
+  KernelTable avx2 = BuildTable(best >= KernelSet::kAvx2 ? KernelSet::kAvx2 : KernelSet::kScalar);
+  KernelTable avxvnni = BuildTable(best >= KernelSet::kAvxVnni ? KernelSet::kAvxVnni : KernelSet::kScalar);
+  KernelTable avx512 = BuildTable(best >= KernelSet::kAvx512 ? KernelSet::kAvx512 : KernelSet::kScalar);
 
   const KernelTable* Of(KernelSet set) const {
     switch (set) {
+      case KernelSet::kAvx512: return &avx512;
       case KernelSet::kAvxVnni: return &avxvnni;
       case KernelSet::kAvx2: return &avx2;
       case KernelSet::kScalar: break;
@@ -97,6 +103,22 @@ bool CpuHasAvxVnni() {
   // AVX-VNNI: CPUID leaf 7 sub-leaf 1, EAX bit 4 (the OS's YMM state is covered by the AVX2 check).
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   return CpuHasAvx2() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 4)) != 0;
+#else
+  return false;
+#endif
+}
+
+bool CpuHasAvx512Vnni() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!CpuHasAvx2() || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool features = (ebx & (1u << 16)) && (ebx & (1u << 30)) && (ebx & (1u << 31)) &&  // F, BW, VL
+                        (ecx & (1u << 11));                                                // VNNI
+  if (!features || !__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return false;  // OSXSAVE
+  // The OS must save the opmask and all 512-bit register state (XCR0 bits 1, 2, 5, 6, 7).
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  return (xcr0_lo & 0xE6u) == 0xE6u;
 #else
   return false;
 #endif
@@ -157,6 +179,7 @@ void ForceKernels(KernelSet set) {
 
 const char* KernelSetName(KernelSet set) {
   switch (set) {
+    case KernelSet::kAvx512: return "avx512";
     case KernelSet::kAvxVnni: return "avx2+avxvnni";
     case KernelSet::kAvx2: return "avx2";
     case KernelSet::kScalar: break;

@@ -52,15 +52,17 @@ void VecDotRows(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, 
                 const void* x_row, float* out);
 
 // kAvxVnni: the AVX2 kernels with AVX-VNNI dot products for Q4_0/Q5_0/Q8_0, which return
-// exactly what the AVX2 ones return.
-enum class KernelSet { kScalar, kAvx2, kAvxVnni };
+// exactly what the AVX2 ones return. kAvx512: kAvxVnni with AVX-512 VNNI dot products for
+// Q4_0/Q5_0/Q8_0 (two blocks per instruction; within float rounding of the others).
+// Ordered: each set needs what the one before it needs.
+enum class KernelSet { kScalar, kAvx2, kAvxVnni, kAvx512 };
 // The kernels in use: BestKernels() unless forced.
 KernelSet ActiveKernels();
-// The fastest set this CPU runs: kAvxVnni, kAvx2 (AVX2+FMA+F16C) or kScalar.
+// The fastest set this CPU runs: kAvx512, kAvxVnni, kAvx2 (AVX2+FMA+F16C) or kScalar.
 KernelSet BestKernels();
 // Tests and benches compare paths by forcing one; forcing a set the CPU lacks is ignored.
 void ForceKernels(KernelSet set);
-// "scalar", "avx2" or "avx2+avxvnni".
+// "scalar", "avx2", "avx2+avxvnni" or "avx512".
 const char* KernelSetName(KernelSet set);
 
 }  // namespace deepgate::quant

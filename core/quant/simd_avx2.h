@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <cstring>
 
-// Files compiled with AVX-VNNI include this too. The inline namespace gives each instruction-set
+// Files compiled with AVX-VNNI or AVX-512 include this too. The inline namespace gives each instruction-set
 // build its own symbols, so the linker can never hand an AVX2-only caller an out-of-line copy
 // that was compiled with VNNI enabled.
-#if defined(__AVXVNNI__)
+#if defined(__AVX512F__)
+#define DEEPGATE_SIMD_BUILD build_avx512
+#elif defined(__AVXVNNI__)
 #define DEEPGATE_SIMD_BUILD build_avxvnni
 #else
 #define DEEPGATE_SIMD_BUILD build_avx2

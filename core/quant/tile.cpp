@@ -1,4 +1,4 @@
-// VecDotTile dispatch: the AVX-VNNI or AVX2 tile kernel of the active kernel set where the
+// VecDotTile dispatch: the AVX-512, AVX-VNNI or AVX2 tile kernel of the active kernel set where the
 // type has one, otherwise VecDotRows once per activation row (the reference behaviour).
 #include "core/quant/tile.h"
 
@@ -11,6 +11,9 @@ namespace {
 
 VecDotTileFn ActiveTileKernel(GgmlType w) {
   switch (ActiveKernels()) {
+    case KernelSet::kAvx512:
+      if (const VecDotTileFn f = Avx512TileKernel(w)) return f;
+      [[fallthrough]];
     case KernelSet::kAvxVnni:
       if (const VecDotTileFn f = AvxVnniTileKernel(w)) return f;
       return Avx2TileKernel(w);

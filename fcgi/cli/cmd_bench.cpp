@@ -36,7 +36,7 @@ constexpr const char* kUsage =
     "  -b N     prompt tokens per forward pass (default 512)\n"
     "  -s N     concurrent streams through the batching engine, n tokens each, against one\n"
     "           stream alone (default 8; 0 skips)\n"
-    "  -k SET   kernel set: scalar, avx2 or avx2+avxvnni (default: the best this CPU runs;\n"
+    "  -k SET   kernel set: scalar, avx2, avx2+avxvnni or avx512 (default: the best this CPU runs;\n"
     "           for side-by-side comparisons of the kernels)\n"
     "  --json   one JSON object on stdout instead of a table";
 
@@ -157,13 +157,14 @@ int RunBench(const std::vector<std::string>& argv) {
   if (!path || !args.positional().empty()) return Fail(kUsage, 2);
   if (const auto kernels = args.Get("-k")) {
     bool found = false;
-    for (auto set : {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni}) {
+    for (auto set : {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni,
+                     quant::KernelSet::kAvx512}) {
       if (*kernels != quant::KernelSetName(set)) continue;
       found = true;
       quant::ForceKernels(set);
       if (quant::ActiveKernels() != set) return Fail("-k " + *kernels + ": this CPU cannot run that kernel set", 2);
     }
-    if (!found) return Fail("-k: expected scalar, avx2 or avx2+avxvnni", 2);
+    if (!found) return Fail("-k: expected scalar, avx2, avx2+avxvnni or avx512", 2);
   }
 
   auto loaded = Model::Load(*path, options);

@@ -175,11 +175,12 @@ TEST_P(QuantFormat, VecDotTypeFollowsTheWeightFamily) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, QuantFormat,
-                         ::testing::Values(KernelSet::kScalar, KernelSet::kAvx2, KernelSet::kAvxVnni),
+                         ::testing::Values(KernelSet::kScalar, KernelSet::kAvx2, KernelSet::kAvxVnni, KernelSet::kAvx512),
                          [](const auto& info) {
-                           return info.param == KernelSet::kScalar ? "Scalar"
-                                  : info.param == KernelSet::kAvx2 ? "Avx2"
-                                                                   : "AvxVnni";
+                           return info.param == KernelSet::kScalar    ? "Scalar"
+                                  : info.param == KernelSet::kAvx2    ? "Avx2"
+                                  : info.param == KernelSet::kAvxVnni ? "AvxVnni"
+                                                                      : "Avx512";
                          });
 
 }  // namespace
