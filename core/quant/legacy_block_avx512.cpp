@@ -91,7 +91,7 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
   const __m512i zero = _mm512_setzero_si512();
   __m512i xv[kCols], x_start[kCols];
   __m512 xs_v[kCols];
-  for (int c = 0; c < kCols; ++c) {
+  _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
     const __m512i xq = ActivationQuants<kTwo>(x + c * xs, i);
     if constexpr (kKind == BlockKind::kQ8_0) {
       xv[c] = _mm512_xor_si512(xq, _mm512_set1_epi8(static_cast<char>(0x80)));
@@ -105,7 +105,7 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
       xs_v[c] = kTwo ? ExpandPair(xd + c * nb + i) : ExpandOne(xd + c * nb + i);
     }
   }
-  for (int r = 0; r < kRows; ++r) {
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     const __m512i q = WeightQuants<kKind, kTwo>(w + r * ws, i);
     __m512 wv;
     if constexpr (kInlineScales) {
@@ -117,11 +117,11 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
     if constexpr (kKind == BlockKind::kQ8_0) {
       const __m512i start =
           _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8(static_cast<char>(0x80)), q));
-      for (int c = 0; c < kCols; ++c) dot[c] = _mm512_dpbusd_epi32(start, xv[c], q);
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) dot[c] = _mm512_dpbusd_epi32(start, xv[c], q);
     } else {
-      for (int c = 0; c < kCols; ++c) dot[c] = _mm512_dpbusd_epi32(x_start[c], q, xv[c]);
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) dot[c] = _mm512_dpbusd_epi32(x_start[c], q, xv[c]);
     }
-    for (int c = 0; c < kCols; ++c) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(wv, xs_v[c]), _mm512_cvtepi32_ps(dot[c]), acc[r][c]);
     }
   }
@@ -133,13 +133,13 @@ template <BlockKind kKind, int kRows, int kCols, bool kInlineScales = false>
 void Step(int64_t nb, const uint8_t* w, size_t ws, const float* wd, const uint8_t* x, size_t xs, const float* xd,
           float* out, size_t os) {
   __m512 acc[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 2 <= nb; i += 2) StepBlocks<kKind, kRows, kCols, kInlineScales, true>(i, nb, w, ws, wd, x, xs, xd, acc);
   if (i < nb) StepBlocks<kKind, kRows, kCols, kInlineScales, false>(i, nb, w, ws, wd, x, xs, xd, acc);
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
 // The fp16 block scales of n_rows rows as floats, row after row.
@@ -211,7 +211,7 @@ TypeKernels Avx512Kernels(GgmlType t) {
     case GgmlType::Q4_0: return Kernels<BlockKind::kQ4_0>();
     case GgmlType::Q5_0: return Kernels<BlockKind::kQ5_0>();
     case GgmlType::Q8_0: return Kernels<BlockKind::kQ8_0>();
-    default: return TypeKernels{};
+    default: return Avx512FloatKernels(t);
   }
 }
 
@@ -220,7 +220,7 @@ VecDotTileFn Avx512TileKernel(GgmlType t) {
     case GgmlType::Q4_0: return &Tile<BlockKind::kQ4_0>;
     case GgmlType::Q5_0: return &Tile<BlockKind::kQ5_0>;
     case GgmlType::Q8_0: return &Tile<BlockKind::kQ8_0>;
-    default: return nullptr;
+    default: return Avx512FloatTileKernel(t);
   }
 }
 

@@ -30,14 +30,14 @@ void VnniBlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, siz
   using Block = typename BlockOf<kKind>::type;
   const __m256i zero = _mm256_setzero_si256();
   __m256 acc[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
     // Q8_0 weights: the activation as x + 128 (unsigned). Q4_0/Q5_0: x as is, and the lane
     // start -kOffset * sum4(x) that removes the offset of the stored nibbles.
     __m256i xv[kCols], x_start[kCols];
     uint64_t x_halves = 0;
-    for (int c = 0; c < kCols; ++c) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + c * xs)[i];
       const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
       if constexpr (kKind == BlockKind::kQ8_0) {
@@ -54,7 +54,7 @@ void VnniBlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, siz
     alignas(32) float dx[kCols][4];
     {
       uint64_t w_halves = 0;
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         w_halves |= static_cast<uint64_t>(reinterpret_cast<const Block*>(w + r * ws)[i].d) << (16 * r);
       }
       const __m128 wd = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(w_halves)));
@@ -63,30 +63,30 @@ void VnniBlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, siz
         const __m256 xd2 = _mm256_setr_m128(_mm_shuffle_ps(xd, xd, 0x00), _mm_shuffle_ps(xd, xd, 0x55));
         _mm256_store_ps(&dx[0][0], _mm256_mul_ps(_mm256_setr_m128(wd, wd), xd2));
       } else {
-        for (int c = 0; c < kCols; ++c) {
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
           _mm_store_ps(dx[c], _mm_mul_ps(wd, _mm_broadcastss_ps(_mm_shuffle_ps(xd, xd, c * 0x55))));
         }
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * ws)[i];
       __m256i dot[kCols];
       if constexpr (kKind == BlockKind::kQ8_0) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
         const __m256i start = _mm256_sub_epi32(
             zero, _mm256_dpbusd_avx_epi32(zero, _mm256_set1_epi8(static_cast<char>(0x80)), q));
-        for (int c = 0; c < kCols; ++c) dot[c] = _mm256_dpbusd_avx_epi32(start, xv[c], q);
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) dot[c] = _mm256_dpbusd_avx_epi32(start, xv[c], q);
       } else {
         const __m256i q = avx2::UnsignedQuants<kKind>(b);
-        for (int c = 0; c < kCols; ++c) dot[c] = _mm256_dpbusd_avx_epi32(x_start[c], q, xv[c]);
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) dot[c] = _mm256_dpbusd_avx_epi32(x_start[c], q, xv[c]);
       }
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         acc[r][c] = _mm256_fmadd_ps(_mm256_broadcast_ss(&dx[c][r]), _mm256_cvtepi32_ps(dot[c]), acc[r][c]);
       }
     }
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
 }
 
 template <BlockKind kKind>

@@ -52,8 +52,8 @@ void VecDotRows(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, 
                 const void* x_row, float* out);
 
 // kAvxVnni: the AVX2 kernels with AVX-VNNI dot products for Q4_0/Q5_0/Q8_0, which return
-// exactly what the AVX2 ones return. kAvx512: kAvxVnni with AVX-512 VNNI dot products for
-// Q4_0/Q5_0/Q8_0 (two blocks per instruction; within float rounding of the others).
+// exactly what the AVX2 ones return. kAvx512: kAvxVnni with AVX-512 dot products for
+// F32/F16/BF16 and Q4_0/Q5_0/Q8_0 (within float rounding of the others).
 // Ordered: each set needs what the one before it needs.
 enum class KernelSet { kScalar, kAvx2, kAvxVnni, kAvx512 };
 // The kernels in use: BestKernels() unless forced.

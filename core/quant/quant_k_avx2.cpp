@@ -50,13 +50,13 @@ void K4DotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, f
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256 acc[kRows];
   __m128 acc_min[kRows];
-  for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps(), acc_min[r] = _mm_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps(), acc_min[r] = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const BlockQ8_K& xb = x[i];
     uint32_t scales_mins[kRows][4];
     __m256i sumi[kRows];
     __m256i high_bits[kRows];
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
       UnpackScalesMinsK4(b.scales, scales_mins[r]);
       const __m128i mins = MinsTimesBlockSums(&scales_mins[r][2], xb.bsums);
@@ -68,7 +68,7 @@ void K4DotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, f
     for (int chunk = 0; chunk < 4; ++chunk) {
       const __m256i x_lo = Load256(xb.qs + 64 * chunk);
       const __m256i x_hi = Load256(xb.qs + 64 * chunk + 32);
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
         const __m256i packed = Load256(b.qs + 32 * chunk);
         __m256i q_lo = _mm256_and_si256(packed, low4);
@@ -89,13 +89,13 @@ void K4DotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, f
         sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
       const __m256 d = _mm256_set1_ps(xb.d * HalfToFloat(b.d));
       acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[r]), acc[r]);
     }
   }
-  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]) - HorizontalSum(acc_min[r]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]) - HorizontalSum(acc_min[r]);
 }
 
 // Shuffle masks that turn 8 int16 scales (both 128-bit lanes) into [scale 2k x8 | 2k+1 x8].
@@ -113,12 +113,12 @@ void Q6KDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, 
   const __m256i bits45 = _mm256_set1_epi8(0x30);
   const __m256i pair_mask[4] = {ScalePairMask(0), ScalePairMask(1), ScalePairMask(2), ScalePairMask(3)};
   __m256 acc[kRows];
-  for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const BlockQ8_K& xb = x[i];
     const __m256i bsums = Load256(xb.bsums);
     __m256i sumi[kRows];
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& b = reinterpret_cast<const BlockQ6_K*>(w + r * stride)[i];
       // The stored quants are q + 32: subtract 32 * sum_g scale[g] * bsums[g] up front.
       const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
@@ -128,7 +128,7 @@ void Q6KDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, 
     for (int half = 0; half < 2; ++half) {
       const int8_t* xq = xb.qs + 128 * half;
       const __m256i x0 = Load256(xq), x1 = Load256(xq + 32), x2 = Load256(xq + 64), x3 = Load256(xq + 96);
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         const BlockQ6_K& b = reinterpret_cast<const BlockQ6_K*>(w + r * stride)[i];
         const __m256i ql0 = Load256(b.ql + 64 * half), ql1 = Load256(b.ql + 64 * half + 32);
         const __m256i qh = Load256(b.qh + 32 * half);
@@ -149,12 +149,12 @@ void Q6KDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* x, 
         sumi[r] = _mm256_add_epi32(sumi[r], _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const BlockQ6_K& b = reinterpret_cast<const BlockQ6_K*>(w + r * stride)[i];
       acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * HalfToFloat(b.d)), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
     }
   }
-  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
 }
 
 // The 16 signed Q3_K scales (-32..31) as int8, from their 12-byte packed form.
@@ -177,13 +177,13 @@ void LowBitDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* 
   const __m256i two_bits = _mm256_set1_epi8(3);
   const __m256i pair_mask[4] = {ScalePairMask(0), ScalePairMask(1), ScalePairMask(2), ScalePairMask(3)};
   __m256 acc[kRows], acc_min[kRows];
-  for (int r = 0; r < kRows; ++r) acc[r] = acc_min[r] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc[r] = acc_min[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const BlockQ8_K& xb = x[i];
     const __m256i bsums = Load256(xb.bsums);
     __m256i sumi[kRows], high_bits[kRows];
     __m128i scales8[kRows];  // 16 signed scales
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
       if constexpr (kThreeBit) {
         scales8[r] = UnpackScalesQ3K(b.scales);
@@ -202,7 +202,7 @@ void LowBitDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* 
     for (int half = 0; half < 2; ++half) {
       const int8_t* xq = xb.qs + 128 * half;
       const __m256i xs[4] = {Load256(xq), Load256(xq + 32), Load256(xq + 64), Load256(xq + 96)};
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
         const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(
             half == 0 ? scales8[r] : _mm_unpackhi_epi64(scales8[r], scales8[r])));
@@ -220,12 +220,12 @@ void LowBitDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* 
         }
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
       acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(xb.d * HalfToFloat(b.d)), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
     }
   }
-  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(_mm256_sub_ps(acc[r], acc_min[r]));
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(_mm256_sub_ps(acc[r], acc_min[r]));
 }
 
 // Same float operations as the scalar Q8_K quantizer, so the blocks are identical: the first

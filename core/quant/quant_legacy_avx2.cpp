@@ -61,23 +61,23 @@ inline float WeightAt(const void* row, int64_t i) {
 template <FloatKind kKind, int kRows>
 void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const float* x, float* out) {
   __m256 acc0[kRows], acc1[kRows];
-  for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
       acc1[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
     }
   }
   if (i + 8 <= n) {
     const __m256 x0 = _mm256_loadu_ps(x + i);
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
     }
     i += 8;
   }
-  for (int r = 0; r < kRows; ++r) {
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     float sum = HorizontalSum(_mm256_add_ps(acc0[r], acc1[r]));
     for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * stride, k) * x[k];
     out[r] = sum;
@@ -95,7 +95,7 @@ template <BlockKind kKind, int kRows>
 void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x, float* out) {
   using Block = typename BlockOf<kKind>::type;
   __m256 acc[kRows];
-  for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs));
     const __m256i x_offset = OffsetPairs<kKind>(xq);
@@ -106,21 +106,21 @@ void BlockDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_0* x
     alignas(16) float dx[kRows];
     if constexpr (kRows == 4 && kKind != BlockKind::kQ8_0) {  // Q8_0 measured no faster
       uint64_t halves = 0;
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         halves |= static_cast<uint64_t>(reinterpret_cast<const Block*>(w + r * stride)[i].d) << (16 * r);
       }
       const __m128i packed = _mm_cvtsi64_si128(static_cast<long long>(halves));
       _mm_store_ps(dx, _mm_mul_ps(_mm_cvtph_ps(packed), _mm_set1_ps(xd)));
     } else {
-      for (int r = 0; r < kRows; ++r) dx[r] = HalfToFloat(reinterpret_cast<const Block*>(w + r * stride)[i].d) * xd;
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) dx[r] = HalfToFloat(reinterpret_cast<const Block*>(w + r * stride)[i].d) * xd;
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * stride)[i];
       const __m256i dot = BlockDotLanes<kKind>(b, xq, x_offset);
       acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(&dx[r]), _mm256_cvtepi32_ps(dot), acc[r]);
     }
   }
-  for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) out[r] = HorizontalSum(acc[r]);
 }
 
 // ---- entry points ----

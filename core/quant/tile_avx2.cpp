@@ -58,32 +58,32 @@ inline float WeightAt(const uint8_t* row, int64_t i) {
 template <FloatKind kKind, int kRows, int kCols>
 void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
   __m256 acc0[kRows][kCols], acc1[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
   auto x_at = [&](int c, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(x + c * xs) + i); };
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
     __m256 xv[kCols];
-    for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i);
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i);
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const __m256 wv = Load8Weights<kKind>(w + r * ws, i);
-      for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, xv[c], acc0[r][c]);
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, xv[c], acc0[r][c]);
     }
-    for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i + 8);
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i + 8);
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const __m256 wv = Load8Weights<kKind>(w + r * ws, i + 8);
-      for (int c = 0; c < kCols; ++c) acc1[r][c] = _mm256_fmadd_ps(wv, xv[c], acc1[r][c]);
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc1[r][c] = _mm256_fmadd_ps(wv, xv[c], acc1[r][c]);
     }
   }
   if (i + 8 <= n) {
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const __m256 wv = Load8Weights<kKind>(w + r * ws, i);
-      for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, x_at(c, i), acc0[r][c]);
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, x_at(c, i), acc0[r][c]);
     }
     i += 8;
   }
-  for (int r = 0; r < kRows; ++r) {
-    for (int c = 0; c < kCols; ++c) {
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       float sum = HorizontalSum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
       const float* xc = reinterpret_cast<const float*>(x + c * xs);
       for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * ws, k) * xc[k];
@@ -106,18 +106,18 @@ void BlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
   using Block = typename BlockOf<kKind>::type;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
     __m256i xq[kCols], x_offset[kCols];
     __m256 xd[kCols];
-    for (int c = 0; c < kCols; ++c) {
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       const BlockQ8_0& xb = reinterpret_cast<const BlockQ8_0*>(x + c * xs)[i];
       xq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs));
       x_offset[c] = avx2::OffsetPairs<kKind>(xq[c]);
       xd[c] = _mm256_set1_ps(HalfToFloat(xb.d));
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const Block& b = reinterpret_cast<const Block*>(w + r * ws)[i];
       const __m256 wd = _mm256_set1_ps(HalfToFloat(b.d));
       __m256i dot[kCols];
@@ -125,22 +125,22 @@ void BlockTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
         // sum q * x = sum |q| * (x * sign(q)): maddubs needs its first operand unsigned.
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
         const __m256i abs_q = _mm256_sign_epi8(q, q);
-        for (int c = 0; c < kCols; ++c) {
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
           dot[c] = _mm256_madd_epi16(_mm256_maddubs_epi16(abs_q, _mm256_sign_epi8(xq[c], q)), ones);
         }
       } else {
         const __m256i q = avx2::UnsignedQuants<kKind>(b);
-        for (int c = 0; c < kCols; ++c) {
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
           dot[c] = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(q, xq[c]), x_offset[c]), ones);
         }
       }
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(wd, xd[c]), _mm256_cvtepi32_ps(dot[c]), acc[r][c]);
       }
     }
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
 }
 
 template <FloatKind kKind>

@@ -44,16 +44,16 @@ void Q4KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
   auto xblock = [&](int c, int64_t i) -> const BlockQ8_K& { return reinterpret_cast<const BlockQ8_K*>(x + c * xs)[i]; };
   __m256 acc[kRows][kCols];
   __m128 acc_min[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps(), acc_min[r][c] = _mm_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps(), acc_min[r][c] = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint32_t scales_mins[kRows][4];
     __m256i sumi[kRows][kCols];
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& b = wblock(r, i);
       UnpackScalesMins(b.scales, scales_mins[r]);
       const float dmin = HalfToFloat(b.dmin);
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         const BlockQ8_K& xb = xblock(c, i);
         const __m128i mins = MinsTimesBlockSums(&scales_mins[r][2], xb.bsums);
         acc_min[r][c] = _mm_fmadd_ps(_mm_set1_ps(xb.d * dmin), _mm_cvtepi32_ps(mins), acc_min[r][c]);
@@ -61,13 +61,13 @@ void Q4KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
       }
     }
     for (int chunk = 0; chunk < 4; ++chunk) {
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         const __m256i packed = Load256(wblock(r, i).qs + 32 * chunk);
         const __m256i q_lo = _mm256_and_si256(packed, low4);
         const __m256i q_hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
         const auto* sc = reinterpret_cast<const uint8_t*>(scales_mins[r]);
         const __m256i s_lo = _mm256_set1_epi16(sc[2 * chunk]), s_hi = _mm256_set1_epi16(sc[2 * chunk + 1]);
-        for (int c = 0; c < kCols; ++c) {
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
           const int8_t* xq = xblock(c, i).qs + 64 * chunk;
           const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(q_lo, Load256(xq)), s_lo);
           const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(q_hi, Load256(xq + 32)), s_hi);
@@ -75,15 +75,15 @@ void Q4KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
         }
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const float d = HalfToFloat(wblock(r, i).d);
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(xblock(c, i).d * d), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
       }
     }
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]) - HorizontalSum(acc_min[r][c]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]) - HorizontalSum(acc_min[r][c]);
 }
 
 inline __m256i ScalePairMask(int k) {
@@ -101,21 +101,21 @@ void Q6KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
   auto wblock = [&](int r, int64_t i) -> const BlockQ6_K& { return reinterpret_cast<const BlockQ6_K*>(w + r * ws)[i]; };
   auto xblock = [&](int c, int64_t i) -> const BlockQ8_K& { return reinterpret_cast<const BlockQ8_K*>(x + c * xs)[i]; };
   __m256 acc[kRows][kCols];
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     __m256i sumi[kRows][kCols];
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const __m256i scales16 =
           _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wblock(r, i).scales)));
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         // Stored quants are q + 32: subtract 32 * sum_g scale[g] * bsums[g] up front.
         sumi[r][c] = _mm256_sub_epi32(_mm256_setzero_si256(),
                                       _mm256_slli_epi32(_mm256_madd_epi16(scales16, Load256(xblock(c, i).bsums)), 5));
       }
     }
     for (int half = 0; half < 2; ++half) {
-      for (int r = 0; r < kRows; ++r) {
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
         const BlockQ6_K& b = wblock(r, i);
         const __m256i ql0 = Load256(b.ql + 64 * half), ql1 = Load256(b.ql + 64 * half + 32);
         const __m256i qh = Load256(b.qh + 32 * half);
@@ -130,7 +130,7 @@ void Q6KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
         const __m256i s1 = _mm256_shuffle_epi8(scales, ScalePairMask(1));
         const __m256i s2 = _mm256_shuffle_epi8(scales, ScalePairMask(2));
         const __m256i s3 = _mm256_shuffle_epi8(scales, ScalePairMask(3));
-        for (int c = 0; c < kCols; ++c) {
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
           const int8_t* xq = xblock(c, i).qs + 128 * half;
           const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, Load256(xq)), s0);
           const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, Load256(xq + 32)), s1);
@@ -140,15 +140,15 @@ void Q6KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
         }
       }
     }
-    for (int r = 0; r < kRows; ++r) {
+    _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const float d = HalfToFloat(wblock(r, i).d);
-      for (int c = 0; c < kCols; ++c) {
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(xblock(c, i).d * d), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
       }
     }
   }
-  for (int r = 0; r < kRows; ++r)
-    for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = HorizontalSum(acc[r][c]);
 }
 
 }  // namespace

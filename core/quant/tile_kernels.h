@@ -21,6 +21,8 @@ VecDotTileFn Avx2KQuantTileKernel(GgmlType t);
 VecDotTileFn AvxVnniTileKernel(GgmlType t);
 // The AVX-512 tile kernel (Q4_0, Q5_0, Q8_0), or null. Only call after CpuHasAvx512Vnni().
 VecDotTileFn Avx512TileKernel(GgmlType t);
+// The F32/F16/BF16 part of Avx512TileKernel (float_avx512.cpp).
+VecDotTileFn Avx512FloatTileKernel(GgmlType t);
 
 // One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,

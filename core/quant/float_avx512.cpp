@@ -1,0 +1,113 @@
+// AVX-512 kernels for F32 / F16 / BF16 weights against f32 activations: VecDot, VecDotRows and
+// VecDotTile. One accumulator of 16 lanes per (row, column) over 16-element steps, a masked
+// step for the last n % 16 elements, then one reduction; the tile steps 4 rows x 3 columns
+// (12 accumulators, each weight vector converted once for three columns). The order of that
+// arithmetic does not depend on the tile shape, so rows, VecDot and tiles agree bit for bit;
+// against the AVX2 kernels it differs only in float rounding.
+// Compiled with -mavx512f -mavx512bw -mavx512vl (and AVX2/FMA/F16C); called only after
+// CpuHasAvx512Vnni().
+// Thread-safety: pure functions.
+#include <immintrin.h>
+
+#include "core/quant/kernels.h"
+#include "core/quant/tile_kernels.h"
+
+namespace deepgate::quant {
+namespace {
+
+enum class FloatKind { kF32, kF16, kBF16 };
+
+// Sixteen weights from element i (only the lanes in mask are read; the rest are zero).
+template <FloatKind kKind>
+inline __m512 LoadWeights16(const uint8_t* row, int64_t i, __mmask16 mask) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return _mm512_maskz_loadu_ps(mask, reinterpret_cast<const float*>(row) + i);
+  } else {
+    const __m256i h = _mm256_maskz_loadu_epi16(mask, reinterpret_cast<const uint16_t*>(row) + i);
+    if constexpr (kKind == FloatKind::kF16) {
+      return _mm512_cvtph_ps(h);
+    } else {
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+  }
+}
+
+// The sum of the 16 lanes (halves, then quarters, then pairs).
+inline float Sum16(__m512 v) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+// Sixteen elements from i (the lanes in mask) of a kRows x kCols step into acc.
+template <FloatKind kKind, int kRows, int kCols>
+__attribute__((always_inline)) inline void StepAt(int64_t i, __mmask16 mask, const uint8_t* w, size_t ws,
+                                                  const uint8_t* x, size_t xs, __m512 (&acc)[kRows][kCols]) {
+  __m512 xv[kCols];
+  _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = _mm512_maskz_loadu_ps(mask, reinterpret_cast<const float*>(x + c * xs) + i);
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
+    const __m512 wv = LoadWeights16<kKind>(w + r * ws, i, mask);
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_fmadd_ps(wv, xv[c], acc[r][c]);
+  }
+}
+
+template <FloatKind kKind, int kRows, int kCols>
+void Step(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
+  __m512 acc[kRows][kCols];
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
+  // One loop with a computed mask (full but for the last n % 16 elements): a second call site
+  // for the tail made GCC keep the accumulators in memory.
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1);
+    StepAt<kKind, kRows, kCols>(i, mask, w, ws, x, xs, acc);
+  }
+  _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
+    _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = Sum16(acc[r][c]);
+}
+
+template <FloatKind kKind>
+void Rows(int64_t n, const void* w_rows, size_t stride, int64_t n_rows, const void* x_row, float* out) {
+  Tiled<Step<kKind, 4, 1>, Step<kKind, 4, 1>, Step<kKind, 1, 1>, Step<kKind, 1, 1>, 4, 1>(
+      n, static_cast<const uint8_t*>(w_rows), stride, n_rows, static_cast<const uint8_t*>(x_row), 0, 1, out, 0);
+}
+
+template <FloatKind kKind>
+float One(int64_t n, const void* w_row, const void* x_row) {
+  float out;
+  Step<kKind, 1, 1>(n, static_cast<const uint8_t*>(w_row), 0, static_cast<const uint8_t*>(x_row), 0, &out, 0);
+  return out;
+}
+
+template <FloatKind kKind>
+TypeKernels Kernels() {
+  return TypeKernels{nullptr, nullptr, &One<kKind>, &Rows<kKind>};
+}
+
+template <FloatKind kKind>
+constexpr VecDotTileFn kTile =
+    &Tiled<Step<kKind, 4, 3>, Step<kKind, 4, 1>, Step<kKind, 1, 3>, Step<kKind, 1, 1>, 4, 3>;
+
+}  // namespace
+
+TypeKernels Avx512FloatKernels(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: return Kernels<FloatKind::kF32>();
+    case GgmlType::F16: return Kernels<FloatKind::kF16>();
+    case GgmlType::BF16: return Kernels<FloatKind::kBF16>();
+    default: return TypeKernels{};
+  }
+}
+
+VecDotTileFn Avx512FloatTileKernel(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: return kTile<FloatKind::kF32>;
+    case GgmlType::F16: return kTile<FloatKind::kF16>;
+    case GgmlType::BF16: return kTile<FloatKind::kBF16>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace deepgate::quant
