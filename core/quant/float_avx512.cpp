@@ -86,9 +86,26 @@ TypeKernels Kernels() {
   return TypeKernels{nullptr, nullptr, &One<kKind>, &Rows<kKind>};
 }
 
+// Columns outer, rows inner: a group of kC activation rows (f32, the larger operand) stays in
+// L1 while the weight rows stream past it.
+template <FloatKind kKind, int kR, int kC>
+void ColumnsOuterTile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs,
+                      int64_t n_cols, float* out, size_t os) {
+  int64_t c = 0;
+  for (; c + kC <= n_cols; c += kC) {
+    int64_t r = 0;
+    for (; r + kR <= n_rows; r += kR) Step<kKind, kR, kC>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+    for (; r < n_rows; ++r) Step<kKind, 1, kC>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+  }
+  for (; c < n_cols; ++c) {
+    int64_t r = 0;
+    for (; r + kR <= n_rows; r += kR) Step<kKind, kR, 1>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+    for (; r < n_rows; ++r) Step<kKind, 1, 1>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+  }
+}
+
 template <FloatKind kKind>
-constexpr VecDotTileFn kTile =
-    &Tiled<Step<kKind, 4, 3>, Step<kKind, 4, 1>, Step<kKind, 1, 3>, Step<kKind, 1, 1>, 4, 3>;
+constexpr VecDotTileFn kTile = &ColumnsOuterTile<kKind, 4, 3>;
 
 }  // namespace
 
