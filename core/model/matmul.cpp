@@ -88,7 +88,9 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
 
   // Batches: tiles of weight rows x chunks of activation rows, sized so both stay in L2
   // while the tile kernel reuses each decoded weight block across activations.
-  const int64_t col_chunk = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / xq_stride), 2, 64);
+  // Column chunks are a multiple of 6 (the tile kernels step 2, 3 or 6 columns at a time, so
+  // no chunk leaves a remainder for the slower one-column steps but the batch's last).
+  const int64_t col_chunk = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / xq_stride), 6, 66) / 6 * 6;
   int64_t tile_rows[kMaxOutputs], tile_end[kMaxOutputs];  // rows per tile, tiles of outputs 0..i
   int64_t n_tiles = 0;
   for (int i = 0; i < n_outputs; ++i) {

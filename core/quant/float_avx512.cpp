@@ -1,7 +1,7 @@
 // AVX-512 kernels for F32 / F16 / BF16 weights against f32 activations: VecDot, VecDotRows and
 // VecDotTile. One accumulator of 16 lanes per (row, column) over 16-element steps, a masked
-// step for the last n % 16 elements, then one reduction; the tile steps 4 rows x 3 columns
-// (12 accumulators, each weight vector converted once for three columns). The order of that
+// step for the last n % 16 elements, then one reduction; the tile steps 4 rows x 6 columns
+// (24 accumulators, each weight vector converted once for six columns). The order of that
 // arithmetic does not depend on the tile shape, so rows, VecDot and tiles agree bit for bit;
 // against the AVX2 kernels it differs only in float rounding.
 // Compiled with -mavx512f -mavx512bw -mavx512vl (and AVX2/FMA/F16C); called only after
@@ -105,7 +105,7 @@ void ColumnsOuterTile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, co
 }
 
 template <FloatKind kKind>
-constexpr VecDotTileFn kTile = &ColumnsOuterTile<kKind, 4, 3>;
+constexpr VecDotTileFn kTile = &ColumnsOuterTile<kKind, 4, 6>;
 
 }  // namespace
 
