@@ -16,6 +16,7 @@
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni (and AVX2/FMA/F16C); called only
 // after CpuHasAvx512Vnni().
 // Thread-safety: pure functions (the scratch is thread_local).
+#include <cstring>
 #include <vector>
 
 #include "core/quant/blocks.h"
@@ -65,7 +66,16 @@ inline __m512i WeightQuants(const uint8_t* row, int64_t i) {
       return avx2::UnsignedQuants<kKind>(blk);
     }
   };
-  if constexpr (kTwo) {
+  if constexpr (kKind == BlockKind::kQ5_0) {
+    // Nibbles as Q4_0, then the fifth bits of both blocks as one 64-bit mask selecting 0x10.
+    uint32_t lo = 0, hi = 0;
+    std::memcpy(&lo, b[0].qh, sizeof(lo));
+    if constexpr (kTwo) std::memcpy(&hi, b[1].qh, sizeof(hi));
+    const __m256i n0 = avx2::NibblesOf16BytesBroadcast(b[0].qs);
+    const __m512i nibbles = kTwo ? Join(n0, avx2::NibblesOf16BytesBroadcast(b[1].qs)) : _mm512_zextsi256_si512(n0);
+    const __mmask64 fifth = static_cast<__mmask64>(lo) | (static_cast<__mmask64>(hi) << 32);
+    return _mm512_or_si512(nibbles, _mm512_maskz_mov_epi8(fifth, _mm512_set1_epi8(0x10)));
+  } else if constexpr (kTwo) {
     return Join(one(b[0]), one(b[1]));
   } else {
     return _mm512_zextsi256_si512(one(b[0]));
