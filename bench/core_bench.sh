@@ -4,11 +4,12 @@
 # LLAMA_BENCH=/path/to/llama-bench set, llama.cpp's bench runs on the same files in the same run
 # and the ratios are printed. The project never builds or vendors llama.cpp.
 #
-#   bench/core_bench.sh [-t THREADS] [-p 512] [-n 128] [-r 3] [-s 8] [--types "f16 q8_0 q4_0 q4_k_m"]
+#   bench/core_bench.sh [-t THREADS] [-p 512] [-n 128] [-r 3] [-s 8] [-k SET] [--types "f16 q8_0 q4_0 q4_k_m"]
 # -s N adds N concurrent streams of n tokens through the batching engine against one (0: off).
+# -k SET forces deepgate's kernel set (scalar, avx2, avx2+avxvnni, avx512; default the best).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m" streams=8
+threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m" streams=8 kernels=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -t) threads=$2; shift 2 ;;
@@ -17,6 +18,7 @@ while [ $# -gt 0 ]; do
     -r) reps=$2; shift 2 ;;
     --types) types=$2; shift 2 ;;
     -s) streams=$2; shift 2 ;;
+    -k) kernels=(-k "$2"); shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +32,7 @@ printf '\n'
 for type in $types; do
   model="$dir/qwen2-0.5b-$type.gguf"
   [ -f "$model" ] || "$bin" model demo --out "$model" --arch qwen2 --shape qwen2-0.5b --type "$type" >/dev/null
-  json=$("$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r "$reps" -s "$streams" --json)
+  json=$("$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r "$reps" -s "$streams" "${kernels[@]}" --json)
   pp=$(echo "$json" | sed -E 's/.*"pp":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
   tg=$(echo "$json" | sed -E 's/.*"tg":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
   mb=$(( $(stat -c %s "$model") / 1000000 ))
