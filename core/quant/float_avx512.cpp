@@ -91,17 +91,11 @@ TypeKernels Kernels() {
 template <FloatKind kKind, int kR, int kC>
 void ColumnsOuterTile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs,
                       int64_t n_cols, float* out, size_t os) {
-  int64_t c = 0;
-  for (; c + kC <= n_cols; c += kC) {
+  ColumnGroups<kC, 3, 2, 1>(n_cols, [&]<int kCols>(int64_t c) {
     int64_t r = 0;
-    for (; r + kR <= n_rows; r += kR) Step<kKind, kR, kC>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; r < n_rows; ++r) Step<kKind, 1, kC>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
-  for (; c < n_cols; ++c) {
-    int64_t r = 0;
-    for (; r + kR <= n_rows; r += kR) Step<kKind, kR, 1>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-    for (; r < n_rows; ++r) Step<kKind, 1, 1>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
-  }
+    for (; r + kR <= n_rows; r += kR) Step<kKind, kR, kCols>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+    for (; r < n_rows; ++r) Step<kKind, 1, kCols>(n, w + r * ws, ws, x + c * xs, xs, out + c * os + r, os);
+  });
 }
 
 template <FloatKind kKind>

@@ -175,20 +175,13 @@ void Tile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t*
   ScalesOf<kKind>(w, ws, n_rows, nb, wd);
   ScalesOf<BlockKind::kQ8_0>(x, xs, n_cols, nb, xd);
   int64_t r = 0;
-  for (; r + kR <= n_rows; r += kR) {
-    const uint8_t* wr = w + r * ws;
-    const float* wdr = wd + r * nb;
-    int64_t c = 0;
-    for (; c + kC <= n_cols; c += kC) Step<kKind, kR, kC>(nb, wr, ws, wdr, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
-    for (; c < n_cols; ++c) Step<kKind, kR, 1>(nb, wr, ws, wdr, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
-  }
-  for (; r < n_rows; ++r) {
-    const uint8_t* wr = w + r * ws;
-    const float* wdr = wd + r * nb;
-    int64_t c = 0;
-    for (; c + kC <= n_cols; c += kC) Step<kKind, 1, kC>(nb, wr, ws, wdr, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
-    for (; c < n_cols; ++c) Step<kKind, 1, 1>(nb, wr, ws, wdr, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
-  }
+  auto columns = [&]<int kRows>() {
+    ColumnGroups<kC, 2, 1>(n_cols, [&]<int kCols>(int64_t c) {
+      Step<kKind, kRows, kCols>(nb, w + r * ws, ws, wd + r * nb, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
+    });
+  };
+  for (; r + kR <= n_rows; r += kR) columns.template operator()<kR>();
+  for (; r < n_rows; ++r) columns.template operator()<1>();
 }
 
 // One activation row (decode): four rows at a time, scales read inline.

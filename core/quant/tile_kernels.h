@@ -28,6 +28,24 @@ VecDotTileFn Avx512FloatTileKernel(GgmlType t);
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,
                           size_t os);
 
+// Calls step.template operator()<kCols>(c) for column groups that cover [0, n_cols): as many
+// kC-wide groups as fit, then one group each of the widths in kRest (descending, ending in 1)
+// while they fit — e.g. 8 columns with kC = 3, kRest = 2, 1 are 3 + 3 + 2, not 3 + 3 + 1 + 1.
+template <int kC, int... kRest, typename StepFn>
+inline void ColumnGroups(int64_t n_cols, StepFn&& step) {
+  int64_t c = 0;
+  for (; c + kC <= n_cols; c += kC) step.template operator()<kC>(c);
+  if constexpr (sizeof...(kRest) > 0) {
+    auto rest = [&]<int kW>() {
+      while (c + kW <= n_cols) {
+        step.template operator()<kW>(c);
+        c += kW;
+      }
+    };
+    (rest.template operator()<kRest>(), ...);
+  }
+}
+
 // A whole tile from fixed-shape steps: kR x kC over the tile, then kR x 1 for leftover
 // columns and 1 x kC / 1 x 1 for leftover rows.
 template <TileStep kFull, TileStep kRowsOnly, TileStep kColsOnly, TileStep kOne, int kR, int kC>

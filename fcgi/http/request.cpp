@@ -38,8 +38,8 @@ std::string ParamOr(const RequestSource& s, const char* name, const char* def = 
 }
 
 // HTTP_X_REQUEST_ID → x-request-id
-std::string HeaderNameFromParam(const std::string& param) {
-  std::string name = param.substr(5);
+std::string HeaderNameFromParam(std::string_view param) {
+  std::string name(param.substr(5));
   for (char& c : name) c = (c == '_') ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
@@ -65,8 +65,8 @@ bool BuildRequest(RequestSource& source, int64_t max_body_bytes, Request* out, A
     r.path = ParamOr(source, "REQUEST_URI", "/");
     r.path = r.path.substr(0, r.path.find('?'));
   }
-  for (auto& [name, value] : source.AllParams())
-    if (name.size() > 5 && name.compare(0, 5, "HTTP_") == 0) r.headers[HeaderNameFromParam(name)] = value;
+  for (const auto& [name, value] : source.AllParams())
+    if (name.size() > 5 && name.compare(0, 5, "HTTP_") == 0) r.headers[HeaderNameFromParam(name)] = std::string(value);
   if (const char* ct = source.Param("CONTENT_TYPE"); ct && *ct) r.headers["content-type"] = ct;
 
   const std::string length_text = ParamOr(source, "CONTENT_LENGTH");

@@ -34,8 +34,9 @@ class RequestSource {
   virtual ~RequestSource() = default;
   // A FastCGI param ("REQUEST_METHOD", "HTTP_X_REQUEST_ID"), or nullptr when absent.
   virtual const char* Param(const char* name) const = 0;
-  // Every param as NAME=VALUE pairs (for collecting HTTP_* headers).
-  virtual std::vector<std::pair<std::string, std::string>> AllParams() const = 0;
+  // Every param as NAME=VALUE pairs (for collecting HTTP_* headers); the views live as long
+  // as the source (no copy of the ~30 params nginx sends per request).
+  virtual std::vector<std::pair<std::string_view, std::string_view>> AllParams() const = 0;
   // Reads up to n body bytes; returns bytes read, 0 at end of body, -1 on error.
   virtual int64_t ReadBody(char* buf, size_t n) = 0;
 };

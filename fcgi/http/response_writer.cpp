@@ -41,7 +41,9 @@ bool ResponseWriter::SendBody(int status, std::string_view content_type, std::st
   if (!WriteHead(status, content_type, extra)) return false;
   body_bytes_ += body.size();
   if (tap_ != nullptr) tap_->OnBody(status, content_type, body);
-  return Put(body) && (sink_.Flush() || (client_gone_ = true, false));
+  // No flush: FCGX_Finish_r sends the body and the end-of-request record in one write, and
+  // nginx answers only once it has both (a flush here cost a second write per request).
+  return Put(body);
 }
 
 bool ResponseWriter::SendJson(int status, const Json::Value& body) {

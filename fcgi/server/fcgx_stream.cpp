@@ -7,12 +7,13 @@ namespace deepgate::fcgi {
 
 const char* FcgxRequestSource::Param(const char* name) const { return FCGX_GetParam(name, request_.envp); }
 
-std::vector<std::pair<std::string, std::string>> FcgxRequestSource::AllParams() const {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<std::pair<std::string_view, std::string_view>> FcgxRequestSource::AllParams() const {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(48);
   for (char** e = request_.envp; e && *e; ++e) {
     const char* eq = std::strchr(*e, '=');
     if (eq == nullptr) continue;
-    out.emplace_back(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+    out.emplace_back(std::string_view(*e, static_cast<size_t>(eq - *e)), std::string_view(eq + 1));
   }
   return out;
 }

@@ -13,7 +13,7 @@ class FcgxRequestSource final : public RequestSource {
  public:
   explicit FcgxRequestSource(FCGX_Request& request) : request_(request) {}
   const char* Param(const char* name) const override;
-  std::vector<std::pair<std::string, std::string>> AllParams() const override;
+  std::vector<std::pair<std::string_view, std::string_view>> AllParams() const override;
   int64_t ReadBody(char* buf, size_t n) override;
 
  private:

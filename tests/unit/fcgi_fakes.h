@@ -20,7 +20,7 @@ class FakeSource final : public RequestSource {
     auto it = params_.find(name);
     return it == params_.end() ? nullptr : it->second.c_str();
   }
-  std::vector<std::pair<std::string, std::string>> AllParams() const override {
+  std::vector<std::pair<std::string_view, std::string_view>> AllParams() const override {
     return {params_.begin(), params_.end()};
   }
   int64_t ReadBody(char* buf, size_t n) override {
