@@ -9,7 +9,8 @@
 #      200`, the last two on a bench-only TLS server in the same nginx; --rounds interleaved
 #      rounds, best run of each kept; ratios; and the worker-side time per /v1/models request
 #      (p50/p90 from the worker's own duration histogram, scraped around the first API-key run).
-#      Prints markdown tables; never asserts.
+#      Prints markdown tables; never asserts. SERVE_BENCH_PERF=FILE records the worker with
+#      `perf record -g` during the first API-key run (then: perf report -i FILE --no-children).
 #
 #   bench/serve_bench.sh [--shape tiny] [--type q8_0] [--model FILE] [--max-tokens 128]
 #                        [--rounds 3] [--concurrency "1 4 8"] [--duration 10] [--threads 2]
@@ -151,7 +152,13 @@ scrape() { curl -k -s -H "Authorization: Bearer $monitor_key" "$url/metrics" | g
 key="" tok="" health="" hello="" base=""
 before=$(scrape)
 for ((r = 0; r < rounds; r++)); do
+  perf_pid=""
+  if [ "$r" -eq 0 ] && [ -n "${SERVE_BENCH_PERF:-}" ]; then
+    perf record -g -o "$SERVE_BENCH_PERF" -p "$(pgrep -n -x deepgate-fcgi)" -- sleep "$duration" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   key=$(best "$key" "$(run_wrk "$url/v1/models" -H "Authorization: Bearer $DG_API_KEY")")
+  [ -n "$perf_pid" ] && wait "$perf_pid"
   [ "$r" -eq 0 ] && after=$(scrape)
   hello=$(best "$hello" "$(run_wrk "https://127.0.0.1:$bport/fcgi")")
   tok=$(best "$tok" "$(run_wrk "$url/v1/models" -H "Authorization: Bearer $jwt")")
