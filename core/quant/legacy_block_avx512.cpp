@@ -162,7 +162,7 @@ void ScalesOf(const uint8_t* rows, size_t stride, int64_t n_rows, int64_t nb, fl
   }
 }
 
-constexpr int kR = 4, kC = 3;
+constexpr int kR = 4, kC = 6;
 
 template <BlockKind kKind>
 void Tile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
@@ -176,7 +176,7 @@ void Tile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t*
   ScalesOf<BlockKind::kQ8_0>(x, xs, n_cols, nb, xd);
   int64_t r = 0;
   auto columns = [&]<int kRows>() {
-    ColumnGroups<kC, 2, 1>(n_cols, [&]<int kCols>(int64_t c) {
+    ColumnGroups<kC, 3, 2, 1>(n_cols, [&]<int kCols>(int64_t c) {
       Step<kKind, kRows, kCols>(nb, w + r * ws, ws, wd + r * nb, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
     });
   };
