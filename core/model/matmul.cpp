@@ -18,6 +18,9 @@ constexpr int kMaxOutputs = 8;
 // 16 KiB measured best or level with 4 and 32 KiB on every type (bench/RESULTS.md).
 constexpr size_t kPrefetchAheadBytes = 16 * 1024;
 constexpr int64_t kPrefetchGroupRows = 4;
+// Batches of up to this many tokens stream the weights like decode, in groups of rows.
+constexpr int64_t kStreamingTokens = 16;
+constexpr int64_t kStreamingGroupRows = 16;
 
 void PrefetchBytes(const uint8_t* p, size_t n) {
   for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
@@ -57,12 +60,15 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
     xq = dst;
   }
 
-  // Decode (T = 1) streams each thread's contiguous share of the rows of all outputs, taken
-  // end to end, with VecDotRows.
-  if (n_tokens == 1) {
+  // Decode (T = 1) and small batches (T <= kStreamingTokens: a few concurrent streams) are
+  // memory-bound: each weight byte is used for at most a few multiply-adds, so each thread
+  // streams its contiguous share of the rows of all outputs, taken end to end, with
+  // VecDotRows (T = 1) or VecDotTile over groups of rows and all T activations.
+  if (n_tokens <= kStreamingTokens) {
     int64_t row_end[kMaxOutputs];  // rows of outputs 0..i, end to end
     int64_t total = 0;
     for (int i = 0; i < n_outputs; ++i) row_end[i] = total += outputs[i].w->n_out;
+    const int64_t group = n_tokens == 1 ? kPrefetchGroupRows : kStreamingGroupRows;
     pool.ParallelFor(total, 16, [&](int64_t r0, int64_t r1) {
       int64_t first = 0;
       for (int i = 0; i < n_outputs && first < r1; first = row_end[i++]) {
@@ -72,14 +78,20 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
         // Software prefetch kPrefetchAhead bytes ahead of the rows being computed, a slice
         // per group of rows, so the fetch of later rows overlaps the arithmetic on these (a
         // burst of prefetches stalls once the line-fill buffers are full, which serialises
-        // fetching and computing).
-        const int64_t group = kPrefetchGroupRows;
+        // fetching and computing). Without it a small batch's tile kernel waited on its first
+        // touch of each row (perf: half of the tile kernel's time on one load of 8 streams).
         const int64_t ahead = std::max<int64_t>(group, static_cast<int64_t>(kPrefetchAheadBytes / w.row_bytes));
+        float* y = outputs[i].y;
         for (int64_t r = b; r < e; r += group) {
           const int64_t nr = std::min(group, e - r);
           const int64_t p0 = r + ahead, p1 = std::min(p0 + nr, e);
           if (p0 < p1) PrefetchBytes(w.row(p0 - first), static_cast<size_t>(p1 - p0) * w.row_bytes);
-          quant::VecDotRows(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, outputs[i].y + (r - first));
+          if (n_tokens == 1) {
+            quant::VecDotRows(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, y + (r - first));
+          } else {
+            quant::VecDotTile(w.type, n_in, w.row(r - first), w.row_bytes, nr, xq, xq_stride, n_tokens,
+                              y + (r - first), static_cast<size_t>(w.n_out));
+          }
         }
       }
     });
