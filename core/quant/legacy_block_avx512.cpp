@@ -94,8 +94,8 @@ inline __m512i ActivationQuants(const uint8_t* row, int64_t i) {
 }
 
 // One or two blocks (from block i) of a kRows x kCols step into acc. Scales come from the
-// wd / xd arrays, or (kInlineScales) from the blocks themselves: the same floats either way.
-template <BlockKind kKind, int kRows, int kCols, bool kInlineScales, bool kTwo>
+// wd / xd arrays, or (kInlineW / kInlineX) from the blocks themselves: the same floats either way.
+template <BlockKind kKind, int kRows, int kCols, bool kInlineW, bool kInlineX, bool kTwo>
 inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const float* wd, const uint8_t* x,
                        size_t xs, const float* xd, __m512 (&acc)[kRows][kCols]) {
   const __m512i zero = _mm512_setzero_si512();
@@ -109,7 +109,7 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
       xv[c] = xq;
       x_start[c] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, _mm512_set1_epi8(avx2::kOffset<kKind>), xq));
     }
-    if constexpr (kInlineScales) {
+    if constexpr (kInlineX) {
       xs_v[c] = ScalesFromBlocks<BlockQ8_0, kTwo>(x + c * xs, i);
     } else {
       xs_v[c] = kTwo ? ExpandPair(xd + c * nb + i) : ExpandOne(xd + c * nb + i);
@@ -118,7 +118,7 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     const __m512i q = WeightQuants<kKind, kTwo>(w + r * ws, i);
     __m512 wv;
-    if constexpr (kInlineScales) {
+    if constexpr (kInlineW) {
       wv = ScalesFromBlocks<typename BlockOf<kKind>::type, kTwo>(w + r * ws, i);
     } else {
       wv = kTwo ? ExpandPair(wd + r * nb + i) : ExpandOne(wd + r * nb + i);
@@ -138,16 +138,16 @@ inline void StepBlocks(int64_t i, int64_t nb, const uint8_t* w, size_t ws, const
 }
 
 // kRows weight rows x kCols activation rows over all nb blocks. wd: [kRows][nb] scales (row
-// stride nb), xd: [kCols][nb]; both unused with kInlineScales.
-template <BlockKind kKind, int kRows, int kCols, bool kInlineScales = false>
+// stride nb), xd: [kCols][nb]; unused with kInlineW / kInlineX.
+template <BlockKind kKind, int kRows, int kCols, bool kInlineW = false, bool kInlineX = false>
 void Step(int64_t nb, const uint8_t* w, size_t ws, const float* wd, const uint8_t* x, size_t xs, const float* xd,
           float* out, size_t os) {
   __m512 acc[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
   int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) StepBlocks<kKind, kRows, kCols, kInlineScales, true>(i, nb, w, ws, wd, x, xs, xd, acc);
-  if (i < nb) StepBlocks<kKind, kRows, kCols, kInlineScales, false>(i, nb, w, ws, wd, x, xs, xd, acc);
+  for (; i + 2 <= nb; i += 2) StepBlocks<kKind, kRows, kCols, kInlineW, kInlineX, true>(i, nb, w, ws, wd, x, xs, xd, acc);
+  if (i < nb) StepBlocks<kKind, kRows, kCols, kInlineW, kInlineX, false>(i, nb, w, ws, wd, x, xs, xd, acc);
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
 }
@@ -164,24 +164,42 @@ void ScalesOf(const uint8_t* rows, size_t stride, int64_t n_rows, int64_t nb, fl
 
 constexpr int kR = 4, kC = 6;
 
-template <BlockKind kKind>
-void Tile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
-          float* out, size_t os) {
+// Up to this many columns (two column groups) a tile reads the weight scales inline: a small
+// batch streams its weights from memory, and a separate pass over the scales stalled on the
+// first touch of every row (perf: 59 % of the tile's own time at 8 columns); beyond it each
+// row's scales would be converted once per column group, so they go through the scratch.
+constexpr int64_t kInlineWeightScaleCols = 2 * kC;
+
+template <BlockKind kKind, bool kInlineW>
+void TileWith(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
+              float* out, size_t os) {
   const int64_t nb = n / kQK;
   thread_local std::vector<float> scales;
-  scales.resize(static_cast<size_t>((n_rows + n_cols) * nb));
+  const int64_t scratch_rows = kInlineW ? 0 : n_rows;
+  scales.resize(static_cast<size_t>((scratch_rows + n_cols) * nb));
   float* wd = scales.data();
-  float* xd = wd + n_rows * nb;
-  ScalesOf<kKind>(w, ws, n_rows, nb, wd);
+  float* xd = wd + scratch_rows * nb;
+  if constexpr (!kInlineW) ScalesOf<kKind>(w, ws, n_rows, nb, wd);
   ScalesOf<BlockKind::kQ8_0>(x, xs, n_cols, nb, xd);
   int64_t r = 0;
   auto columns = [&]<int kRows>() {
     ColumnGroups<kC, 3, 2, 1>(n_cols, [&]<int kCols>(int64_t c) {
-      Step<kKind, kRows, kCols>(nb, w + r * ws, ws, wd + r * nb, x + c * xs, xs, xd + c * nb, out + c * os + r, os);
+      Step<kKind, kRows, kCols, kInlineW>(nb, w + r * ws, ws, kInlineW ? nullptr : wd + r * nb, x + c * xs, xs,
+                                          xd + c * nb, out + c * os + r, os);
     });
   };
   for (; r + kR <= n_rows; r += kR) columns.template operator()<kR>();
   for (; r < n_rows; ++r) columns.template operator()<1>();
+}
+
+template <BlockKind kKind>
+void Tile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols,
+          float* out, size_t os) {
+  if (n_cols <= kInlineWeightScaleCols) {
+    TileWith<kKind, true>(n, w, ws, n_rows, x, xs, n_cols, out, os);
+  } else {
+    TileWith<kKind, false>(n, w, ws, n_rows, x, xs, n_cols, out, os);
+  }
 }
 
 // One activation row (decode): four rows at a time, scales read inline.
@@ -191,8 +209,8 @@ void Rows(int64_t n, const void* w_rows, size_t stride, int64_t n_rows, const vo
   const auto* x = static_cast<const uint8_t*>(x_row);
   const int64_t nb = n / kQK;
   int64_t r = 0;
-  for (; r + kR <= n_rows; r += kR) Step<kKind, kR, 1, true>(nb, w + r * stride, stride, nullptr, x, 0, nullptr, out + r, 0);
-  for (; r < n_rows; ++r) Step<kKind, 1, 1, true>(nb, w + r * stride, stride, nullptr, x, 0, nullptr, out + r, 0);
+  for (; r + kR <= n_rows; r += kR) Step<kKind, kR, 1, true, true>(nb, w + r * stride, stride, nullptr, x, 0, nullptr, out + r, 0);
+  for (; r < n_rows; ++r) Step<kKind, 1, 1, true, true>(nb, w + r * stride, stride, nullptr, x, 0, nullptr, out + r, 0);
 }
 
 template <BlockKind kKind>
