@@ -75,11 +75,11 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
         const int64_t b = std::max(r0, first), e = std::min(r1, row_end[i]);
         if (b >= e) continue;
         const WeightMatrix& w = *outputs[i].w;
-        // Software prefetch kPrefetchAhead bytes ahead of the rows being computed, a slice
+        // Software prefetch kPrefetchAheadBytes ahead of the rows being computed, a slice
         // per group of rows, so the fetch of later rows overlaps the arithmetic on these (a
         // burst of prefetches stalls once the line-fill buffers are full, which serialises
-        // fetching and computing). Without it a small batch's tile kernel waited on its first
-        // touch of each row (perf: half of the tile kernel's time on one load of 8 streams).
+        // fetching and computing). Small batches gain from it too once the tile kernel reads
+        // the weight scales inline (8 streams, q8_0: 98 t/s without, 107 with).
         const int64_t ahead = std::max<int64_t>(group, static_cast<int64_t>(kPrefetchAheadBytes / w.row_bytes));
         float* y = outputs[i].y;
         for (int64_t r = b; r < e; r += group) {
