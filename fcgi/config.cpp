@@ -189,6 +189,15 @@ Status ApplyAudit(const Json::Value& v, WorkerConfig& c) {
   static const std::vector<SubKey<AuditConfig>> keys = {
       SubBool("required", &AuditConfig::required),
       SubBool("stderr", &AuditConfig::stderr_lines),
+      {"journal_namespace", [](const Json::Value& x, AuditConfig& a) {
+         // systemd's namespace names: short, [A-Za-z0-9_.-] (no path tricks reach sd-journal).
+         const std::string n = x.isString() ? x.asString() : "/";
+         bool ok = n.size() <= 64;
+         for (char ch : n) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.');
+         if (!ok || n == "." || n == "..") return Status::InvalidArgument("'journal_namespace' must be a journal namespace name");
+         a.journal_namespace = n;
+         return Status::Ok();
+       }},
   };
   return ApplyObject(v, "audit", keys, c.audit);
 }

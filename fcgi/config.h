@@ -44,6 +44,9 @@ struct AuditConfig {
   // entries without a journald, and an audit trail with holes is worse than none.
   bool required = true;
   bool stderr_lines = true;  // also one masked key=value line per entry on stderr
+  // Journal namespace the audit API reads back ("" = the system journal). The packaged
+  // service logs to the namespace "deepgate" (LogNamespace= in deepgate.service).
+  std::string journal_namespace;
 };
 
 // One model file this host may serve (the "models" array, or a models.json manifest entry).

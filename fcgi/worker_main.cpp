@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "fcgi/api/admin_cache.h"
+#include "fcgi/api/admin_audit.h"
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/api/health.h"
@@ -208,7 +209,10 @@ int Serve(const std::string& config_path) {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);
   }
-  AddAdminKeyRoutes(router, *credentials, *security.audit);
+  // The audit trail read back (GET /admin/audit, /admin/usage, /me/usage; keys' last use).
+  audit::SdAuditJournal audit_journal(config.audit.journal_namespace);
+  AddAdminAuditRoutes(router, audit_journal, clock);
+  AddAdminKeyRoutes(router, *credentials, *security.audit, &audit_journal);
   AddOAuthTokenRoute(router, *credentials);
   stages->authenticator = std::make_unique<auth::BearerAuthenticator>(*credentials);
   stages->authoriser = std::make_unique<auth::RoleAuthoriser>(credentials->roles, config.auth.required);

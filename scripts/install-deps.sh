@@ -5,6 +5,8 @@ DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang lib
   libfcgi-dev nginx libjsoncpp-dev libsystemd-dev openssl curl libssl-dev libsqlite3-dev
   libmaxminddb-dev libmaxmind-db-writer-perl systemd-journal-remote util-linux
   wrk debhelper dpkg-dev lintian)  # wrk: bench/serve_bench.sh. debhelper, dpkg-dev, lintian: the .deb (debian_package_test). The OpenAI SDK test also wants Node 20+ and npm (it skips without).
+# chromium: the web console's browser test (tests/integration/console_test.sh, with npm puppeteer-core).
+DEEPGATE_PACKAGES+=(chromium)
 
 deepgate_install_deps() {
   local missing=()

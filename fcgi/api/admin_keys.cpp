@@ -132,7 +132,7 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
   out.SendJson(201, IssuedJson(*issued, now));
 }
 
-void List(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth) {
+void List(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& auth, audit::AuditJournal* journal) {
   const int64_t now = auth.clock->NowUnix();
   Result<std::vector<auth::KeyRecord>> keys = Status::Internal("unset");
   const std::string& q = ctx.request.query;
@@ -145,7 +145,15 @@ void List(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& aut
   }
   if (!keys.ok()) return (void)out.SendError(FromStoreStatus(keys.status()));
   Json::Value data(Json::arrayValue);
-  for (const auto& k : *keys) data.append(KeyRecordJson(k, now));
+  std::vector<std::string> ids;
+  for (const auto& k : *keys) {
+    data.append(KeyRecordJson(k, now));
+    ids.push_back(k.id);
+  }
+  // The list still answers when the journal cannot be read; last use is then unknown (null).
+  Result<std::map<std::string, int64_t>> last_use = std::map<std::string, int64_t>{};
+  if (journal != nullptr) last_use = journal->LastUse(ids);
+  AddLastUse(data, last_use.ok() ? *last_use : std::map<std::string, int64_t>{});
   Json::Value body(Json::objectValue);
   body["object"] = "list";
   body["data"] = data;
@@ -183,11 +191,19 @@ void Action(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
 
 }  // namespace
 
-void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth, AuditSink& audit) {
+void AddLastUse(Json::Value& keys, const std::map<std::string, int64_t>& last_use) {
+  for (Json::Value& k : keys) {
+    auto it = last_use.find(k["id"].asString());
+    k["last_used_at"] = it == last_use.end() ? Json::Value(Json::nullValue) : Json::Value(Json::Int64(it->second / 1000000));
+  }
+}
+
+void AddAdminKeyRoutes(Router& router, const auth::AuthContext& auth, AuditSink& audit,
+                       audit::AuditJournal* journal) {
   router.Add({"POST", "/admin/keys", "admin.keys.create", false,
               [&auth, &audit](RequestContext& ctx, ResponseWriter& out) { Create(ctx, out, auth, audit); }});
   router.Add({"GET", "/admin/keys", "admin.keys.list", false,
-              [&auth](RequestContext& ctx, ResponseWriter& out) { List(ctx, out, auth); }});
+              [&auth, journal](RequestContext& ctx, ResponseWriter& out) { List(ctx, out, auth, journal); }});
   router.Add({"POST", "/admin/keys/{id}", "admin.keys.action", false,
               [&auth, &audit](RequestContext& ctx, ResponseWriter& out) { Action(ctx, out, auth, audit); }});
 }

@@ -25,6 +25,46 @@ long QueryInt(const std::string& query, const std::string& name, long def, long 
   return def;
 }
 
+namespace {
+
+// One chat.completion.chunk event with `delta` (and a finish reason when given).
+std::string EchoChunk(const Json::Value& delta, const char* finish) {
+  Json::Value c(Json::objectValue);
+  c["id"] = "chatcmpl-echo";
+  c["object"] = "chat.completion.chunk";
+  c["model"] = "echo";
+  Json::Value choice(Json::objectValue);
+  choice["index"] = 0;
+  choice["delta"] = delta;
+  choice["finish_reason"] = finish ? Json::Value(finish) : Json::Value(Json::nullValue);
+  c["choices"].append(choice);
+  return WriteJson(c);
+}
+
+// Streams the last message's text back as an R1-style answer: reasoning first, then the text
+// in 8-byte pieces. Lets a test put chosen text (markup included) where model output goes.
+void ServeChatEcho(RequestContext& ctx, ResponseWriter& out) {
+  Result<Json::Value> body = ParseJsonObject(ctx.request.body);
+  if (!body.ok() || !(*body)["messages"].isArray() || (*body)["messages"].empty() ||
+      !(*body)["messages"][(*body)["messages"].size() - 1]["content"].isString())
+    return (void)out.SendError(ApiError::BadRequest("'messages' must end with a text message", "messages"));
+  const std::string text = (*body)["messages"][(*body)["messages"].size() - 1]["content"].asString();
+  if (!out.StartStream()) return;
+  Json::Value delta(Json::objectValue);
+  delta["role"] = "assistant";
+  delta["reasoning_content"] = "Echoing: " + text;
+  if (!out.WriteEvent(EchoChunk(delta, nullptr))) return;
+  for (size_t i = 0; i < text.size(); i += 8) {
+    Json::Value piece(Json::objectValue);
+    piece["content"] = text.substr(i, 8);
+    if (!out.WriteEvent(EchoChunk(piece, nullptr))) return;
+  }
+  if (!out.WriteEvent(EchoChunk(Json::Value(Json::objectValue), "stop"))) return;
+  out.FinishStream();
+}
+
+}  // namespace
+
 void AddTestRoutes(Router& router) {
   router.Add({"GET", "/_test/sleep", "test.sleep", false, [](RequestContext& ctx, ResponseWriter& out) {
                 const long ms = QueryInt(ctx.request.query, "ms", 1000, 0, 600000);
@@ -52,6 +92,7 @@ void AddTestRoutes(Router& router) {
                 }
                 out.FinishStream();
               }});
+  router.Add({"POST", "/_test/chat/echo", "test.chat_echo", false, ServeChatEcho});
 }
 
 }  // namespace deepgate::fcgi

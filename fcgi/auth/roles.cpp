@@ -5,8 +5,8 @@ namespace deepgate::fcgi::auth {
 RoleMap DefaultRoles() {
   return {
       {"admin", {"*"}},
-      {"developer", {"chat.completions", "completions", "models.*"}},
-      {"monitor", {"health", "ready", "metrics"}},
+      {"developer", {"chat.completions", "completions", "models.*", "me.usage"}},
+      {"monitor", {"health", "ready", "metrics", "admin.audit", "admin.usage"}},
   };
 }
 

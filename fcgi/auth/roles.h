@@ -13,8 +13,8 @@ namespace deepgate::fcgi::auth {
 
 using RoleMap = std::map<std::string, std::vector<std::string>>;
 
-// admin: everything, /admin/* included; developer: inference and /v1/models;
-// monitor: probes and metrics only.
+// admin: everything, /admin/* included; developer: inference, /v1/models and its own usage;
+// monitor: probes, metrics and the read-only audit/usage API.
 RoleMap DefaultRoles();
 
 class RoleTable {

@@ -10,7 +10,7 @@ source "$DG_SOURCE_DIR/scripts/stack.sh"
 
 export DG_MODEL_ID=deepgate-demo
 # The test routes (/_test/*) are open to the developer role in test stacks.
-export DG_AUTH_EXTRA=${DG_AUTH_EXTRA-'"roles": {"admin": ["*"], "developer": ["chat.completions", "completions", "models.*", "test.*"], "monitor": ["health", "ready", "metrics"]}'}
+export DG_AUTH_EXTRA=${DG_AUTH_EXTRA-'"roles": {"admin": ["*"], "developer": ["chat.completions", "completions", "models.*", "me.usage", "test.*"], "monitor": ["health", "ready", "metrics", "admin.audit", "admin.usage"]}'}
 DG_IT_FAILS=0
 DG_IT_PREFIXES=()
 
@@ -104,4 +104,26 @@ dg_it_finish() {
   if [ "$DG_IT_FAILS" -ne 0 ]; then echo "$DG_IT_FAILS check(s) failed"; exit 1; fi
   echo "all checks passed"
   exit 0
+}
+
+# dg_it_npm_ci SRC DEST WHAT PACKAGE: `npm ci` of SRC's package.json + package-lock.json into
+# DEST (outside the source tree), once per lockfile (the copied lockfile is the stamp; PACKAGE
+# must be installed). No registry is a loud SKIP (exit 77) saying WHAT did not run; any other
+# npm failure fails the test.
+dg_it_npm_ci() {
+  local src=$1 dest=$2 what=$3 package=$4 log
+  mkdir -p "$dest"
+  cmp -s "$src/package-lock.json" "$dest/package-lock.json" && [ -f "$dest/node_modules/$package/package.json" ] && return 0
+  cp "$src/package.json" "$src/package-lock.json" "$dest/"
+  log=$dest/npm-ci.log
+  if ! timeout 300 npm ci --prefix "$dest" --no-audit --no-fund --ignore-scripts \
+      --fetch-retries=1 --fetch-timeout=30000 >"$log" 2>&1; then
+    rm -f "$dest/package-lock.json"  # no stamp: try again next run
+    if grep -Eqi 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|proxy|certificate' "$log" \
+        || [ ! -s "$log" ]; then
+      tail -n 5 "$log"
+      dg_it_skip "npm cannot reach the registry: $what did NOT run"
+    fi
+    echo "FAIL: npm ci failed (not a network error):"; tail -n 20 "$log"; exit 1
+  fi
 }

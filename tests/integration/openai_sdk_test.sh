@@ -10,23 +10,9 @@ command -v node >/dev/null && command -v npm >/dev/null || dg_it_skip "node/npm 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || dg_it_skip "node $node_major is too old (the pinned SDK wants 20+)"
 
-# Outside the source tree; reused while the lockfile is unchanged (the copied lockfile is the stamp).
+# Outside the source tree; reused while the lockfile is unchanged.
 sdk=${DEEPGATE_NODE_SDK_DIR:-$(cd "$DG_BIN/.." && pwd)/node-sdk}
-mkdir -p "$sdk"
-if ! cmp -s "$here/node/package-lock.json" "$sdk/package-lock.json" || [ ! -f "$sdk/node_modules/openai/package.json" ]; then
-  cp "$here/node/package.json" "$here/node/package-lock.json" "$sdk/"
-  log=$sdk/npm-ci.log
-  if ! timeout 180 npm ci --prefix "$sdk" --no-audit --no-fund --ignore-scripts \
-      --fetch-retries=1 --fetch-timeout=30000 >"$log" 2>&1; then
-    rm -f "$sdk/package-lock.json"  # no stamp: try again next run
-    if grep -Eqi 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|network|proxy|certificate' "$log" \
-        || [ ! -s "$log" ]; then
-      tail -n 5 "$log"
-      dg_it_skip "npm cannot reach the registry: the OpenAI SDK check did NOT run"
-    fi
-    echo "FAIL: npm ci failed (not a network error):"; tail -n 20 "$log"; exit 1
-  fi
-fi
+dg_it_npm_ci "$here/node" "$sdk" "the OpenAI SDK check" openai
 # ESM resolves 'openai' from the script's own directory: run a copy beside node_modules.
 cp "$here/node/sdk_check.mjs" "$sdk/sdk_check.mjs"
 echo "openai SDK $(node -p "require('$sdk/node_modules/openai/package.json').version"), node $(node --version)"
