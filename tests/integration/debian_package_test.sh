@@ -106,7 +106,9 @@ for f in /usr/sbin/deepgate-fcgi /usr/bin/deepgate /etc/deepgate/deepgate.json /
          /etc/nginx/deepgate-allowlist.conf /etc/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,overflow}.conf \
          /lib/systemd/system/deepgate{.socket,.service,@.socket,@.service} /etc/systemd/journald@deepgate.conf \
          /usr/lib/tmpfiles.d/deepgate.conf /usr/share/man/man1/deepgate.1.gz /usr/share/man/man8/deepgate-fcgi.8.gz \
-         /usr/share/doc/deepgate/README.Debian.gz /usr/share/doc/deepgate/copyright; do
+         /usr/share/doc/deepgate/README.Debian.gz /usr/share/doc/deepgate/copyright \
+         /etc/nginx/snippets/deepgate-console.conf /usr/share/deepgate/console/{index,keys,audit}.html \
+         /usr/share/deepgate/console/console.css /usr/share/deepgate/console/js/chat.js; do
   expect "installed $f" yes "$(exists "$f")"
 done
 expect_match "deepgate.json is a conffile" "/etc/deepgate/deepgate.json" "$(dpkg-query -W -f='${Conffiles}' deepgate)"
@@ -221,6 +223,9 @@ expect "/v1/models with the key" 200 "$(status -H "Authorization: Bearer $KEY" "
 expect "/v1/models with the key root created" 200 "$(status -H "Authorization: Bearer $ROOT_KEY" "$URL/v1/models")"
 expect "/v1/models without a key" 401 "$(status "$URL/v1/models")"
 expect "plain HTTP redirects" 301 "$(status "http://127.0.0.1:$PORT80/health")"
+expect "the installed console is served at /console/" 200 "$(status "$URL/console/")"
+expect_match "with its Content-Security-Policy" "frame-ancestors 'none'" \
+  "$(curl -k -s -D - -o /dev/null --max-time 10 "$URL/console/js/chat.js" | tr -d '\r' | grep -i '^content-security-policy:')"
 expect_match "worker runs as deepgate" "^deepgate$" "$(ps -o user= -p "$WORKER" | tr -d ' ')"
 expect_match "worker took the passed socket" "listening on the socket systemd passed" "$(cat "$WORK/worker.log")"
 expect_match "audit entry in the journal" '"DEEPGATE_EVENT" *: *"request"' \

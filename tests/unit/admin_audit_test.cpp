@@ -9,6 +9,7 @@
 
 #include "fcgi/api/admin_audit.h"
 #include "fcgi/api/admin_keys.h"
+#include "fcgi/config.h"
 #include "fcgi/server/pipeline.h"
 #include "fcgi_fakes.h"
 
@@ -291,6 +292,21 @@ TEST_F(AuditRoutesTest, AdminUsageSeesEveryKeyOrTheOneAsked) {
   EXPECT_EQ(status, 200);
   EXPECT_EQ(journal_.scan_filter.key_id, "bbbbbbbbbbbbbbbb");
   EXPECT_EQ(j["data"].size(), 1u);
+}
+
+TEST(AuditConfig, JournalNamespaceIsANameOrEmpty) {
+  auto parse = [](const std::string& ns) {
+    return ParseConfig(R"({"model_path": "/m.gguf", "audit": {"journal_namespace": )" + ns + "}}", "test");
+  };
+  Result<WorkerConfig> c = parse(R"("deepgate")");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->audit.journal_namespace, "deepgate");
+  EXPECT_TRUE(parse(R"("")").ok());
+  for (const char* bad : {R"("../etc")", R"("a/b")", R"("..")", "7", R"("has space")"}) {
+    Result<WorkerConfig> r = parse(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("journal_namespace"), std::string::npos) << r.status().message();
+  }
 }
 
 }  // namespace
