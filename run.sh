@@ -98,6 +98,7 @@ url=$(dg_stack_url "$state")
 model_id=$(curl -k -s -H "Authorization: Bearer $DG_API_KEY" "$url/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 cat <<MSG
 deepgate: ready on $url (model '$model_id'; logs in $state/logs/)
+  web console: $url/console/ (sign in with one of the keys above)
   export DG_API_KEY=\$(cat $state/developer.key)
   curl -k $url/v1/models -H "Authorization: Bearer \$DG_API_KEY"
   curl -k $url/v1/chat/completions -H "Authorization: Bearer \$DG_API_KEY" -H 'Content-Type: application/json' \\

@@ -5,7 +5,9 @@
 # checks are in console/console_check.mjs: headers and CSP, sign-in (key and OAuth), streaming,
 # Stop frees the engine sequence, regenerate, edit-and-resend, reasoning, markup shown as text,
 # export, a crafted URL sends nothing, 429, keys create/rotate/revoke as admin, the revocation in
-# the audit table, a developer refused the keys page. Screenshots: $OUT (console-*.png).
+# the audit table, a developer refused the keys page. Then the audit API over that trail
+# (console/audit_api_check.py): cursor pages, filters, only audit fields, roles, usage, last
+# use. Screenshots: $OUT (console-*.png).
 # chromium is installed when missing (root, apt); only where that is impossible does the test
 # skip (exit 77), loudly.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,11 +50,17 @@ dg_journal_mount
 dg_journal_start
 echo "journald: $DG_JOURNAL_NS"
 # A key with a tiny requests/min for the 429 case (sign-in and the model list use two).
-dg_it_before_worker() { DG_LIMITED_KEY=$(dg_stack_create_key "$PREFIX" it-limited developer --rpm 3); export DG_LIMITED_KEY; }
+dg_it_before_worker() {
+  DG_LIMITED_KEY=$(dg_stack_create_key "$PREFIX" it-limited developer --rpm 3)
+  MON_KEY=$(dg_stack_create_key "$PREFIX" it-monitor monitor --rpm 0)
+  export DG_LIMITED_KEY
+}
 dg_it_start '"audit": {"required": true}' 1048576
 
 NODE_EXTRA_CA_CERTS=$PREFIX/conf/cert.pem timeout 300 node "$mods/console_check.mjs" "$URL" "$OUT" \
   || DG_IT_FAILS=$((DG_IT_FAILS + 1))
+# The audit API itself over the trail the browser run left: pages, filters, fields, roles.
+python3 "$HERE/console/audit_api_check.py" "$URL" "$DG_ADMIN_KEY" "$DG_API_KEY" "$MON_KEY" || DG_IT_FAILS=$((DG_IT_FAILS + 1))
 for shot in console-chat console-keys console-audit; do
   expect "screenshot $shot.png written" yes "$([ -s "$OUT/$shot.png" ] && echo yes || echo no)"
 done
