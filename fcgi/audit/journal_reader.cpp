@@ -1,6 +1,7 @@
 #include "fcgi/audit/journal_reader.h"
 
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -54,8 +55,12 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   [[nodiscard]] Status Open(const std::string& name_space) {
-    const int r = name_space.empty() ? sd_journal_open(&j_, SD_JOURNAL_LOCAL_ONLY)
-                                     : sd_journal_open_namespace(&j_, name_space.c_str(), SD_JOURNAL_LOCAL_ONLY);
+    // A namespace plus the default journal: the worker writes to its namespace, the CLI (run
+    // by hand, outside the unit) to the default one.
+    const int r = name_space.empty()
+                      ? sd_journal_open(&j_, SD_JOURNAL_LOCAL_ONLY)
+                      : sd_journal_open_namespace(&j_, name_space.c_str(),
+                                                  SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_INCLUDE_DEFAULT_NAMESPACE);
     if (r < 0) {
       j_ = nullptr;
       return Status::Unavailable(std::string("cannot open the journal: ") + std::strerror(-r));
@@ -64,10 +69,13 @@ class Journal {
     return Status::Ok();
   }
 
-  // SYSLOG_IDENTIFIER=deepgate plus the filter's exact fields (ANDed: different fields).
+  // SYSLOG_IDENTIFIER=deepgate written by our own user, plus the filter's exact fields (ANDed:
+  // different fields). Anyone on the host can send an entry named "deepgate" (logger -t);
+  // _UID is journald's own record of the sender, so only the worker's user — the worker and
+  // the CLI, which switches to the key store's owner — can add to what the API shows.
   [[nodiscard]] Status Match(const AuditFilter& f, const char* event = nullptr) {
     sd_journal_flush_matches(j_);
-    std::vector<std::string> terms = {"SYSLOG_IDENTIFIER=deepgate"};
+    std::vector<std::string> terms = {"SYSLOG_IDENTIFIER=deepgate", "_UID=" + std::to_string(geteuid())};
     const std::string ev = event != nullptr ? event : f.event;
     if (!ev.empty()) terms.push_back("DEEPGATE_EVENT=" + ev);
     if (!f.key_id.empty()) terms.push_back("KEY_ID=" + f.key_id);

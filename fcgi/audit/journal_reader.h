@@ -1,8 +1,9 @@
 // Reading the audit trail back from journald (sd-journal), for the read-only admin API
 // (fcgi/api/admin_audit.h) and a key's last use in the keys list.
 //
-// Only deepgate's audit entries are read (SYSLOG_IDENTIFIER=deepgate with a DEEPGATE_EVENT),
-// and of each entry only the audit fields the sinks write (audit_format.cpp): journald's
+// Only deepgate's audit entries are read (SYSLOG_IDENTIFIER=deepgate with a DEEPGATE_EVENT,
+// sent by a process of the reader's own user: others could forge the name), and of each entry
+// only the audit fields the sinks write (audit_format.cpp): journald's
 // trusted fields (_CMDLINE, _PID, _HOSTNAME, _UID, ...) never leave this file — `_CMDLINE` of
 // a CLI entry can name a data subject given on the command line.
 //
@@ -68,7 +69,8 @@ class AuditJournal {
 
 class SdAuditJournal final : public AuditJournal {
  public:
-  // `name_space`: "" = the system journal; else the journal namespace of that name.
+  // `name_space`: "" = the system journal; else the journal namespace of that name and the
+  // system journal (where the CLI's entries go).
   explicit SdAuditJournal(std::string name_space) : namespace_(std::move(name_space)) {}
   Result<AuditPage> Read(const AuditFilter& filter, int limit, const std::string& cursor) override;
   Status Scan(const AuditFilter& filter, int64_t max_entries, const std::function<bool(const AuditEntry&)>& visit,

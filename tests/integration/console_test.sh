@@ -59,6 +59,14 @@ dg_it_start '"audit": {"required": true}' 1048576
 
 NODE_EXTRA_CA_CERTS=$PREFIX/conf/cert.pem timeout 300 node "$mods/console_check.mjs" "$URL" "$OUT" \
   || DG_IT_FAILS=$((DG_IT_FAILS + 1))
+# A forged entry from another user (anyone can name itself "deepgate"): in the journal, but
+# never in the audit API (its _UID is not the worker's).
+printf 'SYSLOG_IDENTIFIER=deepgate\nDEEPGATE_EVENT=key_revoked\nKEY_ID=ffffffffffffffff\nMESSAGE=forged\n' |
+  setpriv --reuid=65534 --regid=65534 --clear-groups logger --journald
+expect_match "a forged entry named deepgate reached the journal" '"_UID" *: *"65534"' \
+  "$(dg_journal_json SYSLOG_IDENTIFIER=deepgate DEEPGATE_EVENT=key_revoked KEY_ID=ffffffffffffffff)"
+expect "the audit API does not show it" '[]' \
+  "$(with_key "$DG_ADMIN_KEY" body "/admin/audit?key=ffffffffffffffff" | json_field 'json.dumps(d["data"])')"
 # The audit API itself over the trail the browser run left: pages, filters, fields, roles.
 python3 "$HERE/console/audit_api_check.py" "$URL" "$DG_ADMIN_KEY" "$DG_API_KEY" "$MON_KEY" || DG_IT_FAILS=$((DG_IT_FAILS + 1))
 for shot in console-chat console-keys console-audit; do
