@@ -267,24 +267,23 @@ void MlaAttention::AttendExpandedEntry(LayerContext& ctx, const float* q, int32_
   }
 
   const int nt = ctx.pool.n_threads();
-  std::vector<float> per_thread(static_cast<size_t>(n + qk) * nt);
+  std::vector<float> per_thread(static_cast<size_t>(2 * n + qk) * nt);
   const int64_t n_items = static_cast<int64_t>(t1 - t0) * n_head;
+  const size_t kv_row = static_cast<size_t>(n_head * per_head) * sizeof(float);
+  const size_t lat_row = static_cast<size_t>(kv_dim) * sizeof(float);
   ctx.pool.Run([&](int ti, int nthreads) {
-    float* sc = per_thread.data() + static_cast<size_t>(n + qk) * ti;  // [n] scores
-    float* qr = sc + n;                                                // [nope + rope] q, rounded when mirroring
+    float* sc = per_thread.data() + static_cast<size_t>(2 * n + qk) * ti;  // [n] scores
+    float* pe = sc + n;                                                    // [n] RoPE parts
+    float* qr = pe + n;                                                    // [nope + rope] q
     for (int64_t item = ti; item < n_items; item += nthreads) {
       const int32_t t = t0 + static_cast<int32_t>(item / n_head), hh = static_cast<int32_t>(item % n_head);
       const float* qh = q + (static_cast<int64_t>(t) * n_head + hh) * qk;
       for (int64_t c = 0; c < qk; ++c) qr[c] = round(qh[c]);
       const int32_t len = plan.pos[t] + 1;
-      for (int32_t j = 0; j < len; ++j) {
-        const float* k_nope = kv + (static_cast<int64_t>(j) * n_head + hh) * per_head;
-        const float* k_pe = lat + j * kv_dim + kvl;
-        float dot = 0.0f;
-        for (int64_t c = 0; c < nope; ++c) dot += qr[c] * k_nope[c];
-        for (int64_t c = 0; c < rope; ++c) dot += qr[nope + c] * k_pe[c];
-        sc[j] = dot * d_.kq_scale;
-      }
+      // score_j = q_nope . k_nope_j,h + q_pe . k_pe_j (k_nope rows n_head*(nope+v) apart).
+      quant::VecDotRows(GgmlType::F32, nope, kv + hh * per_head, kv_row, len, qr, sc);
+      quant::VecDotRows(GgmlType::F32, rope, lat + kvl, lat_row, len, qr + nope, pe);
+      for (int32_t j = 0; j < len; ++j) sc[j] = (sc[j] + pe[j]) * d_.kq_scale;
       Softmax(sc, len);
       float* o = attn + (static_cast<int64_t>(t) * n_head + hh) * v;
       std::fill(o, o + v, 0.0f);
