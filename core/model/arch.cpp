@@ -9,6 +9,7 @@ namespace {
 constexpr ArchEntry kArchs[] = {
     {"llama", &BuildLlama},
     {"qwen2", &BuildQwen2},
+    {"deepseek2", &BuildDeepseek2},
 };
 
 }  // namespace
@@ -47,6 +48,13 @@ Status LoadEmbeddingAndOutput(const GgufFile& file, const WeightLoader& w, Model
   } else {
     DG_ASSIGN_OR_RETURN(parts->output, w.Matrix("output.weight", h.n_embd, n_vocab));
   }
+  return Status::Ok();
+}
+
+Status LoadLayerNorms(const WeightLoader& w, const ModelHparams& h, int32_t layer, TransformerLayer* out) {
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  DG_ASSIGN_OR_RETURN(out->attn_norm, w.Vector(p + "attn_norm.weight", h.n_embd));
+  DG_ASSIGN_OR_RETURN(out->ffn_norm, w.Vector(p + "ffn_norm.weight", h.n_embd));
   return Status::Ok();
 }
 

@@ -24,10 +24,13 @@ struct ModelParts {
   bool tied_output = false;
   std::vector<TransformerLayer> layers;
   int64_t kv_k_dim = 0;              // per position per layer, f16 elements cached
-  int64_t kv_v_dim = 0;
+  int64_t kv_v_dim = 0;              // 0: keys only (deepseek2's latent cache)
+  std::string kv_layout = "f16 k+v";
 };
 
-using ArchBuildFn = Result<ModelParts> (*)(const GgufFile& file, const std::string& arch);
+struct ModelOptions;
+using ArchBuildFn = Result<ModelParts> (*)(const GgufFile& file, const std::string& arch,
+                                         const ModelOptions& options);
 
 struct ArchEntry {
   const char* name;
@@ -42,8 +45,12 @@ std::string SupportedArchNames();
 // Shared by builders: token_embd, output_norm and output (tied to token_embd when absent).
 Status LoadEmbeddingAndOutput(const GgufFile& file, const WeightLoader& w, ModelParts* parts);
 
+// Shared by builders: blk.<layer>.attn_norm and ffn_norm.
+Status LoadLayerNorms(const WeightLoader& w, const ModelHparams& h, int32_t layer, TransformerLayer* out);
+
 // Builders (one file each).
-Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch);
-Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch);
+Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch, const ModelOptions& options);
+Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch, const ModelOptions& options);
+Result<ModelParts> BuildDeepseek2(const GgufFile& file, const std::string& arch, const ModelOptions& options);
 
 }  // namespace deepgate

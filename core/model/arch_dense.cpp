@@ -13,14 +13,15 @@ Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string
   ModelParts parts;
   DG_ASSIGN_OR_RETURN(parts.hparams, ReadHparams(file, arch, rope));
   const ModelHparams& h = parts.hparams;
+  if (h.value_dim != h.head_dim) {
+    return Status::Unimplemented("attention.value_length != attention.key_length is not supported for " + arch);
+  }
   WeightLoader w(file);
   DG_RETURN_IF_ERROR(LoadEmbeddingAndOutput(file, w, &parts));
   parts.layers.resize(static_cast<size_t>(h.n_layer));
   for (int32_t i = 0; i < h.n_layer; ++i) {
     TransformerLayer& layer = parts.layers[static_cast<size_t>(i)];
-    const std::string p = "blk." + std::to_string(i) + ".";
-    DG_ASSIGN_OR_RETURN(layer.attn_norm, w.Vector(p + "attn_norm.weight", h.n_embd));
-    DG_ASSIGN_OR_RETURN(layer.ffn_norm, w.Vector(p + "ffn_norm.weight", h.n_embd));
+    DG_RETURN_IF_ERROR(LoadLayerNorms(w, h, i, &layer));
     DG_ASSIGN_OR_RETURN(layer.attention, GqaAttention::Load(w, h, i));
     DG_ASSIGN_OR_RETURN(layer.ffn, DenseFfn::Load(w, h, i));
   }
@@ -31,11 +32,11 @@ Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string
 
 }  // namespace
 
-Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch) {
+Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch, const ModelOptions&) {
   return BuildDenseTransformer(file, arch, RopeKind::kNormal);
 }
 
-Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch) {
+Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch, const ModelOptions&) {
   return BuildDenseTransformer(file, arch, RopeKind::kNeox);
 }
 

@@ -31,6 +31,17 @@ struct ForwardScratch {
   std::vector<float> gate, up;        // [T][n_ff]
   std::vector<float> per_thread;      // [n_threads][max positions] attention scores
   std::vector<float> attn_partial;    // [n_threads][head_dim] one value block's weighted sum
+  // MLA (deepseek2): per-thread working rows, and the expanded K/V of the checking path.
+  std::vector<float> mla_thread;      // [n_threads][MlaAttention::ThreadFloats()]
+  std::vector<uint8_t> mla_quant;     // [n_threads][one quantized activation row]
+  std::vector<float> mla_k, mla_v;    // [positions][n_head*(nope+rope)] / [positions][n_head*v]
+  // MoE: router logits, the chosen experts and weights, rows gathered per expert.
+  std::vector<float> moe_logits;      // [T][n_expert]
+  std::vector<int32_t> moe_choice;    // [T][n_used] expert ids, then [T][n_used] row in moe_x
+  std::vector<float> moe_weight;      // [T][n_used]
+  std::vector<int32_t> moe_count;     // [n_expert + 1] rows per expert, then offsets
+  std::vector<float> moe_x, moe_gate, moe_up, moe_y;  // [T*n_used][n_embd] / [..][n_ff_exp] x2 / [..][n_embd]
+  std::vector<float> moe_shared;      // [T][n_embd] shared experts' output
 };
 
 // Grows v to at least n elements and returns its data.

@@ -5,12 +5,14 @@
 
 namespace deepgate {
 
-Result<std::unique_ptr<DenseFfn>> DenseFfn::Load(const WeightLoader& w, const ModelHparams& h, int32_t layer) {
+Result<std::unique_ptr<DenseFfn>> DenseFfn::Load(const WeightLoader& w, const ModelHparams& h, int32_t layer,
+                                                const std::string& suffix, int64_t n_ff) {
   std::unique_ptr<DenseFfn> f(new DenseFfn());
   const std::string p = "blk." + std::to_string(layer) + ".";
-  DG_ASSIGN_OR_RETURN(f->gate_, w.Matrix(p + "ffn_gate.weight", h.n_embd, h.n_ff));
-  DG_ASSIGN_OR_RETURN(f->up_, w.Matrix(p + "ffn_up.weight", h.n_embd, h.n_ff));
-  DG_ASSIGN_OR_RETURN(f->down_, w.Matrix(p + "ffn_down.weight", h.n_ff, h.n_embd));
+  if (n_ff == 0) n_ff = h.n_ff;
+  DG_ASSIGN_OR_RETURN(f->gate_, w.Matrix(p + "ffn_gate" + suffix + ".weight", h.n_embd, n_ff));
+  DG_ASSIGN_OR_RETURN(f->up_, w.Matrix(p + "ffn_up" + suffix + ".weight", h.n_embd, n_ff));
+  DG_ASSIGN_OR_RETURN(f->down_, w.Matrix(p + "ffn_down" + suffix + ".weight", n_ff, h.n_embd));
   return f;
 }
 

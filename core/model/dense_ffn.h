@@ -10,8 +10,10 @@ class WeightLoader;
 
 class DenseFfn final : public FfnBlock {
  public:
-  // Loads blk.<layer>.ffn_{gate,up,down}.weight.
-  static Result<std::unique_ptr<DenseFfn>> Load(const WeightLoader& w, const ModelHparams& h, int32_t layer);
+  // Loads blk.<layer>.ffn_{gate,up,down}<suffix>.weight of hidden size n_ff (h.n_ff when 0);
+  // deepseek2's shared experts are suffix "_shexp".
+  static Result<std::unique_ptr<DenseFfn>> Load(const WeightLoader& w, const ModelHparams& h, int32_t layer,
+                                                const std::string& suffix = "", int64_t n_ff = 0);
   void Forward(LayerContext& ctx, const float* x, float* out) override;
 
  private:

@@ -15,6 +15,8 @@ constexpr int64_t kMaxFf = 1 << 20;
 constexpr int64_t kMaxHeads = 1 << 12;
 constexpr int64_t kMaxCtx = 1 << 24;
 
+}  // namespace
+
 Status ReadInt(const GgufFile& f, const std::string& key, int64_t lo, int64_t hi, bool required,
                int32_t* out) {
   if (!f.Has(key)) {
@@ -45,8 +47,6 @@ Status ReadPositiveFloat(const GgufFile& f, const std::string& key, bool require
   return Status::Ok();
 }
 
-}  // namespace
-
 Result<ModelHparams> ReadHparams(const GgufFile& f, const std::string& arch, RopeKind rope_kind) {
   ModelHparams h;
   h.arch = arch;
@@ -69,11 +69,8 @@ Result<ModelHparams> ReadHparams(const GgufFile& f, const std::string& arch, Rop
     return Status::InvalidArgument("embedding_length is not a multiple of attention.head_count");
   }
   DG_RETURN_IF_ERROR(ReadInt(f, p + "attention.key_length", 1, kMaxEmbd, false, &h.head_dim));
-  int32_t value_length = h.head_dim;
-  DG_RETURN_IF_ERROR(ReadInt(f, p + "attention.value_length", 1, kMaxEmbd, false, &value_length));
-  if (value_length != h.head_dim) {
-    return Status::Unimplemented("attention.value_length != attention.key_length is not supported for " + arch);
-  }
+  h.value_dim = h.head_dim;
+  DG_RETURN_IF_ERROR(ReadInt(f, p + "attention.value_length", 1, kMaxEmbd, false, &h.value_dim));
   h.n_rot = h.head_dim;
   DG_RETURN_IF_ERROR(ReadInt(f, p + "rope.dimension_count", 2, h.head_dim, false, &h.n_rot));
   if (h.n_rot % 2 != 0) return Status::InvalidArgument("rope.dimension_count must be even");
@@ -89,10 +86,23 @@ Result<ModelHparams> ReadHparams(const GgufFile& f, const std::string& arch, Rop
   float factor = 1.0f;
   DG_RETURN_IF_ERROR(ReadPositiveFloat(f, p + "rope.scaling.factor", false, &factor));
   if (scaling == "linear") {
-    h.rope_pos_scale = 1.0f / factor;
+    h.rope_freq_scale = 1.0f / factor;
+  } else if (scaling == "yarn") {
+    h.rope_freq_scale = 1.0f / factor;
+    h.yarn_ext_factor = 1.0f;
+    h.yarn_orig_ctx = h.n_ctx_train;
+    DG_RETURN_IF_ERROR(ReadInt(f, p + "rope.scaling.original_context_length", 1, kMaxCtx, false, &h.yarn_orig_ctx));
+    if (f.Has(p + "rope.scaling.yarn_log_multiplier")) {
+      auto v = f.GetFloat(p + "rope.scaling.yarn_log_multiplier");
+      if (!v.ok()) return v.status().WithContext(p + "rope.scaling.yarn_log_multiplier");
+      if (!std::isfinite(*v) || *v < 0.0 || *v > 10.0) {
+        return Status::InvalidArgument("hyperparameter '" + p + "rope.scaling.yarn_log_multiplier' is outside [0, 10]");
+      }
+      h.yarn_log_multiplier = static_cast<float>(*v);
+    }
   } else if (scaling != "none") {
     return Status::Unimplemented("RoPE scaling type '" + scaling +
-                                 "' is not supported (only none and linear)");
+                                 "' is not supported (only none, linear and yarn)");
   }
   return h;
 }

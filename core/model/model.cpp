@@ -50,7 +50,7 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelO
                                  SupportedArchNames() + ")");
   }
   DG_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, Tokenizer::FromGguf(file));
-  DG_ASSIGN_OR_RETURN(ModelParts parts, entry->build(file, arch));
+  DG_ASSIGN_OR_RETURN(ModelParts parts, entry->build(file, arch, options));
   if (tokenizer->n_vocab() > parts.output.n_out) {
     return Status::InvalidArgument("tokenizer has " + std::to_string(tokenizer->n_vocab()) +
                                    " tokens but the output matrix only " + std::to_string(parts.output.n_out) + " rows");
@@ -72,6 +72,9 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelO
   info.rope_kind = h.rope_kind == RopeKind::kNeox ? "neox" : "normal";
   info.tied_output = parts.tied_output;
   info.chat_template = StringOr(file, "tokenizer.chat_template");
+  info.kv_bytes_per_token = static_cast<uint64_t>(h.n_layer) * static_cast<uint64_t>(parts.kv_k_dim + parts.kv_v_dim) *
+                            sizeof(uint16_t);
+  info.kv_layout = parts.kv_layout;
   FillTensorStats(file, &info);
 
   return std::unique_ptr<Model>(new TransformerModel(std::move(file), std::move(tokenizer), std::move(parts),

@@ -26,6 +26,11 @@ class ThreadPool;
 
 struct ModelOptions {
   int n_threads = 0;  // <= 0: all online CPUs
+  // deepseek2 attention: kAuto takes the absorbed latent form for decode and small batches
+  // and the expanded form (keys/values expanded from the latent, as llama.cpp computes them)
+  // for a sequence's prompt chunk; tests force either.
+  enum class MlaPath { kAuto, kLatent, kExpanded };
+  MlaPath mla_path = MlaPath::kAuto;
 };
 
 struct ModelInfo {
@@ -46,6 +51,8 @@ struct ModelInfo {
   std::string type_summary;  // "q4_K: 96, q6_K: 13, f32: 49" (tensor counts by type)
   bool tied_output = false;  // output.weight absent: token_embd.weight is used
   std::string chat_template; // tokenizer.chat_template ("" if absent)
+  uint64_t kv_bytes_per_token = 0;  // KV cache bytes one position takes, all layers
+  std::string kv_layout;     // "f16 k+v" or "f16 latent (kv_lora_rank + rope)"
 };
 
 // Per-sequence state: the KV cache (F16) and the number of positions evaluated so far.

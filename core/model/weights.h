@@ -24,6 +24,20 @@ struct WeightMatrix {
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
 
+// n equally shaped matrices one after another (a 3-D tensor: MoE experts ne {n_in, n_out,
+// n_expert}, or MLA's per-head attn_k_b / attn_v_b), or n row ranges of one 2-D tensor.
+struct StackedMatrices {
+  WeightMatrix first;     // matrix 0
+  size_t stride = 0;      // bytes from one matrix to the next
+  int32_t n = 0;
+
+  WeightMatrix at(int32_t i) const {
+    WeightMatrix m = first;
+    m.data = first.data + static_cast<size_t>(i) * stride;
+    return m;
+  }
+};
+
 class WeightLoader {
  public:
   explicit WeightLoader(const GgufFile& file) : file_(file) {}
@@ -32,6 +46,8 @@ class WeightLoader {
   // A matrix of exactly [n_in, n_out] whose type has compute kernels and whose rows are whole
   // blocks. Errors name the tensor.
   Result<WeightMatrix> Matrix(const std::string& name, int64_t n_in, int64_t n_out) const;
+  // A 3-D tensor of exactly [n_in, n_out, n_mat] (ne order), same checks as Matrix.
+  Result<StackedMatrices> Stacked(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_mat) const;
   // A 1-D vector of n elements (norm weights, biases), converted to f32 (they are tiny).
   Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
 

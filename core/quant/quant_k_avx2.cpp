@@ -229,7 +229,7 @@ void LowBitDotRows(int64_t n, const uint8_t* w, size_t stride, const BlockQ8_K* 
 }
 
 // Same float operations as the scalar Q8_K quantizer, so the blocks are identical: the first
-// element of largest magnitude sets iscale = -128 / max, quants round half to even.
+// element of largest magnitude sets iscale = -127 / max (as ggml), quants round half to even.
 void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ8_K*>(dst);
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
@@ -252,7 +252,7 @@ void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
         break;
       }
     }
-    const float iscale = -128.0f / max;
+    const float iscale = -127.0f / max;
     const __m256 scale = _mm256_set1_ps(iscale);
     const __m256i limit = _mm256_set1_epi32(127);
     for (int k = 0; k < kQK_K; k += 32) {

@@ -125,8 +125,9 @@ void DequantizeQ8_K(const void* src, float* dst, int64_t n) {
 
 // ---- quantize ----
 
-// Q8_K: the signed extreme maps to -128 (d = max / -128), others round half to even and
-// clamp at 127. The AVX2 quantizer performs the same float operations.
+// Q8_K: the signed extreme maps to -127 (d = max / -127, as ggml's quantize_row_q8_K: with
+// -128 K-quant logits drift from llama.cpp's by enough to flip near-tied MoE routing), others
+// round half to even and clamp at 127. The AVX2 quantizer performs the same float operations.
 void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
   auto* b = static_cast<BlockQ8_K*>(dst);
   for (int64_t i = 0; i < n / kQK_K; ++i, src += kQK_K) {
@@ -138,7 +139,7 @@ void QuantizeQ8_K(const float* src, void* dst, int64_t n) {
       std::memset(&b[i], 0, sizeof(b[i]));
       continue;
     }
-    const float iscale = -128.0f / max;
+    const float iscale = -127.0f / max;
     for (int e = 0; e < kQK_K; ++e) {
       b[i].qs[e] = static_cast<int8_t>(std::min(127, RoundToInt(iscale * src[e])));
     }

@@ -241,25 +241,39 @@ std::vector<Matcher> PassesFor(PreTokenizerKind kind) {
               ClassRun(in_class(DeepseekCjk())), ClassRun(RxNumber, 1)};
     case PreTokenizerKind::kDeepseekV3:
       return {ClassRun(RxNumber, 3), ClassRun(in_class(DeepseekV3Cjk())), MatchDeepseekV3};
+    case PreTokenizerKind::kStarcoder:
+      return {ClassRun(RxNumber, 1), MatchGpt2};
     case PreTokenizerKind::kDefault:
+    case PreTokenizerKind::kFalcon:
       break;
   }
-  // [\p{P}\$\+<=>\^~\|]+ , gpt2, \p{N}+ , [0-9][0-9][0-9]
-  auto default_punct = [](char32_t c) {
-    return RxPunct(c) || (c < 0x80 && std::u32string_view(U"$+<=>^~|").find(c) != std::u32string_view::npos);
+  // default: [\p{P}\$\+<=>\^~\|]+ , gpt2, \p{N}+ , [0-9][0-9][0-9]
+  // falcon:  [\p{P}\$\+<=>\^~\|`]+, gpt2, [0-9][0-9][0-9]
+  const bool falcon = kind == PreTokenizerKind::kFalcon;
+  auto punct = [falcon](char32_t c) {
+    return RxPunct(c) || (c < 0x80 && std::u32string_view(falcon ? U"$+<=>^~|`" : U"$+<=>^~|").find(c) !=
+                                          std::u32string_view::npos);
   };
   auto ascii_digit = [](char32_t c) { return c >= '0' && c <= '9'; };
   Matcher three_digits = [ascii_digit](std::u32string_view s, size_t p) -> size_t {
     return p + 3 <= s.size() && ascii_digit(s[p]) && ascii_digit(s[p + 1]) && ascii_digit(s[p + 2]) ? p + 3 : 0;
   };
-  return {ClassRun(default_punct), MatchGpt2, ClassRun(RxNumber), three_digits};
+  if (falcon) return {ClassRun(punct), MatchGpt2, three_digits};
+  return {ClassRun(punct), MatchGpt2, ClassRun(RxNumber), three_digits};
 }
 
 }  // namespace
 
 std::optional<PreTokenizerKind> PreTokenizerFromName(std::string_view name) {
   if (name == "default") return PreTokenizerKind::kDefault;
-  if (name == "gpt-2" || name == "gpt2") return PreTokenizerKind::kGpt2;
+  for (std::string_view n : {"gpt-2", "gpt2", "mpt", "olmo", "jais", "phi-2"}) {
+    if (name == n) return PreTokenizerKind::kGpt2;
+  }
+  for (std::string_view n : {"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"}) {
+    if (name == n) return PreTokenizerKind::kStarcoder;
+  }
+  if (name == "falcon") return PreTokenizerKind::kFalcon;
+  if (name == "stablelm2" || name == "megrez") return PreTokenizerKind::kQwen2;
   if (name == "llama3" || name == "llama-v3" || name == "llama-bpe") return PreTokenizerKind::kLlama3;
   if (name == "qwen2" || name == "deepseek-r1-qwen") return PreTokenizerKind::kQwen2;
   if (name == "deepseek-llm") return PreTokenizerKind::kDeepseekLlm;
@@ -277,6 +291,8 @@ const char* PreTokenizerName(PreTokenizerKind kind) {
     case PreTokenizerKind::kDeepseekLlm: return "deepseek-llm";
     case PreTokenizerKind::kDeepseekCoder: return "deepseek-coder";
     case PreTokenizerKind::kDeepseekV3: return "deepseek-v3";
+    case PreTokenizerKind::kStarcoder: return "starcoder";
+    case PreTokenizerKind::kFalcon: return "falcon";
   }
   return "?";
 }

@@ -19,16 +19,21 @@
 namespace deepgate {
 
 enum class PreTokenizerKind {
-  kDefault,        // "default" and unknown names: llama.cpp's default list
-  kGpt2,           // "gpt-2"
+  kDefault,        // "default": llama.cpp's default list
+  kGpt2,           // "gpt-2", "gpt2", "mpt", "olmo", "jais", "phi-2" (the gpt-2 regex alone)
   kLlama3,         // "llama3", "llama-v3", "llama-bpe"
-  kQwen2,          // "qwen2", "deepseek-r1-qwen"
+  kQwen2,          // "qwen2", "deepseek-r1-qwen", "stablelm2", "megrez"
   kDeepseekLlm,    // "deepseek-llm"
   kDeepseekCoder,  // "deepseek-coder"
   kDeepseekV3,     // "deepseek-v3"
+  kStarcoder,      // "starcoder", "refact", "command-r", "smollm", "codeshell", "exaone",
+                   // "minerva-7b": every digit alone (\p{N}), then the gpt-2 regex
+  kFalcon,         // "falcon": [\p{P}\$\+<=>\^~\|`]+, the gpt-2 regex, [0-9][0-9][0-9]
 };
 
-// Maps a tokenizer.ggml.pre value to its kind; nullopt for names we do not know.
+// Maps a tokenizer.ggml.pre value to its kind; nullopt for names we do not implement, which a
+// tokenizer refuses at load (splitting differently from the model's training is silent
+// damage, not a fallback).
 std::optional<PreTokenizerKind> PreTokenizerFromName(std::string_view name);
 const char* PreTokenizerName(PreTokenizerKind kind);
 

@@ -134,8 +134,15 @@ Status Tokenizer::Init(VocabSpec spec) {
   DG_RETURN_IF_ERROR(resolve(spec.pad, -1, "padding_token_id", &pad_));
 
   if (is_bpe) {
-    auto kind = PreTokenizerFromName(spec.pre);
-    pre_kind_ = kind.value_or(PreTokenizerKind::kDefault);  // llama.cpp falls back the same way
+    // An absent name is llama.cpp's "default"; a name we do not implement is refused rather
+    // than approximated (a different split changes the ids on a good share of real text).
+    auto kind = spec.pre.empty() ? std::optional<PreTokenizerKind>(PreTokenizerKind::kDefault) : PreTokenizerFromName(spec.pre);
+    if (!kind) {
+      return Status::Unimplemented("tokenizer.ggml.pre '" + spec.pre +
+                                   "' is not implemented (supported: default, gpt-2, llama3, qwen2, deepseek-llm, "
+                                   "deepseek-coder, deepseek-v3, starcoder, falcon and their aliases)");
+    }
+    pre_kind_ = *kind;
     add_bos_ = pre_kind_ == PreTokenizerKind::kLlama3;
     add_eos_ = false;
     add_space_prefix_ = false;

@@ -16,12 +16,13 @@ void One(ExpositionWriter& w, const char* name, const char* type, const char* he
 
 void RenderEngine(ExpositionWriter& w, const ModelService* models) {
   EngineStats s;
-  uint64_t budget = 0;
+  uint64_t budget = 0, per_token = 0;
   if (models != nullptr) {
     if (std::shared_ptr<Engine> engine = models->engine()) {
       s = engine->stats();
       budget = engine->options().kv_budget_bytes;
     }
+    if (std::shared_ptr<Model> model = models->model()) per_token = model->info().kv_bytes_per_token;
   }
   One(w, "deepgate_engine_queue_depth", "gauge", "Generation requests waiting for a batch slot.", s.queued);
   One(w, "deepgate_engine_active_sequences", "gauge", "Sequences generating in the current batch.", s.active);
@@ -29,6 +30,9 @@ void RenderEngine(ExpositionWriter& w, const ModelService* models) {
       static_cast<double>(s.kv_bytes_in_use));
   One(w, "deepgate_engine_kv_cache_budget_bytes", "gauge", "KV cache bytes all sequences may use together.",
       static_cast<double>(budget));
+  One(w, "deepgate_engine_kv_cache_bytes_per_token", "gauge",
+      "KV cache bytes one position takes over all layers (deepseek2: the latent, not per-head keys/values).",
+      static_cast<double>(per_token));
   One(w, "deepgate_engine_steps_total", "counter", "Engine forward steps.", static_cast<double>(s.steps));
   One(w, "deepgate_engine_sequences_completed_total", "counter", "Sequences that finished.",
       static_cast<double>(s.completed));

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/demo/demo_deepseek2.h"
 #include "core/demo/demo_model.h"
 #include "fcgi/cli/command.h"
 
@@ -10,7 +11,7 @@ namespace deepgate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: deepgate model demo --out FILE [--arch llama|qwen2] [--shape tiny|qwen2-0.5b]\n"
+    "usage: deepgate model demo --out FILE [--arch llama|qwen2|deepseek2] [--shape tiny|qwen2-0.5b|v2-lite]\n"
     "                           [--type f32|f16|q8_0|q4_0|q4_k_m] [--seed N] [-t THREADS]\n"
     "  Writes a GGUF model with the layout of a real llama/qwen2 model, random weights and a\n"
     "  small built-in BPE vocabulary and chat template. Same options and seed, same bytes.\n"
@@ -30,10 +31,15 @@ int RunModelDemo(const std::vector<std::string>& argv) {
   spec.seed = static_cast<uint64_t>(args.GetInt("--seed", 42, 0, (1LL << 62)));
   spec.n_threads = static_cast<int>(args.GetInt(args.Has("-t") ? "-t" : "--threads", 0, 0, 1024));
   if (!args.ok()) return Fail(args.error(), 2);
-  if (Status s = demo::ValidateDemoSpec(spec); !s.ok()) return Fail(s.message(), 2);
+  // deepseek2 (MLA + MoE, shapes tiny and v2-lite) has its own writer.
+  const bool ds2 = spec.arch == "deepseek2";
+  if (Status s = ds2 ? demo::ValidateDeepseek2DemoSpec(spec) : demo::ValidateDemoSpec(spec); !s.ok()) {
+    return Fail(s.message(), 2);
+  }
 
   demo::DemoModelStats stats;
-  if (Status s = demo::WriteDemoModel(spec, *out, &stats); !s.ok()) return Fail(*out + ": " + s.ToString());
+  const Status written = ds2 ? demo::WriteDeepseek2DemoModel(spec, *out, &stats) : demo::WriteDemoModel(spec, *out, &stats);
+  if (!written.ok()) return Fail(*out + ": " + written.ToString());
   std::printf("wrote %s\n", out->c_str());
   std::printf("  arch %s, shape %s, type %s, seed %llu\n", spec.arch.c_str(), spec.shape.c_str(), spec.type.c_str(),
               static_cast<unsigned long long>(spec.seed));

@@ -83,6 +83,32 @@ std::string TokenDescription(const GgufFile& f, const char* key, const std::vect
   return out;
 }
 
+// KV cache bytes one position takes over all layers, as the model core allocates it: f16 keys
+// and values per KV head, or for deepseek2 the f16 latent (kv_lora_rank) + shared RoPE key.
+std::string KvBytesPerToken(const GgufFile& f, const std::string& arch) {
+  auto get = [&](const char* k) { return f.GetUint(arch + "." + k); };
+  const auto layers = get("block_count");
+  if (!layers.ok()) return "-";
+  uint64_t per_layer = 0;
+  std::string how;
+  if (arch == "deepseek2") {
+    const auto kv_lora = get("attention.kv_lora_rank"), rope = get("rope.dimension_count");
+    if (!kv_lora.ok() || !rope.ok()) return "-";
+    per_layer = *kv_lora + *rope;
+    how = "latent " + std::to_string(*kv_lora) + " + rope " + std::to_string(*rope);
+  } else {
+    const auto embd = get("embedding_length"), heads = get("attention.head_count");
+    if (!embd.ok() || !heads.ok() || *heads == 0) return "-";
+    auto kv_heads = get("attention.head_count_kv");
+    auto head_dim = get("attention.key_length");
+    per_layer = 2 * (kv_heads.ok() ? *kv_heads : *heads) * (head_dim.ok() ? *head_dim : *embd / *heads);
+    how = "keys + values";
+  }
+  const uint64_t bytes = *layers * per_layer * 2;
+  return std::to_string(bytes) + " (f16, " + how + ", " + std::to_string(*layers) + " layers; " +
+         HumanBytes(bytes * 4096) + " per 4096 positions)";
+}
+
 int RunModelInfo(const std::vector<std::string>& argv) {
   Args args(argv, {}, {});
   if (!args.ok()) return Fail(args.error() + "\n" + kUsage, 2);
@@ -123,6 +149,7 @@ int RunModelInfo(const std::vector<std::string>& argv) {
   std::printf("context length:  %s\n", Optional(f.GetUint(key("context_length"))).c_str());
   std::printf("rope:            base %g, %s\n", rope_base.ok() ? *rope_base : 10000.0, RopeKind(arch));
   std::printf("tensors:         %zu (%s)\n", f.tensors().size(), TypeSummary(f).c_str());
+  std::printf("kv cache/token:  %s\n", KvBytesPerToken(f, arch).c_str());
 
   auto model = f.GetString("tokenizer.ggml.model");
   if (model.ok()) {

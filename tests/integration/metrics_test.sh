@@ -33,7 +33,7 @@ python3 "$here/metrics_check.py" "$PREFIX/scrape.txt" "$DG_SOURCE_DIR/etc/grafan
   'deepgate_time_to_first_token_seconds_count>0' \
   'deepgate_inter_token_latency_seconds_count>0' \
   'deepgate_auth_failures_total{reason="jwt_expired"}==0' \
-  'deepgate_engine_kv_cache_budget_bytes>0' \
+  'deepgate_engine_kv_cache_budget_bytes>0' 'deepgate_engine_kv_cache_bytes_per_token>0' \
   'deepgate_audit_entries_total>=0' 'deepgate_audit_send_errors_total==0' \
   'process_resident_memory_bytes>0' \
   'process_start_time_seconds>1500000000' || DG_IT_FAILS=$((DG_IT_FAILS + 1))

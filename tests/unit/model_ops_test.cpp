@@ -84,7 +84,7 @@ TEST(ModelOpsTest, RopeAtPositionZeroIsIdentity) {
 
 TEST(ModelOpsTest, LinearRopeScalingDividesPositions) {
   ModelHparams scaled = RopeParams(RopeKind::kNormal, 4, 4);
-  scaled.rope_pos_scale = 0.25f;  // factor 4
+  scaled.rope_freq_scale = 0.25f;  // factor 4
   const ModelHparams plain = RopeParams(RopeKind::kNormal, 4, 4);
   const int32_t pos_scaled[] = {8}, pos_plain[] = {2};
   RopeTable a, b;

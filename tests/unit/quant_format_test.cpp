@@ -124,20 +124,22 @@ TEST_P(QuantFormat, Q6_KCentresSixBitQuantsOn32) {
   EXPECT_EQ(out[1], 0.125f * -8 * -32);
 }
 
-TEST_P(QuantFormat, Q8_KRecordsGroupSumsAndMapsTheExtremeToMinus128) {
+// ggml's quantize_row_q8_K: iscale = -127 / max (the signed extreme maps to -127), so
+// activations match llama.cpp's bit for bit.
+TEST_P(QuantFormat, Q8_KRecordsGroupSumsAndMapsTheExtremeToMinus127) {
   float x[256];
   for (int e = 0; e < 256; ++e) x[e] = static_cast<float>(e % 16) - 4.0f;
   x[100] = 64.0f;
   BlockQ8_K b{};
   QuantizeRow(GgmlType::Q8_K, x, &b, 256);
-  EXPECT_EQ(b.qs[100], -128);
-  EXPECT_EQ(b.d, -0.5f);
+  EXPECT_EQ(b.qs[100], -127);
+  EXPECT_FLOAT_EQ(b.d, -64.0f / 127.0f);
   for (int g = 0; g < 16; ++g) {
     int sum = 0;
     for (int k = 0; k < 16; ++k) sum += b.qs[16 * g + k];
     EXPECT_EQ(b.bsums[g], sum) << g;
   }
-  EXPECT_EQ(b.qs[0], 8);  // -4 / -0.5
+  EXPECT_EQ(b.qs[0], 8);  // -4 * -127 / 64 = 7.94
 }
 
 TEST_P(QuantFormat, F32DotHandlesLengthsThatAreNotAVectorMultiple) {

@@ -71,6 +71,21 @@ TEST(TokenizerBpe, UnknownModelIsUnimplemented) {
   EXPECT_EQ(t.status().code(), StatusCode::kUnimplemented);
 }
 
+// llama.cpp's test set has vocabularies (starcoder/refact, mpt, ...) whose pre-tokenizers a
+// fallback to "default" splits differently: a name not implemented is refused, naming it.
+TEST(TokenizerBpe, UnknownPreTokenizerIsRefused) {
+  VocabSpec spec = TinyBpeVocab({}, {}, "chatglm-bpe");
+  auto t = Tokenizer::FromVocab(spec);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(t.status().message().find("chatglm-bpe"), std::string::npos) << t.status().ToString();
+  for (const char* known : {"starcoder", "refact", "mpt", "falcon", "deepseek-v3", "default"}) {
+    EXPECT_TRUE(Tokenizer::FromVocab(TinyBpeVocab({}, {}, known)).ok()) << known;
+  }
+  spec.pre = "";  // no tokenizer.ggml.pre key: llama.cpp's default, as llama.cpp does
+  EXPECT_TRUE(Tokenizer::FromVocab(spec).ok());
+}
+
 TEST(TokenizerBpe, BytesMissingFromTheVocabularyAreDropped) {
   VocabSpec spec;
   spec.model = "gpt2";

@@ -16,6 +16,22 @@ TEST(TokenizerPre, NamesMapToKinds) {
   EXPECT_EQ(PreTokenizerFromName("llama-bpe"), PreTokenizerKind::kLlama3);
   EXPECT_EQ(PreTokenizerFromName("deepseek-v3"), PreTokenizerKind::kDeepseekV3);
   EXPECT_EQ(PreTokenizerFromName("no-such-pre"), std::nullopt);
+  EXPECT_EQ(PreTokenizerFromName("starcoder"), PreTokenizerKind::kStarcoder);
+  EXPECT_EQ(PreTokenizerFromName("refact"), PreTokenizerKind::kStarcoder);
+  EXPECT_EQ(PreTokenizerFromName("mpt"), PreTokenizerKind::kGpt2);
+  EXPECT_EQ(PreTokenizerFromName("falcon"), PreTokenizerKind::kFalcon);
+  EXPECT_EQ(PreTokenizerFromName("chatglm-bpe"), std::nullopt);
+}
+
+// starcoder/refact: "\p{N}" first (every digit its own word), then the gpt-2 regex.
+TEST(TokenizerPre, StarcoderSplitsEveryDigit) {
+  EXPECT_EQ(Split(PreTokenizerKind::kStarcoder, "abc 12345"), (Words{"abc", " ", "1", "2", "3", "4", "5"}));
+  EXPECT_EQ(Split(PreTokenizerKind::kStarcoder, "I'm x2"), (Words{"I", "'m", " x", "2"}));
+}
+
+// falcon: punctuation runs (with $+<=>^~|`) first, the gpt-2 regex, then ASCII digit triples.
+TEST(TokenizerPre, FalconSplitsPunctuationThenDigitTriples) {
+  EXPECT_EQ(Split(PreTokenizerKind::kFalcon, "a`b 1234"), (Words{"a", "`", "b", " ", "123", "4"}));
 }
 
 TEST(TokenizerPre, Gpt2KeepsOneSpaceForTheNextWord) {
