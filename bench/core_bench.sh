@@ -5,11 +5,12 @@
 # and the ratios are printed. The project never builds or vendors llama.cpp.
 #
 #   bench/core_bench.sh [-t THREADS] [-p 512] [-n 128] [-r 3] [-s 8] [-k SET] [--types "f16 q8_0 q4_0 q4_k_m"]
+#                       [--arch qwen2 --shape qwen2-0.5b | --arch deepseek2 --shape v2-lite]
 # -s N adds N concurrent streams of n tokens through the batching engine against one (0: off).
 # -k SET forces deepgate's kernel set (scalar, avx2, avx2+avxvnni, avx512; default the best).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m" streams=8 kernels=()
+threads=2 n_prompt=512 n_gen=128 reps=3 types="f16 q8_0 q4_0 q4_k_m" streams=8 kernels=() arch=qwen2 shape=qwen2-0.5b
 while [ $# -gt 0 ]; do
   case "$1" in
     -t) threads=$2; shift 2 ;;
@@ -19,6 +20,8 @@ while [ $# -gt 0 ]; do
     --types) types=$2; shift 2 ;;
     -s) streams=$2; shift 2 ;;
     -k) kernels=(-k "$2"); shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
+    --shape) shape=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,8 +33,8 @@ printf '%-8s %10s %12s %12s %14s %8s' type "file MB" "pp t/s" "tg t/s" "${stream
 [ -n "${LLAMA_BENCH:-}" ] && printf ' %12s %12s %8s %8s' "llama pp" "llama tg" "pp x" "tg x"
 printf '\n'
 for type in $types; do
-  model="$dir/qwen2-0.5b-$type.gguf"
-  [ -f "$model" ] || "$bin" model demo --out "$model" --arch qwen2 --shape qwen2-0.5b --type "$type" >/dev/null
+  model="$dir/$shape-$type.gguf"
+  [ -f "$model" ] || "$bin" model demo --out "$model" --arch "$arch" --shape "$shape" --type "$type" >/dev/null
   json=$("$bin" bench -m "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r "$reps" -s "$streams" "${kernels[@]}" --json)
   pp=$(echo "$json" | sed -E 's/.*"pp":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')
   tg=$(echo "$json" | sed -E 's/.*"tg":\{[^}]*"tokens_per_s":([0-9.]+).*/\1/')

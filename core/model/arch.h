@@ -26,6 +26,7 @@ struct ModelParts {
   int64_t kv_k_dim = 0;              // per position per layer, f16 elements cached
   int64_t kv_v_dim = 0;              // 0: keys only (deepseek2's latent cache)
   std::string kv_layout = "f16 k+v";
+  double expert_fraction = 1.0;      // MoE: experts used / experts, the share of *_exps read per token
 };
 
 struct ModelOptions;

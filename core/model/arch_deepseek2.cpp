@@ -34,6 +34,7 @@ Result<ModelParts> BuildDeepseek2(const GgufFile& file, const std::string& arch,
   }
   parts.kv_k_dim = MlaAttention::CacheDim(d);  // latent + shared RoPE key, nothing per head
   parts.kv_v_dim = 0;
+  if (d.n_expert > 0) parts.expert_fraction = static_cast<double>(d.n_expert_used) / d.n_expert;
   parts.kv_layout = "f16 latent (kv_lora_rank " + std::to_string(d.kv_lora_rank) + " + rope " + std::to_string(d.rope) + ")";
   return parts;
 }

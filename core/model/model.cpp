@@ -76,6 +76,15 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const ModelO
                             sizeof(uint16_t);
   info.kv_layout = parts.kv_layout;
   FillTensorStats(file, &info);
+  for (const GgufTensor& t : file.tensors()) {
+    if (t.name == "token_embd.weight" && !parts.tied_output) {  // tied: it is the output matrix too
+      info.active_weight_bytes += t.nbytes / static_cast<uint64_t>(std::max<int64_t>(1, t.ne[1]));
+    } else if (t.name.find("_exps.") != std::string::npos) {
+      info.active_weight_bytes += static_cast<uint64_t>(static_cast<double>(t.nbytes) * parts.expert_fraction);
+    } else {
+      info.active_weight_bytes += t.nbytes;
+    }
+  }
 
   return std::unique_ptr<Model>(new TransformerModel(std::move(file), std::move(tokenizer), std::move(parts),
                                                      std::move(info), options.n_threads));

@@ -48,6 +48,9 @@ struct ModelInfo {
   std::string rope_kind;     // "normal" or "neox"
   int64_t n_params = 0;      // total weight elements
   uint64_t weight_bytes = 0; // total weight bytes as stored
+  // Weight bytes one decoded token reads: everything but the embedding table (one row of it)
+  // and, for MoE, only the chosen experts' share of the expert tensors.
+  uint64_t active_weight_bytes = 0;
   std::string type_summary;  // "q4_K: 96, q6_K: 13, f32: 49" (tensor counts by type)
   bool tied_output = false;  // output.weight absent: token_embd.weight is used
   std::string chat_template; // tokenizer.chat_template ("" if absent)

@@ -222,6 +222,7 @@ int RunBench(const std::vector<std::string>& argv) {
   const int threads = model.thread_pool().n_threads();
   const char* kernels = quant::KernelSetName(quant::ActiveKernels());
   const double weights_mb = static_cast<double>(info.weight_bytes) / 1e6;
+  const double active_mb = static_cast<double>(info.active_weight_bytes) / 1e6;  // MoE: chosen experts only
 
   if (args.Has("--json")) {
     std::printf(
@@ -234,7 +235,7 @@ int RunBench(const std::vector<std::string>& argv) {
         "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f}\n",
         path->c_str(), info.arch.c_str(), info.type_summary.c_str(), weights_mb,
         static_cast<long long>(info.n_params), threads, kernels, reps, n_prompt, batch, pp.mean,
-        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * weights_mb / 1000.0, n_streams, n_gen, multi.mean,
+        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * active_mb / 1000.0, n_streams, n_gen, multi.mean,
         multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now);
     return 0;
   }
@@ -244,8 +245,8 @@ int RunBench(const std::vector<std::string>& argv) {
   std::printf("threads  %d (%s kernels), %d reps after a warm-up\n", threads, kernels, reps);
   if (n_prompt > 0) std::printf("pp%-6d %10.2f ± %.2f tokens/s (batch %d)\n", n_prompt, pp.mean, pp.stddev, batch);
   if (n_gen > 0) {
-    std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of weights)\n", n_gen, tg.mean, tg.stddev,
-                tg.mean * weights_mb / 1000.0);
+    std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of the weights a token reads)\n", n_gen, tg.mean, tg.stddev,
+                tg.mean * active_mb / 1000.0);
   }
   if (!multi_rates.empty()) {
     std::printf("streams  %d x tg%d %10.2f ± %.2f tokens/s, one stream %.2f ± %.2f: %.2fx\n", n_streams, n_gen,
