@@ -209,6 +209,17 @@ Status ApplyCache(const Json::Value& v, WorkerConfig& c) {
   return ApplyObject(v, "cache", keys, c.cache);
 }
 
+Status ApplyOverflow(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<OverflowConfig>> keys = {
+      SubBool("enabled", &OverflowConfig::enabled),
+      {"roles", [](const Json::Value& x, OverflowConfig& o) { return ReadStrings(x, "roles", &o.roles); }},
+      {"allow_countries",
+       [](const Json::Value& x, OverflowConfig& o) { return ReadCountries(x, "allow_countries", &o.allow_countries); }},
+      SubBool("local_only_default", &OverflowConfig::local_only_default),
+  };
+  return ApplyObject(v, "overflow", keys, c.overflow);
+}
+
 Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
   DG_RETURN_IF_ERROR(ReadStrings(v, "trusted_proxies", &c.trusted_proxies));
   for (const std::string& p : c.trusted_proxies)
@@ -273,6 +284,7 @@ const std::vector<KeySpec>& Keys() {
       {"anomaly", ApplyAnomaly},
       {"audit", ApplyAudit},
       {"cache", ApplyCache},
+      {"overflow", ApplyOverflow},
       {"trusted_proxies", ApplyTrustedProxies},
   };
   return keys;
@@ -419,6 +431,10 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
         "anomaly", true);
   check(a.audit.required != b.audit.required || a.audit.stderr_lines != b.audit.stderr_lines, "audit", false);
   check(a.trusted_proxies != b.trusted_proxies, "trusted_proxies", true);
+  check(a.overflow.enabled != b.overflow.enabled || a.overflow.roles != b.overflow.roles ||
+            a.overflow.allow_countries != b.overflow.allow_countries ||
+            a.overflow.local_only_default != b.overflow.local_only_default,
+        "overflow", true);
   check(a.cache.enabled != b.cache.enabled || a.cache.ttl_s != b.cache.ttl_s || a.cache.max_bytes != b.cache.max_bytes ||
             a.cache.shared != b.cache.shared,
         "cache", false);

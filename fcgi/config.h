@@ -64,6 +64,18 @@ struct CacheConfig {
   bool shared = false;
 };
 
+// Overflow to a cloud or second-site upstream (nginx's @overflow, see
+// fcgi/policy/overflow_policy.h): which requests may leave the site when this worker answers
+// 503. nginx must be configured too (nginx/snippets/deepgate-overflow*.conf). (reloadable)
+struct OverflowConfig {
+  bool enabled = false;                             // off: nothing is ever marked to leave
+  std::vector<std::string> roles = {"developer"};   // roles whose requests may leave
+  std::vector<std::string> allow_countries;         // ISO alpha-2; set: only clients placed in these
+  // Keys made without --local-only / --allow-overflow, and IdP tokens: true keeps them on
+  // site (the strict default; a deployment that trusts its overflow upstream sets false).
+  bool local_only_default = true;
+};
+
 struct WorkerConfig {
   // --- listening (restart to change) ---
   // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
@@ -107,6 +119,7 @@ struct WorkerConfig {
   AnomalyConfig anomaly;
   AuditConfig audit;
   CacheConfig cache;
+  OverflowConfig overflow;
   // Peers whose X-Forwarded-For is believed (CIDR or address). Empty: REMOTE_ADDR is the
   // client, always. (reloadable)
   std::vector<std::string> trusted_proxies;

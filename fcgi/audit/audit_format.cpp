@@ -69,6 +69,7 @@ std::vector<std::string> JournalFields(const AuditRecord& r) {
   }
   if (RequestBound(r)) f.push_back("DURATION_MS=" + DurationMs(r));
   text("REASON", r.reason);
+  text("UPSTREAM", r.upstream);
   return f;
 }
 
@@ -84,6 +85,7 @@ std::string AuditLine(const AuditRecord& r) {
     line += " status=" + std::to_string(r.status) + " in=" + std::to_string(r.request_bytes) +
             " out=" + std::to_string(r.response_bytes) + " ms=" + DurationMs(r) +
             " outcome=" + or_dash(r.outcome);
+    if (!r.upstream.empty()) line += " upstream=" + Printable(r.upstream);
     if (!r.model.empty())
       line += " model=" + Printable(r.model) + " prompt_tokens=" + std::to_string(r.prompt_tokens) +
               " completion_tokens=" + std::to_string(r.completion_tokens);

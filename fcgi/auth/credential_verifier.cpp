@@ -19,6 +19,7 @@ Principal PrincipalForKey(const KeyRecord& r) {
   p.max_concurrent = r.max_concurrent;
   p.expires_at = r.expires_at;
   p.data_subject = r.subject;
+  p.data_policy = r.data_policy;
   return p;
 }
 
@@ -46,6 +47,7 @@ Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
       v.principal = Principal{};
     } else {
       v.principal.data_subject = (*found)->subject;
+      v.principal.data_policy = (*found)->data_policy;
     }
   }
   return v;

@@ -49,6 +49,7 @@ Result<IssuedKey> CreateKey(KeyStore& store, const Secrets& secrets, const KeySp
   r.created_at = now;
   r.expires_at = now + spec.lifetime_s;
   r.subject = spec.subject;
+  r.data_policy = spec.data_policy;
   DG_RETURN_IF_ERROR(store.Insert(r));
   out.plaintext = std::move(key.plaintext);
   return out;

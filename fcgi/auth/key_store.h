@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/policy/data_policy.h"
 
 namespace deepgate::fcgi::auth {
 
@@ -50,6 +51,9 @@ struct KeyRecord {
   // The person or system the key belongs to (`keys create --subject`), so one owner's keys
   // share one audit pseudonym and one erasure; "" = the key id is the subject.
   std::string subject;
+  // May its requests be served off-site (overflow)? `keys create --local-only |
+  // --allow-overflow`; kDeploymentDefault follows overflow.local_only_default.
+  DataPolicy data_policy = DataPolicy::kDeploymentDefault;
 };
 
 // A request to drop cached responses: one subject's, or all ("" subject). Workers follow the
@@ -111,7 +115,8 @@ class KeyStore {
  private:
   KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), wal_path_(path_ + "-wal") {}
   Status Exec(const char* sql);
-  Status AddSubjectColumn();
+  // Stores made by older versions get columns added since (ALTER TABLE ... ADD COLUMN).
+  Status AddColumnIfMissing(const char* name, const char* definition);
 
   // Size, mtime and inode of the database file and its -wal file: see the header comment.
   struct FilesStamp {

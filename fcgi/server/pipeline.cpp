@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "fcgi/audit/credential_mask.h"
+#include "fcgi/policy/overflow_policy.h"
 
 namespace deepgate::fcgi {
 namespace {
@@ -106,6 +107,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
   if (!route.is_public) audit.subject = AuditSubject(principal);
+  // May nginx's @overflow serve this request off-site if it is answered 503? Only a request
+  // that got this far (authenticated, authorised, admitted) can be marked.
+  const bool may_overflow =
+      !route.is_public && DecideOverflow(config.overflow, principal, origin) == OverflowVerdict::kAllowed;
+  if (may_overflow) out.AddHeader(kOverflowHeader, kOverflowAllowed);
 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
@@ -133,6 +139,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   audit.prompt_tokens = ctx.usage.prompt_tokens;
   audit.completion_tokens = ctx.usage.completion_tokens;
   if (out.status() >= 400 && outcome == std::string("ok")) outcome = "error";
+  if (may_overflow && out.status() == 503) audit.upstream = "overflow";  // nginx sends it on
   finish(outcome);
 }
 

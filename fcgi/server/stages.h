@@ -15,6 +15,7 @@
 #include "fcgi/audit/audit_record.h"
 #include "fcgi/http/request.h"
 #include "fcgi/http/router.h"
+#include "fcgi/policy/data_policy.h"
 
 namespace deepgate::fcgi {
 
@@ -34,6 +35,9 @@ struct Principal {
   // The data subject audit entries are about (pseudonymised there): the key's owner
   // (`keys create --subject`); "" = `subject`. Rate limits stay keyed by `subject`.
   std::string data_subject;
+  // May this principal's requests be served off-site (overflow)? The key's choice, or the
+  // deployment default (fcgi/policy/overflow_policy.h).
+  DataPolicy data_policy = DataPolicy::kDeploymentDefault;
 };
 
 // Who an audit entry is about: the owner subject when the principal's key names one.
