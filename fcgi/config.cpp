@@ -146,6 +146,7 @@ Status ApplyRateLimits(const Json::Value& v, WorkerConfig& c) {
       SubInt("requests_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::requests_per_minute),
       SubInt("tokens_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::tokens_per_minute),
       SubInt("max_concurrent", 0, 1 << 20, &RateLimitConfig::max_concurrent),
+      SubInt("auth_failures_per_minute", 0, 1 << 20, &RateLimitConfig::auth_failures_per_minute),
   };
   return ApplyObject(v, "rate_limits", keys, c.rate_limits);
 }
@@ -276,6 +277,8 @@ const std::vector<KeySpec>& Keys() {
       IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),
       IntKey("prefill_chunk", 1, 65536, &WorkerConfig::prefill_chunk),
       Int64Key("kv_cache_mb", 1, int64_t{1} << 24, &WorkerConfig::kv_cache_mb),
+      IntKey("engine_reserved_sequences", 0, 1024, &WorkerConfig::engine_reserved_sequences),
+      IntKey("write_timeout_ms", 100, 3600 * 1000, &WorkerConfig::write_timeout_ms),
       IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
       BoolKey("watchdog", &WorkerConfig::watchdog),
       {"auth", [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }},
@@ -410,6 +413,8 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.queue_length != b.queue_length, "queue_length", false);
   check(a.prefill_chunk != b.prefill_chunk, "prefill_chunk", false);
   check(a.kv_cache_mb != b.kv_cache_mb, "kv_cache_mb", false);
+  check(a.engine_reserved_sequences != b.engine_reserved_sequences, "engine_reserved_sequences", true);
+  check(a.write_timeout_ms != b.write_timeout_ms, "write_timeout_ms", true);
   check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
   check(a.watchdog != b.watchdog, "watchdog", false);
   // Only the keys most likely edited; the whole "auth" object needs a restart.
@@ -418,7 +423,7 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
         "auth", false);
   const RateLimitConfig &ra = a.rate_limits, &rb = b.rate_limits;
   check(ra.requests_per_minute != rb.requests_per_minute || ra.tokens_per_minute != rb.tokens_per_minute ||
-            ra.max_concurrent != rb.max_concurrent,
+            ra.max_concurrent != rb.max_concurrent || ra.auth_failures_per_minute != rb.auth_failures_per_minute,
         "rate_limits", true);
   const GeoIpConfig &ga = a.geoip, &gb = b.geoip;
   // The database file is reopened on every reload; a changed path is reported like any key.

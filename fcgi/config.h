@@ -19,8 +19,13 @@ namespace deepgate::fcgi {
 // per-key limits). Per worker instance; 0 = unlimited. (reloadable)
 struct RateLimitConfig {
   int64_t requests_per_minute = 120;  // requests/min per subject; burst = one minute's worth
-  int64_t tokens_per_minute = 0;      // prompt + completion tokens/min per subject
-  int max_concurrent = 0;             // requests in flight per subject
+  // Non-zero by default (issue 16): a key without its own limits cannot take the engine.
+  // tokens/min also bounds what may be reserved in flight (n x (prompt + max_tokens)).
+  int64_t tokens_per_minute = 200000; // prompt + completion tokens/min per subject
+  int max_concurrent = 8;             // requests, and sequences (n counts), in flight per subject
+  // Failed credentials per client address per minute (burst = that many); beyond it the
+  // address gets 429 before any credential is checked. 0 = no limit.
+  int64_t auth_failures_per_minute = 30;
 };
 
 // Country policy (export control). (reloadable; SIGHUP also reopens the database)
@@ -112,6 +117,14 @@ struct WorkerConfig {
   // a long prompt can delay the next token of every streaming answer.
   int prefill_chunk = 256;
   int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
+  // Sequences of max_sequences that one subject (key, IdP user, client address) can never
+  // take: it may hold at most max_sequences - this (at least 1), running or queued, so another
+  // subject's request always finds a batch slot (fcgi/policy/engine_share.h). 0 = no reserve
+  // and no per-subject cap: one subject may fill the batch and the queue.
+  int engine_reserved_sequences = 1;  // (reloadable)
+  // ms a write to nginx may make no progress (a client that stops reading a stream) before the
+  // request is treated as gone and its sequences freed. (reloadable)
+  int write_timeout_ms = 30000;
 
   // --- policy and audit ---
   RateLimitConfig rate_limits;

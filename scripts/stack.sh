@@ -33,7 +33,7 @@ dg_stack_prepare() {
       -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null) || return 1
     chmod 0600 "$prefix/conf/key.pem"
   fi
-  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format}.conf "$prefix/conf/snippets/"
+  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,limits}.conf "$prefix/conf/snippets/"
   cp "$DG_SOURCE_DIR/nginx/allowlist.conf" "$prefix/conf/allowlist.conf"
   echo "# no overflow upstream in a local stack" >"$prefix/conf/snippets/deepgate-overflow.conf"
   local instances=${DG_STACK_INSTANCES:-1} more_servers="" i

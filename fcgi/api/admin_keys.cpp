@@ -45,7 +45,7 @@ namespace {
 
 // The admin's request, with the key it touched.
 AuditRecord KeyEvent(AuditEvent event, const auth::KeyRecord& key, const RequestContext& ctx) {
-  AuditRecord r = audit::KeyEventRecord(event, key, ctx.principal.subject);
+  AuditRecord r = audit::KeyEventRecord(event, key, AuditSubject(ctx.principal));
   r.request_id = ctx.request.request_id;
   r.remote_addr = ctx.request.remote_addr;
   r.client_ip = ctx.origin.ip;

@@ -216,12 +216,16 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   // Stamp before reading: a commit after this point changes the stamp the next call sees.
   const FilesStamp stamp = Stamp();
   const auto now = std::chrono::steady_clock::now();
-  if (!(stamp == cache_stamp_) || now - cache_since_ > kRecordCacheMaxAge || cached_.size() >= kRecordCacheMaxEntries) {
+  if (!(stamp == cache_stamp_) || now - cache_since_ > kRecordCacheMaxAge ||
+      cached_.size() + absent_.size() >= kRecordCacheMaxEntries) {
     cached_.clear();
+    absent_.clear();
     cache_stamp_ = stamp;
     cache_since_ = now;
   } else if (auto it = cached_.find(id); it != cached_.end()) {
     return std::optional<KeyRecord>(it->second);
+  } else if (absent_.count(id) != 0) {
+    return std::optional<KeyRecord>();
   }
   if (find_by_id_ == nullptr) {
     DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
@@ -232,7 +236,10 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   Result<std::vector<KeyRecord>> read = ReadAll(db_, find_by_id_);
   sqlite3_reset(find_by_id_);  // ends the read transaction now, not at the next lookup
   DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, std::move(read));
-  if (rows.empty()) return std::optional<KeyRecord>();  // unknown ids are not cached
+  if (rows.empty()) {
+    absent_.insert(id);  // until the next commit or kRecordCacheMaxAge
+    return std::optional<KeyRecord>();
+  }
   cached_[id] = rows[0];
   return std::optional<KeyRecord>(std::move(rows[0]));
 }

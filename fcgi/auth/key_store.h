@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
@@ -132,6 +133,9 @@ class KeyStore {
   FilesStamp cache_stamp_;                                   // GUARDED_BY(mu_)
   std::chrono::steady_clock::time_point cache_since_;        // GUARDED_BY(mu_)
   std::unordered_map<std::string, KeyRecord> cached_;        // GUARDED_BY(mu_): id → record
+  // Ids found absent, dropped with cached_: a flood of made-up key ids costs a hash lookup,
+  // not a SQLite query each, and a key created since (any commit) is seen at once.
+  std::unordered_set<std::string> absent_;                   // GUARDED_BY(mu_)
   // FindById runs on every request: its statement is prepared once, reset between uses.
   sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;

@@ -140,5 +140,29 @@ TEST(KeyStoreDataPolicy, OlderStoreGetsTheColumn) {
   std::filesystem::remove_all(dir);
 }
 
+// Unknown ids are remembered as absent (no SQLite query each), until the store changes.
+TEST(KeyStoreNegativeCache, AnIdCreatedAfterAMissIsFoundAtOnce) {
+  const std::string dir = auth::testing::TempDir("neg");
+  auto reader = auth::KeyStore::Open(dir + "/keys.db");
+  auto writer = auth::KeyStore::Open(dir + "/keys.db");  // the CLI, another process in real life
+  ASSERT_TRUE(reader.ok() && writer.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto miss = (*reader)->FindById("00000000000000bb");
+    ASSERT_TRUE(miss.ok());
+    EXPECT_FALSE(miss->has_value());
+  }
+  auth::KeyRecord r;
+  r.id = "00000000000000bb";
+  r.name = "late";
+  r.role = "developer";
+  r.hash = std::string(32, 'h');
+  r.expires_at = 1;
+  ASSERT_TRUE((*writer)->Insert(r).ok());
+  auto hit = (*reader)->FindById("00000000000000bb");
+  ASSERT_TRUE(hit.ok());
+  EXPECT_TRUE(hit->has_value());
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace deepgate::fcgi
