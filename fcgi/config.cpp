@@ -168,6 +168,9 @@ Status ApplyGeoIp(const Json::Value& v, WorkerConfig& c) {
        }},
   };
   DG_RETURN_IF_ERROR(ApplyObject(v, "geoip", keys, c.geoip));
+  // With an allow-list, an address the database cannot place is not on it: denied unless
+  // "unknown_country": "allow" says otherwise.
+  if (!c.geoip.allow_countries.empty() && !v.isMember("unknown_country")) c.geoip.allow_unknown = false;
   const GeoIpConfig& g = c.geoip;
   if (!g.allow_countries.empty() && !g.deny_countries.empty())
     return Status::InvalidArgument("'geoip': set allow_countries or deny_countries, not both");

@@ -33,7 +33,9 @@ struct GeoIpConfig {
   std::string database;                      // .mmdb file; "" = no country lookups
   std::vector<std::string> allow_countries;  // ISO alpha-2; set: only these may call
   std::vector<std::string> deny_countries;   // or: all but these (never both)
-  bool allow_unknown = true;                 // addresses the database cannot place
+  // Addresses the database cannot place. Default: allowed with a deny-list, denied with an
+  // allow-list (ParseConfig applies that when "unknown_country" is not given).
+  bool allow_unknown = true;
 };
 
 // Anomaly detector: requests/min per subject against mean + 3 sigma of the last hour. (reloadable)

@@ -124,8 +124,9 @@ Status PrepareFile(const std::string& path) {
   const bool ok = ::fstat(fd, &st) == 0;
   ::close(fd);
   if (!ok || !S_ISREG(st.st_mode)) return Status::InvalidArgument("key store: " + path + " is not a regular file");
-  if (st.st_mode & (S_IRWXO | S_IWGRP))
-    return Status::InvalidArgument("key store: " + path + " is accessible to other users or group-writable; run: chmod 0600 " + path);
+  // 0600: it holds the key hashes and every data subject's pseudonym key.
+  if (st.st_mode & (S_IRWXO | S_IRWXG))
+    return Status::InvalidArgument("key store: " + path + " is accessible to its group or other users; run: chmod 0600 " + path);
   return Status::Ok();
 }
 
@@ -134,7 +135,7 @@ Status PrepareFile(const std::string& path) {
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(PrepareFile(path));
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     Status s = Status::IoError("key store: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_close_v2(db);

@@ -113,6 +113,12 @@ python3 "$HERE/security_suite.py" run "$PREFIX/suite.json"
 rc=$?
 [ "$rc" -ne 0 ] && DG_IT_FAILS=$((DG_IT_FAILS + rc))
 
+# --- a key limited to other models does not learn what this host serves (issue 16, finding 7)
+expect "/v1/models for a key limited to other-model lists nothing" 0 \
+  "$(with_key "$NARROW" body /v1/models | json_field 'len(d["data"])')"
+expect "/v1/models/deepgate-demo for that key: 404" 404 "$(with_key "$NARROW" code /v1/models/deepgate-demo)"
+expect "an unrestricted key still sees the model" 1 "$(with_key "$DEV" body /v1/models | json_field 'len(d["data"])')"
+
 # --- after all of it
 expect "worker still serves /health" 200 "$(noauth code /health)"
 expect "worker still serves a valid key" 200 "$(code /v1/models -H "Authorization: Bearer $DEV")"
