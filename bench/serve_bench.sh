@@ -56,8 +56,13 @@ fi
 port=$(dg_free_port)
 # Room for the highest concurrency in one batch, so TTFT measures generation, not queueing.
 maxc=$(echo "$levels" | tr ' ' '\n' | sort -n | tail -1)
-dg_stack_prepare "$prefix" "$port" "$model" 1048576 "\"max_sequences\": $maxc" >/dev/null
+# engine_reserved_sequences 0 and no rate limits: one bench key may fill the batch (the bench
+# measures the engine, not the per-key limits).
+dg_stack_prepare "$prefix" "$port" "$model" 1048576 "\"max_sequences\": $maxc, \"engine_reserved_sequences\": 0,
+  \"rate_limits\": {\"requests_per_minute\": 0, \"tokens_per_minute\": 0, \"max_concurrent\": 0}" >/dev/null
 sed -i "s/\"threads\": 2/\"threads\": $threads/" "$prefix/conf/deepgate.json"
+# nginx's per-address request limit (snippets/deepgate-limits.conf) would cap wrk's one address.
+sed -i '/limit_req zone=/d' "$prefix/conf/snippets/deepgate-locations.conf"
 
 # Bench-only: a second TLS server in the same nginx answering `return 200` (what nginx + TLS
 # alone cost) and passing /fcgi to the bare FastCGI hello-world (bench/fcgi_hello.cpp) with the

@@ -146,6 +146,7 @@ Status ApplyRateLimits(const Json::Value& v, WorkerConfig& c) {
       SubInt("requests_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::requests_per_minute),
       SubInt("tokens_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::tokens_per_minute),
       SubInt("max_concurrent", 0, 1 << 20, &RateLimitConfig::max_concurrent),
+      SubInt("auth_failures_per_minute", 0, 1 << 20, &RateLimitConfig::auth_failures_per_minute),
   };
   return ApplyObject(v, "rate_limits", keys, c.rate_limits);
 }
@@ -167,6 +168,9 @@ Status ApplyGeoIp(const Json::Value& v, WorkerConfig& c) {
        }},
   };
   DG_RETURN_IF_ERROR(ApplyObject(v, "geoip", keys, c.geoip));
+  // With an allow-list, an address the database cannot place is not on it: denied unless
+  // "unknown_country": "allow" says otherwise.
+  if (!c.geoip.allow_countries.empty() && !v.isMember("unknown_country")) c.geoip.allow_unknown = false;
   const GeoIpConfig& g = c.geoip;
   if (!g.allow_countries.empty() && !g.deny_countries.empty())
     return Status::InvalidArgument("'geoip': set allow_countries or deny_countries, not both");
@@ -216,6 +220,17 @@ Status ApplyCache(const Json::Value& v, WorkerConfig& c) {
        }},
   };
   return ApplyObject(v, "cache", keys, c.cache);
+}
+
+Status ApplyOverflow(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<OverflowConfig>> keys = {
+      SubBool("enabled", &OverflowConfig::enabled),
+      {"roles", [](const Json::Value& x, OverflowConfig& o) { return ReadStrings(x, "roles", &o.roles); }},
+      {"allow_countries",
+       [](const Json::Value& x, OverflowConfig& o) { return ReadCountries(x, "allow_countries", &o.allow_countries); }},
+      SubBool("local_only_default", &OverflowConfig::local_only_default),
+  };
+  return ApplyObject(v, "overflow", keys, c.overflow);
 }
 
 Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
@@ -274,6 +289,8 @@ const std::vector<KeySpec>& Keys() {
       IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),
       IntKey("prefill_chunk", 1, 65536, &WorkerConfig::prefill_chunk),
       Int64Key("kv_cache_mb", 1, int64_t{1} << 24, &WorkerConfig::kv_cache_mb),
+      IntKey("engine_reserved_sequences", 0, 1024, &WorkerConfig::engine_reserved_sequences),
+      IntKey("write_timeout_ms", 100, 3600 * 1000, &WorkerConfig::write_timeout_ms),
       IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
       BoolKey("watchdog", &WorkerConfig::watchdog),
       {"auth", [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }},
@@ -282,6 +299,7 @@ const std::vector<KeySpec>& Keys() {
       {"anomaly", ApplyAnomaly},
       {"audit", ApplyAudit},
       {"cache", ApplyCache},
+      {"overflow", ApplyOverflow},
       {"trusted_proxies", ApplyTrustedProxies},
   };
   return keys;
@@ -407,6 +425,8 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   check(a.queue_length != b.queue_length, "queue_length", false);
   check(a.prefill_chunk != b.prefill_chunk, "prefill_chunk", false);
   check(a.kv_cache_mb != b.kv_cache_mb, "kv_cache_mb", false);
+  check(a.engine_reserved_sequences != b.engine_reserved_sequences, "engine_reserved_sequences", true);
+  check(a.write_timeout_ms != b.write_timeout_ms, "write_timeout_ms", true);
   check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
   check(a.watchdog != b.watchdog, "watchdog", false);
   // Only the keys most likely edited; the whole "auth" object needs a restart.
@@ -415,7 +435,7 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
         "auth", false);
   const RateLimitConfig &ra = a.rate_limits, &rb = b.rate_limits;
   check(ra.requests_per_minute != rb.requests_per_minute || ra.tokens_per_minute != rb.tokens_per_minute ||
-            ra.max_concurrent != rb.max_concurrent,
+            ra.max_concurrent != rb.max_concurrent || ra.auth_failures_per_minute != rb.auth_failures_per_minute,
         "rate_limits", true);
   const GeoIpConfig &ga = a.geoip, &gb = b.geoip;
   // The database file is reopened on every reload; a changed path is reported like any key.
@@ -428,6 +448,10 @@ ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
         "anomaly", true);
   check(a.audit.required != b.audit.required || a.audit.stderr_lines != b.audit.stderr_lines, "audit", false);
   check(a.trusted_proxies != b.trusted_proxies, "trusted_proxies", true);
+  check(a.overflow.enabled != b.overflow.enabled || a.overflow.roles != b.overflow.roles ||
+            a.overflow.allow_countries != b.overflow.allow_countries ||
+            a.overflow.local_only_default != b.overflow.local_only_default,
+        "overflow", true);
   check(a.cache.enabled != b.cache.enabled || a.cache.ttl_s != b.cache.ttl_s || a.cache.max_bytes != b.cache.max_bytes ||
             a.cache.shared != b.cache.shared,
         "cache", false);

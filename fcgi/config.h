@@ -19,8 +19,13 @@ namespace deepgate::fcgi {
 // per-key limits). Per worker instance; 0 = unlimited. (reloadable)
 struct RateLimitConfig {
   int64_t requests_per_minute = 120;  // requests/min per subject; burst = one minute's worth
-  int64_t tokens_per_minute = 0;      // prompt + completion tokens/min per subject
-  int max_concurrent = 0;             // requests in flight per subject
+  // Non-zero by default (issue 16): a key without its own limits cannot take the engine.
+  // tokens/min also bounds what may be reserved in flight (n x (prompt + max_tokens)).
+  int64_t tokens_per_minute = 200000; // prompt + completion tokens/min per subject
+  int max_concurrent = 8;             // requests, and sequences (n counts), in flight per subject
+  // Failed credentials per client address per minute (burst = that many); beyond it the
+  // address gets 429 before any credential is checked. 0 = no limit.
+  int64_t auth_failures_per_minute = 30;
 };
 
 // Country policy (export control). (reloadable; SIGHUP also reopens the database)
@@ -28,7 +33,9 @@ struct GeoIpConfig {
   std::string database;                      // .mmdb file; "" = no country lookups
   std::vector<std::string> allow_countries;  // ISO alpha-2; set: only these may call
   std::vector<std::string> deny_countries;   // or: all but these (never both)
-  bool allow_unknown = true;                 // addresses the database cannot place
+  // Addresses the database cannot place. Default: allowed with a deny-list, denied with an
+  // allow-list (ParseConfig applies that when "unknown_country" is not given).
+  bool allow_unknown = true;
 };
 
 // Anomaly detector: requests/min per subject against mean + 3 sigma of the last hour. (reloadable)
@@ -67,6 +74,18 @@ struct CacheConfig {
   bool shared = false;
 };
 
+// Overflow to a cloud or second-site upstream (nginx's @overflow, see
+// fcgi/policy/overflow_policy.h): which requests may leave the site when this worker answers
+// 503. nginx must be configured too (nginx/snippets/deepgate-overflow*.conf). (reloadable)
+struct OverflowConfig {
+  bool enabled = false;                             // off: nothing is ever marked to leave
+  std::vector<std::string> roles = {"developer"};   // roles whose requests may leave
+  std::vector<std::string> allow_countries;         // ISO alpha-2; set: only clients placed in these
+  // Keys made without --local-only / --allow-overflow, and IdP tokens: true keeps them on
+  // site (the strict default; a deployment that trusts its overflow upstream sets false).
+  bool local_only_default = true;
+};
+
 struct WorkerConfig {
   // --- listening (restart to change) ---
   // Unix socket nginx connects to. Ignored when systemd passes a socket (LISTEN_FDS).
@@ -103,6 +122,14 @@ struct WorkerConfig {
   // a long prompt can delay the next token of every streaming answer.
   int prefill_chunk = 256;
   int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
+  // Sequences of max_sequences that one subject (key, IdP user, client address) can never
+  // take: it may hold at most max_sequences - this (at least 1), running or queued, so another
+  // subject's request always finds a batch slot (fcgi/policy/engine_share.h). 0 = no reserve
+  // and no per-subject cap: one subject may fill the batch and the queue.
+  int engine_reserved_sequences = 1;  // (reloadable)
+  // ms a write to nginx may make no progress (a client that stops reading a stream) before the
+  // request is treated as gone and its sequences freed. (reloadable)
+  int write_timeout_ms = 30000;
 
   // --- policy and audit ---
   RateLimitConfig rate_limits;
@@ -110,6 +137,7 @@ struct WorkerConfig {
   AnomalyConfig anomaly;
   AuditConfig audit;
   CacheConfig cache;
+  OverflowConfig overflow;
   // Peers whose X-Forwarded-For is believed (CIDR or address). Empty: REMOTE_ADDR is the
   // client, always. (reloadable)
   std::vector<std::string> trusted_proxies;

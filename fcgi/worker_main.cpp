@@ -222,8 +222,9 @@ int Serve(const std::string& config_path) {
       socket->fd, !socket->from_systemd, config.acceptor_threads,
       [&](FCGX_Request& request, const std::atomic<bool>& cancel) {
         FcgxRequestSource source(request);
-        FcgxByteSink sink(request);
-        pipeline.Serve(source, sink, *live.Get(), cancel);
+        auto cfg = live.Get();
+        FcgxByteSink sink(request, cfg->write_timeout_ms);
+        pipeline.Serve(source, sink, *cfg, cancel);
       },
       [&](FCGX_Request& request) {
         FcgxRequestSource source(request);

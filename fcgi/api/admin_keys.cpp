@@ -34,6 +34,9 @@ Json::Value KeyRecordJson(const auth::KeyRecord& r, int64_t now) {
   j["superseded_by"] = r.superseded_by.empty() ? Json::Value(Json::nullValue) : Json::Value(r.superseded_by);
   // The owner (data subject) is shown to admins, who manage it; never written to the journal.
   j["subject"] = r.subject.empty() ? Json::Value(Json::nullValue) : Json::Value(r.subject);
+  // "local" / "overflow", null = the deployment's overflow.local_only_default.
+  j["data_policy"] = r.data_policy == DataPolicy::kDeploymentDefault ? Json::Value(Json::nullValue)
+                                                                     : Json::Value(DataPolicyName(r.data_policy));
   j["state"] = KeyState(r, now);
   return j;
 }
@@ -42,7 +45,7 @@ namespace {
 
 // The admin's request, with the key it touched.
 AuditRecord KeyEvent(AuditEvent event, const auth::KeyRecord& key, const RequestContext& ctx) {
-  AuditRecord r = audit::KeyEventRecord(event, key, ctx.principal.subject);
+  AuditRecord r = audit::KeyEventRecord(event, key, AuditSubject(ctx.principal));
   r.request_id = ctx.request.request_id;
   r.remote_addr = ctx.request.remote_addr;
   r.client_ip = ctx.origin.ip;
@@ -96,7 +99,8 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
   Result<Json::Value> parsed = ParseJsonObject(ctx.request.body);
   if (!parsed.ok()) return (void)out.SendError(ApiError::BadRequest(parsed.status().message()));
   const Json::Value& body = *parsed;
-  static const char* kKnown[] = {"name", "role", "models", "requests_per_min", "tokens_per_min", "max_concurrent", "expires_in"};
+  static const char* kKnown[] = {"name", "role", "models", "requests_per_min", "tokens_per_min", "max_concurrent", "expires_in",
+                                 "data_policy"};
   for (const auto& k : body.getMemberNames()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
@@ -122,6 +126,12 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
       !ReadCount(body, "tokens_per_min", &spec.tokens_per_min, &error) ||
       !ReadCount(body, "max_concurrent", &spec.max_concurrent, &error))
     return (void)out.SendError(error);
+  if (body.isMember("data_policy")) {
+    std::optional<DataPolicy> p = body["data_policy"].isString() ? ParseDataPolicy(body["data_policy"].asString()) : std::nullopt;
+    if (!p || *p == DataPolicy::kDeploymentDefault)
+      return (void)out.SendError(ApiError::BadRequest("'data_policy' must be \"local\" or \"overflow\"", "data_policy"));
+    spec.data_policy = *p;
+  }
   if (body.isMember("expires_in") && !ReadDuration(body["expires_in"], &spec.lifetime_s))
     return (void)out.SendError(ApiError::BadRequest("'expires_in' must be a duration such as \"90d\"", "expires_in"));
   const int64_t now = auth.clock->NowUnix();

@@ -82,7 +82,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     return;
   }
   GenerationRunner runner;
-  if (auto error = runner.Submit(*serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
+  if (auto error = runner.Submit(ctx, *serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
     out.SendError(*error);
     return;
   }

@@ -58,7 +58,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
     }
   }
   GenerationRunner runner;
-  if (auto error = runner.Submit(*serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
+  if (auto error = runner.Submit(ctx, *serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
     out.SendError(*error);
     return;
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "fcgi/http/json.h"
+#include "fcgi/policy/policy_admission.h"
 
 namespace deepgate::fcgi {
 
@@ -12,12 +13,37 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 std::atomic<TokenTimingObserver*> g_token_timing{nullptr};
+
+// One per process, like the engine it apportions.
+policy::EngineShare& ProcessEngineShare() {
+  static policy::EngineShare share;
+  return share;
+}
 }  // namespace
 
 void SetTokenTimingObserver(TokenTimingObserver* observer) { g_token_timing.store(observer); }
 
-std::optional<ApiError> GenerationRunner::Submit(Engine& engine, std::vector<EngineRequest> requests,
-                                                 int retry_after_s) {
+std::optional<ApiError> GenerationRunner::ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
+                                                       int retry_after_s) {
+  int64_t tokens = 0;
+  for (const EngineRequest& r : requests) tokens += static_cast<int64_t>(r.prompt.size()) + r.max_tokens;
+  const policy::LimitSpec own = policy::DefaultLimits(ctx.principal, ctx.config.rate_limits);
+  const int64_t reserved = ctx.config.engine_reserved_sequences;  // 0: no per-subject share
+  const policy::ShareLimits limits{
+      own.max_concurrent, own.tokens_per_minute,
+      reserved == 0 ? 0 : std::max<int64_t>(1, int64_t{ctx.config.max_sequences} - reserved)};
+  policy::ShareRefusal refusal;
+  if (ProcessEngineShare().Reserve(ctx.principal.subject, static_cast<int64_t>(requests.size()), tokens, limits,
+                                   &share_, &refusal))
+    return std::nullopt;
+  const bool rate_limited = refusal.status.code() == StatusCode::kResourceExhausted;
+  ctx.Refuse(rate_limited ? AuditEvent::kRateLimited : AuditEvent::kRequest, refusal.reason);
+  return ApiError::FromStatus(refusal.status, retry_after_s);
+}
+
+std::optional<ApiError> GenerationRunner::Submit(RequestContext& ctx, Engine& engine,
+                                                 std::vector<EngineRequest> requests, int retry_after_s) {
+  if (auto refused = ReserveShare(ctx, requests, retry_after_s)) return refused;
   submitted_ = Clock::now();
   for (EngineRequest& request : requests) {
     Result<std::shared_ptr<EngineStream>> stream = engine.Submit(std::move(request));

@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "fcgi/http/api_error.h"
 #include "fcgi/http/response_writer.h"
+#include "fcgi/policy/engine_share.h"
 #include "fcgi/server/pipeline.h"
 
 namespace deepgate::fcgi {
@@ -31,8 +32,12 @@ void SetTokenTimingObserver(TokenTimingObserver* observer);
 class GenerationRunner {
  public:
   // Submits every request (choice i gets requests[i]); on any refusal the ones already
-  // submitted are cancelled and the error to answer with is returned.
-  std::optional<ApiError> Submit(Engine& engine, std::vector<EngineRequest> requests, int retry_after_s);
+  // submitted are cancelled and the error to answer with is returned. First the requests
+  // are counted against the principal's sequences, tokens and engine share
+  // (fcgi/policy/engine_share.h): n choices are n sequences, each reserving its prompt +
+  // max_tokens; the reservation is held until the runner goes.
+  std::optional<ApiError> Submit(RequestContext& ctx, Engine& engine, std::vector<EngineRequest> requests,
+                                 int retry_after_s);
 
   // Calls on_event(choice, event) for each event until every choice has finished. on_event
   // returns false when the client is gone. Returns false when the run was cut short (client
@@ -44,6 +49,9 @@ class GenerationRunner {
  private:
   void CancelAndDrain();
   void NoteToken(size_t choice);
+  std::optional<ApiError> ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
+                                       int retry_after_s);
+  policy::EngineShare::Ticket share_;  // declared first: released after the streams are gone
   std::vector<std::shared_ptr<EngineStream>> streams_;
   std::vector<bool> finished_;
   std::chrono::steady_clock::time_point submitted_;

@@ -1,5 +1,7 @@
 #include "fcgi/api/models.h"
 
+#include <algorithm>
+
 #include "fcgi/http/json.h"
 #include "fcgi/server/pipeline.h"
 
@@ -24,11 +26,23 @@ void AddModelRoutes(Router& router, const ModelService& models) {
   list["object"] = "list";
   list["data"] = Json::Value(Json::arrayValue);
   for (const ModelCard& card : models.Cards()) list["data"].append(CardJson(card));
-  router.Add({"GET", "/v1/models", "models.list", false, [body = WriteJson(list)](RequestContext&, ResponseWriter& out) {
-                out.SendBody(200, "application/json", body);
+  router.Add({"GET", "/v1/models", "models.list", false,
+              [body = WriteJson(list), list](RequestContext& ctx, ResponseWriter& out) {
+                // A key limited to some models sees only those (issue 16): the list must not
+                // tell it what else this host serves.
+                const std::vector<std::string>& allowed = ctx.principal.allowed_models;
+                if (allowed.empty()) return (void)out.SendBody(200, "application/json", body);
+                Json::Value mine = list;
+                mine["data"] = Json::Value(Json::arrayValue);
+                for (const Json::Value& m : list["data"])
+                  if (std::find(allowed.begin(), allowed.end(), m["id"].asString()) != allowed.end()) mine["data"].append(m);
+                out.SendJson(200, mine);
               }});
   router.Add({"GET", "/v1/models/{id}", "models.get", false, [&models](RequestContext& ctx, ResponseWriter& out) {
                 std::optional<ModelCard> card = models.FindCard(ctx.route_param);
+                const std::vector<std::string>& allowed = ctx.principal.allowed_models;
+                if (card && !allowed.empty() && std::find(allowed.begin(), allowed.end(), card->id) == allowed.end())
+                  card.reset();  // not this key's: the same 404 as a model that does not exist
                 if (!card) {
                   ApiError e = ApiError::NotFound("The model '" + ctx.route_param + "' does not exist", "model_not_found");
                   e.param = "model";

@@ -22,6 +22,19 @@ std::string Printable(const std::string& s, bool quoted = false) {
 
 bool RequestBound(const AuditRecord& r) { return !r.request_id.empty() || r.status != 0; }
 
+// A journal field may hold newlines, but MESSAGE and PATH are what people grep and what
+// forwarders split on lines: a client-sent CR/LF would forge a second line. Escaped as \n, \r.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 AuditRecord MaskRecord(const AuditRecord& r) {
@@ -46,7 +59,7 @@ std::string AuditMessage(const AuditRecord& r) {
 std::vector<std::string> JournalFields(const AuditRecord& r) {
   std::vector<std::string> f = {
       "SYSLOG_IDENTIFIER=deepgate",
-      "MESSAGE=" + AuditMessage(r),
+      "MESSAGE=" + OneLine(AuditMessage(r)),
       "PRIORITY=" + std::to_string(AuditPriority(r.event, r.status)),
       std::string("DEEPGATE_EVENT=") + AuditEventName(r.event),
   };
@@ -60,7 +73,7 @@ std::vector<std::string> JournalFields(const AuditRecord& r) {
   text("CLIENT_IP", r.client_ip.empty() ? r.remote_addr : r.client_ip);
   text("CLIENT_COUNTRY", r.client_country);
   text("METHOD", r.method);
-  text("PATH", r.path);
+  text("PATH", OneLine(r.path));
   if (r.status != 0) f.push_back("STATUS=" + std::to_string(r.status));
   text("MODEL", r.model);
   if (!r.model.empty() || r.prompt_tokens != 0 || r.completion_tokens != 0) {
@@ -69,6 +82,7 @@ std::vector<std::string> JournalFields(const AuditRecord& r) {
   }
   if (RequestBound(r)) f.push_back("DURATION_MS=" + DurationMs(r));
   text("REASON", r.reason);
+  text("UPSTREAM", r.upstream);
   return f;
 }
 
@@ -84,6 +98,7 @@ std::string AuditLine(const AuditRecord& r) {
     line += " status=" + std::to_string(r.status) + " in=" + std::to_string(r.request_bytes) +
             " out=" + std::to_string(r.response_bytes) + " ms=" + DurationMs(r) +
             " outcome=" + or_dash(r.outcome);
+    if (!r.upstream.empty()) line += " upstream=" + Printable(r.upstream);
     if (!r.model.empty())
       line += " model=" + Printable(r.model) + " prompt_tokens=" + std::to_string(r.prompt_tokens) +
               " completion_tokens=" + std::to_string(r.completion_tokens);

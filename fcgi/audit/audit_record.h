@@ -58,6 +58,9 @@ struct AuditRecord {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   std::string reason;       // internal reason of a refusal or event ("key_revoked", ...)
+  // Where the answer came from when not from this worker: "overflow" = this worker answered
+  // 503 with the request marked to leave, so nginx's @overflow served it (UPSTREAM).
+  std::string upstream;
 };
 
 }  // namespace deepgate::fcgi

@@ -11,9 +11,11 @@ AuditRecord KeyEventRecord(AuditEvent event, const auth::KeyRecord& key, const s
   r.key_id = key.id;
   r.role = key.role;
   r.outcome = "ok";
-  // REASON stays a closed vocabulary; the particulars go into MESSAGE.
+  // REASON stays a closed vocabulary; the particulars go into MESSAGE. Who acted is SUBJECT
+  // alone, which the worker's sink pseudonymises: MESSAGE never names the actor (an owner
+  // subject may be a person's name).
   std::string m = std::string(AuditEventName(event)) + " key " + key.id + " name=" + key.name +
-                  " role=" + key.role + " expires_at=" + std::to_string(key.expires_at) + " by=" + actor;
+                  " role=" + key.role + " expires_at=" + std::to_string(key.expires_at) + " by=SUBJECT";
   if (!key.rotated_from.empty()) m += " rotated_from=" + key.rotated_from;
   r.message = m;
   return r;

@@ -70,6 +70,11 @@ Status ParseIdp(const Json::Value& v, IdpConfig* out) {
   }
   if (idp.issuer.empty() || idp.audience.empty() || idp.jwks_file.empty())
     return Status::InvalidArgument("'auth.idp' needs issuer, audience and jwks_file");
+  // The IdP's claim values are its own vocabulary: which of them mean which of our roles is
+  // the operator's decision, never the token's ("role": "admin" must not make an admin).
+  if (idp.role_map.empty())
+    return Status::InvalidArgument("'auth.idp' needs a 'role_map' ({\"<claim value>\": \"<role>\"}); "
+                                   "claim values it does not list are refused");
   *out = std::move(idp);
   return Status::Ok();
 }

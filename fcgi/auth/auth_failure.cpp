@@ -29,6 +29,7 @@ const char* AuthFailureName(AuthFailure f) {
     case AuthFailure::kJwtKeyTypeMismatch: return "jwt_key_type_mismatch";
     case AuthFailure::kJwtBadSignature: return "jwt_bad_signature";
     case AuthFailure::kJwtNoRole: return "jwt_no_role";
+    case AuthFailure::kJwtBadType: return "jwt_bad_type";
   }
   return "unknown";
 }

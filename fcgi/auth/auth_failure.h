@@ -35,6 +35,7 @@ enum class AuthFailure {
   kJwtKeyTypeMismatch,   // kid names a key of another type than alg needs
   kJwtBadSignature,
   kJwtNoRole,            // signature fine, but no claim maps to a configured role
+  kJwtBadType,           // a "typ" header that is not JWT / at+jwt
 };
 
 // Stable snake_case name for logs and audit: "jwt_expired".

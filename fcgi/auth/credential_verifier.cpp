@@ -10,7 +10,7 @@ Principal PrincipalForKey(const KeyRecord& r) {
   Principal p;
   p.authenticated = true;
   p.method = "api_key";
-  p.subject = r.id;
+  p.subject = "key:" + r.id;  // namespaced: see jwt_verifier.cpp
   p.key_id = r.id;
   p.role = r.role;
   p.allowed_models = r.models;
@@ -18,7 +18,8 @@ Principal PrincipalForKey(const KeyRecord& r) {
   p.tokens_per_min = r.tokens_per_min;
   p.max_concurrent = r.max_concurrent;
   p.expires_at = r.expires_at;
-  p.data_subject = r.subject;
+  p.data_subject = r.subject.empty() ? r.id : r.subject;
+  p.data_policy = r.data_policy;
   return p;
 }
 
@@ -45,7 +46,8 @@ Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
       v.failure = f;
       v.principal = Principal{};
     } else {
-      v.principal.data_subject = (*found)->subject;
+      if (!(*found)->subject.empty()) v.principal.data_subject = (*found)->subject;
+      v.principal.data_policy = (*found)->data_policy;
     }
   }
   return v;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fcgi/auth/crypto.h"
+#include "fcgi/auth/secrets.h"
 #include "fcgi/http/json.h"
 
 namespace deepgate::fcgi::auth {
@@ -106,11 +107,9 @@ Result<std::vector<VerificationKey>> ParseJwks(const std::string& text, const st
 }
 
 Result<std::vector<VerificationKey>> LoadJwksFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError("cannot open JWKS file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseJwks(text.str(), path);
+  // Whoever can rewrite this file can mint tokens: the same rules as the secret files.
+  DG_ASSIGN_OR_RETURN(std::string text, ReadProtectedFile(path, 1 << 20, "JWKS file"));
+  return ParseJwks(text, path);
 }
 
 }  // namespace deepgate::fcgi::auth

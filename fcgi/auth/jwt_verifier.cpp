@@ -1,6 +1,7 @@
 #include "fcgi/auth/jwt_verifier.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 
 #include "fcgi/auth/crypto.h"
@@ -77,12 +78,26 @@ AuthFailure JwtVerifier::Verify(std::string_view token, int64_t now, Principal* 
   return AuthFailure::kNone;
 }
 
+namespace {
+// "JWT", "at+jwt", optionally with the "application/" prefix; case-insensitive (RFC 7515 §4.1.9).
+bool AcceptableTyp(const Json::Value& typ) {
+  if (!typ.isString()) return false;
+  std::string t = typ.asString();
+  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (t.rfind("application/", 0) == 0) t.erase(0, 12);
+  return t == "jwt" || t == "at+jwt";
+}
+}  // namespace
+
 AuthFailure JwtVerifier::VerifyUncached(std::string_view token, int64_t now, Verified* out) const {
   // 1. parse
   ParsedJwt jwt;
   if (AuthFailure f = ParseJwt(token, &jwt); f != AuthFailure::kNone) return f;
   // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
   if (jwt.header.isMember("crit")) return AuthFailure::kJwtMalformed;
+  // RFC 8725 §3.11 / RFC 9068: a typ, when present, must say this is a JWT (or an access
+  // token), so a token of another kind signed by the same key is not taken for one.
+  if (jwt.header.isMember("typ") && !AcceptableTyp(jwt.header["typ"])) return AuthFailure::kJwtBadType;
   // 2. alg, before anything depends on it
   if (!jwt.header["alg"].isString()) return AuthFailure::kJwtBadJson;
   const JwsAlg alg = ParseJwsAlg(jwt.header["alg"].asString());
@@ -136,7 +151,9 @@ AuthFailure JwtVerifier::VerifyUncached(std::string_view token, int64_t now, Ver
   auto map_value = [&](const Json::Value& v) {
     if (!v.isString()) return;
     std::string r = v.asString();
-    if (!issuer->role_map.empty()) {
+    // Our own tokens name our roles; any other issuer's values go through its role map, and
+    // a value the map does not list (or an empty map) gives no role.
+    if (!issuer->ours) {
       auto it = issuer->role_map.find(r);
       r = it == issuer->role_map.end() ? "" : it->second;
     }
@@ -152,12 +169,17 @@ AuthFailure JwtVerifier::VerifyUncached(std::string_view token, int64_t now, Ver
   Principal p;
   p.authenticated = true;
   p.method = "jwt";
-  p.subject = sub.asString();
+  // Each kind of principal has its own namespace for rate limits, engine share and cache
+  // scope: an IdP user whose sub equals a key id (or "anonymous") shares nothing with it.
+  // The data subject audit pseudonyms and erasure go by stays the plain sub (a key id for ours).
+  const std::string plain_sub = sub.asString();
+  p.subject = issuer->ours ? "key:" + plain_sub : "idp:" + issuer->issuer + ":" + plain_sub;
+  p.data_subject = plain_sub;
   p.role = role;
   p.expires_at = exp;
   out->exp = exp;
   if (issuer->ours) {
-    p.key_id = p.subject;
+    p.key_id = plain_sub;
     for (const auto& m : jwt.payload["models"])
       if (m.isString()) p.allowed_models.push_back(m.asString());
     p.requests_per_min = IntClaim(jwt.payload, "rpm");

@@ -49,6 +49,7 @@ Result<IssuedKey> CreateKey(KeyStore& store, const Secrets& secrets, const KeySp
   r.created_at = now;
   r.expires_at = now + spec.lifetime_s;
   r.subject = spec.subject;
+  r.data_policy = spec.data_policy;
   DG_RETURN_IF_ERROR(store.Insert(r));
   out.plaintext = std::move(key.plaintext);
   return out;
@@ -57,6 +58,8 @@ Result<IssuedKey> CreateKey(KeyStore& store, const Secrets& secrets, const KeySp
 Result<IssuedKey> RotateKey(KeyStore& store, const Secrets& secrets, const std::string& id, int64_t overlap_s,
                             int64_t now) {
   if (overlap_s < 0) return Status::InvalidArgument("overlap must not be negative");
+  // now + overlap must not overflow (nor outlive any key): at most 10 years.
+  if (overlap_s > int64_t{10} * 366 * 86400) return Status::InvalidArgument("overlap must be at most 10 years");
   DG_ASSIGN_OR_RETURN(std::optional<KeyRecord> old, store.FindById(id));
   if (!old) return Status::NotFound("no key with id " + id);
   if (old->revoked_at != 0) return Status::InvalidArgument("key " + id + " is revoked; create a new one");

@@ -22,6 +22,7 @@ struct KeySpec {
   int64_t max_concurrent = 0;        // 0 = no limit
   int64_t lifetime_s = 90 * 86400;
   std::string subject;               // owner (data subject) for audit and erasure; "" = the key id
+  DataPolicy data_policy = DataPolicy::kDeploymentDefault;  // may its requests overflow off-site
 };
 
 struct IssuedKey {

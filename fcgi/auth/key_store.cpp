@@ -26,7 +26,8 @@ constexpr const char* kSchema =
     " revoked_at INTEGER NOT NULL DEFAULT 0,"
     " rotated_from TEXT NOT NULL DEFAULT '',"
     " superseded_by TEXT NOT NULL DEFAULT '',"
-    " subject TEXT NOT NULL DEFAULT '')";
+    " subject TEXT NOT NULL DEFAULT '',"
+    " data_policy TEXT NOT NULL DEFAULT '')";
 
 // Pseudonym keys (one per data subject) and the response-cache purge queue. Deleting a
 // subject's row makes the pseudonyms already in the journal unlinkable to it.
@@ -43,7 +44,7 @@ constexpr const char* kErasureSchema =
 
 constexpr const char* kColumns =
     "id, name, role, hash, models, requests_per_min, tokens_per_min, max_concurrent, created_at, expires_at,"
-    " revoked_at, rotated_from, superseded_by, subject";
+    " revoked_at, rotated_from, superseded_by, subject, data_policy";
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -100,6 +101,8 @@ KeyRecord ReadRow(sqlite3_stmt* s) {
   r.rotated_from = Text(s, 11);
   r.superseded_by = Text(s, 12);
   r.subject = Text(s, 13);
+  // An unknown spelling (a newer version's) keeps the key on site.
+  r.data_policy = ParseDataPolicy(Text(s, 14)).value_or(DataPolicy::kLocalOnly);
   return r;
 }
 
@@ -121,8 +124,9 @@ Status PrepareFile(const std::string& path) {
   const bool ok = ::fstat(fd, &st) == 0;
   ::close(fd);
   if (!ok || !S_ISREG(st.st_mode)) return Status::InvalidArgument("key store: " + path + " is not a regular file");
-  if (st.st_mode & (S_IRWXO | S_IWGRP))
-    return Status::InvalidArgument("key store: " + path + " is accessible to other users or group-writable; run: chmod 0600 " + path);
+  // 0600: it holds the key hashes and every data subject's pseudonym key.
+  if (st.st_mode & (S_IRWXO | S_IRWXG))
+    return Status::InvalidArgument("key store: " + path + " is accessible to its group or other users; run: chmod 0600 " + path);
   return Status::Ok();
 }
 
@@ -131,7 +135,7 @@ Status PrepareFile(const std::string& path) {
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(PrepareFile(path));
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     Status s = Status::IoError("key store: cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_close_v2(db);
@@ -142,7 +146,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   DG_RETURN_IF_ERROR(store->Exec(kSchema));
-  DG_RETURN_IF_ERROR(store->AddSubjectColumn());
+  DG_RETURN_IF_ERROR(store->AddColumnIfMissing("subject", "TEXT NOT NULL DEFAULT ''"));
+  DG_RETURN_IF_ERROR(store->AddColumnIfMissing("data_policy", "TEXT NOT NULL DEFAULT ''"));
   DG_RETURN_IF_ERROR(store->Exec(kErasureSchema));
   return store;
 }
@@ -165,7 +170,7 @@ Status KeyStore::Exec(const char* sql) {
 namespace {
 Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db, std::string("INSERT INTO api_keys (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   sqlite3_stmt* st = s.get();
   sqlite3_bind_text(st, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, r.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -181,6 +186,7 @@ Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   sqlite3_bind_text(st, 12, r.rotated_from.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 13, r.superseded_by.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 14, r.subject.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 15, DataPolicyName(r.data_policy), -1, SQLITE_STATIC);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT) return Status::InvalidArgument("key store: key id " + r.id + " already exists");
   if (rc != SQLITE_DONE) return DbError(db, "insert");
@@ -211,12 +217,16 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   // Stamp before reading: a commit after this point changes the stamp the next call sees.
   const FilesStamp stamp = Stamp();
   const auto now = std::chrono::steady_clock::now();
-  if (!(stamp == cache_stamp_) || now - cache_since_ > kRecordCacheMaxAge || cached_.size() >= kRecordCacheMaxEntries) {
+  if (!(stamp == cache_stamp_) || now - cache_since_ > kRecordCacheMaxAge ||
+      cached_.size() + absent_.size() >= kRecordCacheMaxEntries) {
     cached_.clear();
+    absent_.clear();
     cache_stamp_ = stamp;
     cache_since_ = now;
   } else if (auto it = cached_.find(id); it != cached_.end()) {
     return std::optional<KeyRecord>(it->second);
+  } else if (absent_.count(id) != 0) {
+    return std::optional<KeyRecord>();
   }
   if (find_by_id_ == nullptr) {
     DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?"));
@@ -227,7 +237,10 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   Result<std::vector<KeyRecord>> read = ReadAll(db_, find_by_id_);
   sqlite3_reset(find_by_id_);  // ends the read transaction now, not at the next lookup
   DG_ASSIGN_OR_RETURN(std::vector<KeyRecord> rows, std::move(read));
-  if (rows.empty()) return std::optional<KeyRecord>();  // unknown ids are not cached
+  if (rows.empty()) {
+    absent_.insert(id);  // until the next commit or kRecordCacheMaxAge
+    return std::optional<KeyRecord>();
+  }
   cached_[id] = rows[0];
   return std::optional<KeyRecord>(std::move(rows[0]));
 }
@@ -238,13 +251,15 @@ Result<std::vector<KeyRecord>> KeyStore::List() {
   return ReadAll(db_, s.get());
 }
 
-// Stores created before owner subjects existed get the column (empty: the key id is the subject).
-Status KeyStore::AddSubjectColumn() {
-  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = 'subject'"));
+// Stores created before owner subjects (empty: the key id is the subject) or data policies
+// (empty: the deployment default) existed get the column.
+Status KeyStore::AddColumnIfMissing(const char* name, const char* definition) {
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = ?"));
+  sqlite3_bind_text(s.get(), 1, name, -1, SQLITE_STATIC);
   const int rc = sqlite3_step(s.get());
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc != SQLITE_DONE) return DbError(db_, "schema");
-  return Exec("ALTER TABLE api_keys ADD COLUMN subject TEXT NOT NULL DEFAULT ''");
+  return Exec((std::string("ALTER TABLE api_keys ADD COLUMN ") + name + " " + definition).c_str());
 }
 
 Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t window_s) {

@@ -27,9 +27,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/policy/data_policy.h"
 
 namespace deepgate::fcgi::auth {
 
@@ -50,6 +52,9 @@ struct KeyRecord {
   // The person or system the key belongs to (`keys create --subject`), so one owner's keys
   // share one audit pseudonym and one erasure; "" = the key id is the subject.
   std::string subject;
+  // May its requests be served off-site (overflow)? `keys create --local-only |
+  // --allow-overflow`; kDeploymentDefault follows overflow.local_only_default.
+  DataPolicy data_policy = DataPolicy::kDeploymentDefault;
 };
 
 // A request to drop cached responses: one subject's, or all ("" subject). Workers follow the
@@ -111,7 +116,8 @@ class KeyStore {
  private:
   KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), wal_path_(path_ + "-wal") {}
   Status Exec(const char* sql);
-  Status AddSubjectColumn();
+  // Stores made by older versions get columns added since (ALTER TABLE ... ADD COLUMN).
+  Status AddColumnIfMissing(const char* name, const char* definition);
 
   // Size, mtime and inode of the database file and its -wal file: see the header comment.
   struct FilesStamp {
@@ -127,6 +133,9 @@ class KeyStore {
   FilesStamp cache_stamp_;                                   // GUARDED_BY(mu_)
   std::chrono::steady_clock::time_point cache_since_;        // GUARDED_BY(mu_)
   std::unordered_map<std::string, KeyRecord> cached_;        // GUARDED_BY(mu_): id → record
+  // Ids found absent, dropped with cached_: a flood of made-up key ids costs a hash lookup,
+  // not a SQLite query each, and a key created since (any commit) is seen at once.
+  std::unordered_set<std::string> absent_;                   // GUARDED_BY(mu_)
   // FindById runs on every request: its statement is prepared once, reset between uses.
   sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;

@@ -24,6 +24,12 @@ inline constexpr size_t kMinSecretBytes = 32;
 // group-writable, or not a regular file.
 [[nodiscard]] Status CheckSecretFileMode(const std::string& path, unsigned mode, bool regular_file);
 
+// Reads a file that decides who may authenticate (a secret, an IdP's JWKS): never through a
+// symlink, a regular file, CheckSecretFileMode's permissions, owned by root or by this process's
+// user (a file another user owns could be rewritten by them), at most max_bytes. `what` names it
+// in errors ("secret file", "JWKS file").
+[[nodiscard]] Result<std::string> ReadProtectedFile(const std::string& path, size_t max_bytes, const std::string& what);
+
 struct Secrets {
   std::string master;   // keys are HMAC(master, "timestamp:salt")
   std::string pepper;   // the store holds HMAC(pepper, key) only

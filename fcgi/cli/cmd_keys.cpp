@@ -56,7 +56,8 @@ void PrintIssued(const fcgi::auth::IssuedKey& k) {
 }
 
 int Create(const std::vector<std::string>& argv) {
-  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models", "--subject"}, {});
+  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models", "--subject"},
+         {"--local-only", "--allow-overflow"});
   if (!a.ok()) return Fail(a.error(), 2);
   if (!a.Has("--name") || !a.Has("--role")) return Fail("keys create needs --name and --role", 2);
   auto ctx = OpenCliAuth(a);
@@ -73,6 +74,9 @@ int Create(const std::vector<std::string>& argv) {
   if (!lifetime) return Fail("--expires must be a duration such as 90d", 2);
   spec.lifetime_s = *lifetime;
   if (auto m = a.Get("--models")) spec.models = SplitCommas(*m);
+  if (a.Has("--local-only") && a.Has("--allow-overflow")) return Fail("give --local-only or --allow-overflow, not both", 2);
+  if (a.Has("--local-only")) spec.data_policy = fcgi::DataPolicy::kLocalOnly;
+  if (a.Has("--allow-overflow")) spec.data_policy = fcgi::DataPolicy::kMayLeave;
   if (auto s = a.Get("--subject")) {
     std::optional<std::string> subject = SubjectArg(*s);
     if (!subject) return 2;
@@ -155,10 +159,14 @@ const char* kConfigHelp = "  --config FILE   worker config (default /etc/deepgat
 
 CommandRegistration create_cmd({"keys create", "create an API key (printed once)",
                                 std::string("usage: deepgate keys create --name N --role R [--expires 90d] [--rpm 120]"
-                                            " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--config FILE]\n"
+                                            " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--local-only | --allow-overflow]"
+                                            " [--config FILE]\n"
                                             "  --subject OWNER  the person or system the key belongs to: audit entries carry\n"
                                             "                   its pseudonym and `deepgate erase --subject` removes its keys;\n"
-                                            "                   `--subject -` reads it from stdin (kept out of ps and journald's _CMDLINE)\n") + kConfigHelp,
+                                            "                   `--subject -` reads it from stdin (kept out of ps and journald's _CMDLINE)\n"
+                                            "  --local-only     its requests are never sent to the overflow upstream\n"
+                                            "  --allow-overflow they may be, when this host is full (config \"overflow\");\n"
+                                            "                   neither: overflow.local_only_default decides\n") + kConfigHelp,
                                 Create});
 CommandRegistration list_cmd({"keys list", "list API keys (no secrets)",
                               std::string("usage: deepgate keys list [--expiring 14d] [--json] [--config FILE]\n") + kConfigHelp,

@@ -22,6 +22,9 @@ class ByteSink {
   virtual ~ByteSink() = default;
   virtual bool Write(std::string_view bytes) = 0;  // false: the peer is gone
   virtual bool Flush() = 0;                        // false: the peer is gone
+  // Whether the peer closed the connection, asked without writing (a request that writes
+  // nothing until it ends polls this). Never blocks.
+  virtual bool PeerGone() { return false; }
 };
 
 // Sees what a handler answers, as it is written (the response cache records through this).

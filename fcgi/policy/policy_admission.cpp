@@ -40,7 +40,11 @@ Result<std::shared_ptr<const PolicyAdmission::Rules>> PolicyAdmission::BuildRule
 
 PolicyAdmission::PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
                                  const AnomalyConfig& anomaly)
-    : lookup_(std::move(lookup)), rules_(std::move(rules)), limiter_(clock), anomaly_(clock, Settings(anomaly)) {}
+    : lookup_(std::move(lookup)),
+      rules_(std::move(rules)),
+      limiter_(clock),
+      failures_(clock),
+      anomaly_(clock, Settings(anomaly)) {}
 
 Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config, const Clock& clock,
                                                                   LimitLookup lookup) {
@@ -69,18 +73,40 @@ ClientOrigin PolicyAdmission::Locate(const Request& request) {
   return origin;
 }
 
+namespace {
+// 403 country_blocked when the rules refuse the client's country; nothing otherwise.
+bool RefuseCountry(const CountryPolicy& countries, const ClientOrigin& origin, Admission* a) {
+  const CountryVerdict v = countries.Check(origin.country);
+  if (v.allowed) return false;
+  a->status = Status::PermissionDenied("Access from your country or region is not allowed");
+  a->error_code = "country_blocked";
+  a->reason = v.reason + (origin.country.empty() ? "" : ":" + origin.country);
+  return true;
+}
+}  // namespace
+
+Admission PolicyAdmission::Screen(const Request&, const ClientOrigin& origin) {
+  const auto r = rules();
+  Admission a;
+  if (r->geo && RefuseCountry(r->countries, origin, &a)) return a;
+  int retry_after_s = 0;
+  if (!failures_.Allows(origin.ip, r->limits.auth_failures_per_minute, &retry_after_s)) {
+    a.status = Status::ResourceExhausted("Too many failed authentication attempts from your address; retry after " +
+                                         std::to_string(retry_after_s) + " s");
+    a.reason = "auth_failures";
+    a.retry_after_s = retry_after_s;
+  }
+  return a;
+}
+
+void PolicyAdmission::NoteAuthFailure(const ClientOrigin& origin) {
+  failures_.NoteFailure(origin.ip, rules()->limits.auth_failures_per_minute);
+}
+
 Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const Request&, const ClientOrigin& origin) {
   const auto r = rules();
   Admission a;
-  if (r->geo) {
-    const CountryVerdict v = r->countries.Check(origin.country);
-    if (!v.allowed) {
-      a.status = Status::PermissionDenied("Access from your country or region is not allowed");
-      a.error_code = "country_blocked";
-      a.reason = v.reason + (origin.country.empty() ? "" : ":" + origin.country);
-      return a;
-    }
-  }
+  if (r->geo && RefuseCountry(r->countries, origin, &a)) return a;
   if (auto alert = anomaly_.Observe(principal.subject)) {
     char text[160];
     std::snprintf(text, sizeof text, "%lld requests this minute > threshold %.1f (mean %.1f, stddev %.1f)",

@@ -2,7 +2,8 @@
 // detector, then per-subject rate limits — built from WorkerConfig and rebuilt on SIGHUP
 // (Reload reopens the GeoIP database; limiter and detector state survive a reload).
 //
-// Order inside Admit: country first (cheapest, and a blocked country must not consume
+// Screen runs before authentication: the country rule and the per-address limit on failed
+// credentials. Order inside Admit: country first (cheapest, and a blocked country must not consume
 // anyone's rate limit), anomaly next (it counts attempts, refused or not), limits last.
 // Thread-safety: every method may be called from any thread; rules are an immutable
 // snapshot swapped under a mutex, limiter and detector lock themselves.
@@ -16,6 +17,7 @@
 #include "core/status.h"
 #include "fcgi/config.h"
 #include "fcgi/policy/anomaly_detector.h"
+#include "fcgi/policy/auth_failure_limiter.h"
 #include "fcgi/policy/client_address.h"
 #include "fcgi/policy/clock.h"
 #include "fcgi/policy/country_policy.h"
@@ -44,6 +46,9 @@ class PolicyAdmission final : public AdmissionPolicy {
   Admission Admit(const Principal& principal, const Route& route, const Request& request,
                   const ClientOrigin& origin) override;
   void Release(const Principal& principal, const Route& route, const RequestUsage& usage) override;
+  // Country rule, then the per-address failed-credential limit (rate_limits.auth_failures_per_minute).
+  Admission Screen(const Request& request, const ClientOrigin& origin) override;
+  void NoteAuthFailure(const ClientOrigin& origin) override;
 
   uint64_t anomalies() const { return anomaly_.alerts(); }
 
@@ -63,6 +68,7 @@ class PolicyAdmission final : public AdmissionPolicy {
   mutable std::mutex mu_;
   std::shared_ptr<const Rules> rules_;  // GUARDED_BY(mu_)
   RateLimiter limiter_;
+  AuthFailureLimiter failures_;
   AnomalyDetector anomaly_;
 };
 

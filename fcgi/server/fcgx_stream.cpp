@@ -3,6 +3,8 @@
 #include <climits>
 #include <cstring>
 
+#include "fcgi/server/connection_watch.h"
+
 namespace deepgate::fcgi {
 
 const char* FcgxRequestSource::Param(const char* name) const { return FCGX_GetParam(name, request_.envp); }
@@ -24,6 +26,12 @@ int64_t FcgxRequestSource::ReadBody(char* buf, size_t n) {
   if (got < 0 || FCGX_GetError(request_.in) != 0) return -1;
   return got;
 }
+
+FcgxByteSink::FcgxByteSink(FCGX_Request& request, int write_timeout_ms) : request_(request) {
+  if (write_timeout_ms > 0) (void)SetWriteTimeout(request_.ipcFd, write_timeout_ms);
+}
+
+bool FcgxByteSink::PeerGone() { return PeerClosed(request_.ipcFd); }
 
 bool FcgxByteSink::Write(std::string_view bytes) {
   while (!bytes.empty()) {

@@ -20,13 +20,15 @@ class FcgxRequestSource final : public RequestSource {
   FCGX_Request& request_;
 };
 
-// Write failures and FCGX_FFlush == -1 (EPIPE once nginx dropped the connection) are
-// reported as false: the client is gone.
+// Write failures and FCGX_FFlush == -1 (EPIPE once nginx dropped the connection, or a write
+// that made no progress for write_timeout_ms) are reported as false: the client is gone.
 class FcgxByteSink final : public ByteSink {
  public:
-  explicit FcgxByteSink(FCGX_Request& request) : request_(request) {}
+  // write_timeout_ms 0: writes may block indefinitely.
+  explicit FcgxByteSink(FCGX_Request& request, int write_timeout_ms = 0);
   bool Write(std::string_view bytes) override;
   bool Flush() override;
+  bool PeerGone() override;
 
  private:
   FCGX_Request& request_;

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "fcgi/audit/credential_mask.h"
+#include "fcgi/policy/overflow_policy.h"
 
 namespace deepgate::fcgi {
 namespace {
@@ -70,11 +71,31 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   const Route& route = *match.route;
   audit.route = route.name;
 
+  // A policy refusal: its status, code, Retry-After and x-ratelimit-* headers, and reason.
+  auto refuse_admission = [&](Admission& admission) {
+    ApiError e = ApiError::FromStatus(
+        admission.status, admission.retry_after_s > 0 ? admission.retry_after_s : config.retry_after_s);
+    if (!admission.error_code.empty()) e.code = admission.error_code;
+    for (auto& h : admission.headers) e.headers.push_back(std::move(h));
+    audit.event = RefusalEvent(admission.status);
+    audit.reason = admission.reason;
+    fail(e);
+  };
+
   Principal principal;
+  const bool admitted = !route.is_public || route.policy_when_public;
+  if (admitted) {
+    // 3a. screen: the client's country and failed-credential count, before any credential
+    Admission screen = stages_.admission->Screen(request, origin);
+    if (!screen.status.ok()) return refuse_admission(screen);
+  }
   if (!route.is_public) {
     // 3. authenticate
     Result<Principal> who = stages_.authenticator->Authenticate(request);
-    if (!who.ok()) return refuse(who.status());
+    if (!who.ok()) {
+      stages_.admission->NoteAuthFailure(origin);
+      return refuse(who.status());
+    }
     principal = std::move(who).value();
     audit.subject = AuditSubject(principal);
     audit.key_id = principal.key_id;
@@ -84,7 +105,6 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   } else if (route.policy_when_public) {
     principal.subject = "client:" + origin.ip;  // limits keyed on the address, defaults apply
   }
-  const bool admitted = !route.is_public || route.policy_when_public;
   if (admitted) {
     // 5. policy
     Admission admission = stages_.admission->Admit(principal, route, request, origin);
@@ -94,23 +114,21 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
       anomaly.reason = admission.anomaly;
       stages_.audit->Record(anomaly);
     }
-    if (!admission.status.ok()) {
-      ApiError e = ApiError::FromStatus(
-          admission.status, admission.retry_after_s > 0 ? admission.retry_after_s : config.retry_after_s);
-      if (!admission.error_code.empty()) e.code = admission.error_code;
-      for (auto& h : admission.headers) e.headers.push_back(std::move(h));
-      audit.event = RefusalEvent(admission.status);
-      audit.reason = admission.reason;
-      return fail(e);
-    }
+    if (!admission.status.ok()) return refuse_admission(admission);
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
   if (!route.is_public) audit.subject = AuditSubject(principal);
+  // May nginx's @overflow serve this request off-site if it is answered 503? Only a request
+  // that got this far (authenticated, authorised, admitted) can be marked.
+  const bool may_overflow =
+      !route.is_public && DecideOverflow(config.overflow, principal, origin) == OverflowVerdict::kAllowed;
+  if (may_overflow) out.AddHeader(kOverflowHeader, kOverflowAllowed);
 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
   RequestContext ctx{request, route, std::move(match.param), principal, config,
                      start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, {}};
+  ctx.sink = &sink;
   const char* outcome = "ok";
   try {
     route.handler(ctx, out);
@@ -123,6 +141,8 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   }
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (admitted) stages_.admission->Release(principal, route, ctx.usage);
+  // A failed token exchange counts against the client like a failed credential.
+  if (ctx.refusal.event == AuditEvent::kAuthFailure) stages_.admission->NoteAuthFailure(origin);
   // 7. audit
   if (ctx.refusal.event != AuditEvent::kRequest) {
     audit.event = ctx.refusal.event;
@@ -133,6 +153,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   audit.prompt_tokens = ctx.usage.prompt_tokens;
   audit.completion_tokens = ctx.usage.completion_tokens;
   if (out.status() >= 400 && outcome == std::string("ok")) outcome = "error";
+  if (may_overflow && out.status() == 503) audit.upstream = "overflow";  // nginx sends it on
   finish(outcome);
 }
 

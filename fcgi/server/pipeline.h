@@ -1,5 +1,6 @@
 // Pipeline: the fixed sequence every request goes through, one stage per step:
-//   parse (BuildRequest) → route → authenticate → authorise → admit (policy) → handle → audit.
+//   parse (BuildRequest) → route → screen (country, failed-credential limit) → authenticate →
+//   authorise → admit (policy) → handle → audit.
 // Public routes (/health, /ready) skip authenticate/authorise/admit. Whatever a stage or
 // handler does — error, exception, client gone — the client gets one well-formed answer and
 // the audit sink gets one record — a refused request under its refusal event (auth_failure,
@@ -42,9 +43,13 @@ struct RequestContext {
     refusal = {event, std::move(reason), std::move(key_id)};
   }
 
-  // A long-running handler (generation) polls this between steps and stops when true.
+  ByteSink* sink = nullptr;       // the connection to nginx, asked whether the client left
+
+  // A long-running handler (generation) polls this between steps and stops when true:
+  // shutdown, the deadline, or nginx closed the connection (the client left).
   bool ShouldStop() const {
-    return cancel.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() >= deadline;
+    return cancel.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() >= deadline ||
+           (sink != nullptr && sink->PeerGone());
   }
 };
 

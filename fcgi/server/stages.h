@@ -15,12 +15,15 @@
 #include "fcgi/audit/audit_record.h"
 #include "fcgi/http/request.h"
 #include "fcgi/http/router.h"
+#include "fcgi/policy/data_policy.h"
 
 namespace deepgate::fcgi {
 
 // Who is calling, as established by the Authenticator.
 struct Principal {
-  std::string subject = "anonymous";  // key id or JWT sub; never a secret
+  // Rate limits, engine share and cache scope are keyed on this; one namespace per kind:
+  // "key:<id>" (our keys and JWTs), "idp:<issuer>:<sub>", "client:<address>", "anonymous".
+  std::string subject = "anonymous";  // never a secret
   std::string role;                   // "admin", "developer", ... ("" for open access)
   bool authenticated = false;
   // Filled by fcgi/auth (BearerAuthenticator); read by policy and the generation handlers.
@@ -31,9 +34,13 @@ struct Principal {
   int64_t tokens_per_min = 0;
   int64_t max_concurrent = 0;
   int64_t expires_at = 0;                   // unix s: key or token expiry, 0 unknown
-  // The data subject audit entries are about (pseudonymised there): the key's owner
-  // (`keys create --subject`); "" = `subject`. Rate limits stay keyed by `subject`.
+  // The data subject audit entries are about (pseudonymised there) and erasure names: the
+  // key's owner (`keys create --subject`), else the key id, or an IdP token's plain sub;
+  // "" = `subject`. Rate limits stay keyed by `subject`.
   std::string data_subject;
+  // May this principal's requests be served off-site (overflow)? The key's choice, or the
+  // deployment default (fcgi/policy/overflow_policy.h).
+  DataPolicy data_policy = DataPolicy::kDeploymentDefault;
 };
 
 // Who an audit entry is about: the owner subject when the principal's key names one.
@@ -92,6 +99,15 @@ class AdmissionPolicy {
                           const ClientOrigin& origin) = 0;
   // Called once for every admitted request when it ends (releases concurrency slots, charges tokens).
   virtual void Release(const Principal& principal, const Route& route, const RequestUsage& usage) = 0;
+  // Before any credential is looked at: rules that depend on the client alone (its country,
+  // its recent failed credentials), so a refused client learns nothing about a key (no 401
+  // vs 403 oracle) and cannot try keys faster than the failure limit. Default: admit.
+  virtual Admission Screen(const Request& request, const ClientOrigin& origin) {
+    (void)request, (void)origin;
+    return {};
+  }
+  // A failed authentication from this client (counted by the failure limiter). Default: none.
+  virtual void NoteAuthFailure(const ClientOrigin& origin) { (void)origin; }
 };
 
 // Stages refuse with a Status whose message the client sees. An internal reason for the

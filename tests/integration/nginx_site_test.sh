@@ -12,6 +12,10 @@ cp "$DG_SOURCE_DIR/nginx/allowlist.conf" "$PREFIX/conf/deepgate-allowlist.conf"
   -days 1 -subj /CN=localhost 2>/dev/null)
 sed -e "s|/etc/ssl/certs/deepgate.pem|$PREFIX/conf/cert.pem|; s|/etc/ssl/private/deepgate.key|$PREFIX/conf/key.pem|" \
     -e "s|/var/log/nginx/|$PREFIX/logs/|" "$DG_SOURCE_DIR/nginx/deepgate.conf" >"$PREFIX/conf/deepgate.conf"
+# The overflow credential file the Debian package makes (root only, a comment until set).
+echo '# proxy_set_header Authorization "Bearer <key>";' >"$PREFIX/conf/overflow-credentials.conf"
+sed -i "s|/etc/nginx/deepgate-overflow-credentials.conf|$PREFIX/conf/overflow-credentials.conf|" \
+  "$PREFIX/conf/snippets/deepgate-overflow-location.conf"
 cat >"$PREFIX/conf/nginx.conf" <<CONF
 pid $PREFIX/logs/nginx.pid;
 events {}

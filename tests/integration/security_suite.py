@@ -281,6 +281,12 @@ def build_cases(s):
              journal=jwt_fail("jwt_expired")),
         case("IdP token whose role maps to nothing", **c401, token=jws(rsa_hdr, idp_claims(role="superuser"), rsa),
              journal=jwt_fail("jwt_no_role")),
+        # Issue 16, finding 6: the role map is explicit; an IdP claiming one of our role names
+        # that the map does not list is refused, and a typ that is not a JWT is refused.
+        case("IdP token claiming admin, which the role map does not list", **c401,
+             token=jws(rsa_hdr, idp_claims(role="admin"), rsa), journal=jwt_fail("jwt_no_role")),
+        case("IdP token with typ secevent+jwt", **c401,
+             token=jws(dict(rsa_hdr, typ="secevent+jwt"), idp_claims(), rsa), journal=jwt_fail("jwt_bad_type")),
         # --- OAuth token endpoint (public route; the handler audits its refusals itself). Like
         # every refusal: one entry, under auth_failure, with the client's country (audit_record.h).
         case("token endpoint: wrong client_secret", **c401, method="POST", path="/v1/oauth/token",
@@ -318,12 +324,17 @@ def build_cases(s):
              body=json.dumps({"model": "deepgate-demo", "prompt": "hi", "max_tokens": 2}),
              journal={"KEY_ID": kid["narrow"], "ROLE": "developer", "REASON": "model_not_allowed"}),
         # --- policy: countries and rate limits
+        # The country rule runs before any credential is looked at (issue 16, finding 4): the
+        # entry names no key, and a bad key gets the same 403 as a good one (no 401 oracle).
         case("denied country (127.0.0.3 -> KP)", status=403, code="country_blocked", token=K["developer"],
-             src="127.0.0.3", journal={"KEY_ID": kid["developer"], "REASON": "country_denied:KP"}),
+             src="127.0.0.3", journal={"KEY_ID": ABSENT, "REASON": "country_denied:KP"}),
         case("planted JWT from the denied country", status=403, code="country_blocked", token=planted_jwt,
-             src="127.0.0.3", journal={"KEY_ID": kid["planted"], "REASON": "country_denied:KP"}),
+             src="127.0.0.3", journal={"KEY_ID": ABSENT, "REASON": "country_denied:KP"}),
+        case("a wrong key from the denied country: 403, not 401", status=403, code="country_blocked",
+             token="dg_" + kid["developer"] + "_" + "A" * 43, src="127.0.0.3",
+             journal={"KEY_ID": ABSENT, "REASON": "country_denied:KP"}),
         case("unplaceable address (127.0.0.5), unknown_country deny", status=403, code="country_blocked",
-             token=K["developer"], src="127.0.0.5", journal={"KEY_ID": kid["developer"], "REASON": "country_unknown"}),
+             token=K["developer"], src="127.0.0.5", journal={"KEY_ID": ABSENT, "REASON": "country_unknown"}),
         case("rate limit: 3rd request on a 2/min key", status=429, code="rate_limit_exceeded", token=K["limited"],
              warmup=2, retry_after=True, journal={"KEY_ID": kid["limited"], "REASON": "requests_per_minute"}),
         case("rate limit: still refused", status=429, code="rate_limit_exceeded", token=K["limited"],

@@ -27,13 +27,17 @@ CONF=$PREFIX/conf/deepgate.json
 perl "$HERE/make_loopback_mmdb.pl" "$PREFIX/geo.mmdb" || { echo "FAIL: could not write the GeoIP database"; exit 1; }
 dg_stack_model "$PREFIX/model.gguf" || { echo "FAIL: could not make a model"; exit 1; }
 python3 "$HERE/security_suite.py" idp-keys "$PREFIX/idp" || { echo "FAIL: could not make the IdP keys"; exit 1; }
+chmod 0600 "$PREFIX/idp/jwks.json"  # the worker refuses a JWKS others could read or rewrite
 IDP_ISSUER=https://idp.example.test
 IDP_AUDIENCE=deepgate-via-idp
 DG_AUTH_EXTRA="$DG_AUTH_EXTRA, \"idp\": {\"issuer\": \"$IDP_ISSUER\", \"audience\": \"$IDP_AUDIENCE\",
-    \"jwks_file\": \"$PREFIX/idp/jwks.json\", \"role_claim\": \"role\", \"algorithms\": [\"RS256\", \"ES256\"]}"
+    \"jwks_file\": \"$PREFIX/idp/jwks.json\", \"role_claim\": \"role\", \"algorithms\": [\"RS256\", \"ES256\"],
+    \"role_map\": {\"developer\": \"developer\", \"monitor\": \"monitor\"}}"
 # 127.0.0.1 -> DE (allowed), 127.0.0.3 -> KP (denied), 127.0.0.5 -> not in the database (denied).
+# auth_failures_per_minute 0: the table sends dozens of bad credentials from one address, each
+# to see its own 401 and reason (credential_throttle_test.sh covers that limit).
 dg_stack_prepare "$PREFIX" "$(dg_free_port)" "$PREFIX/model.gguf" 4096 \
-  "\"audit\": {\"required\": true}, \"rate_limits\": {\"requests_per_minute\": 0},
+  "\"audit\": {\"required\": true}, \"rate_limits\": {\"requests_per_minute\": 0, \"auth_failures_per_minute\": 0},
   \"geoip\": {\"database\": \"$PREFIX/geo.mmdb\", \"deny_countries\": [\"KP\"], \"unknown_country\": \"deny\"}" || exit 1
 # nginx's allowlist: .3 and .5 may reach the worker (its country rules are under test); .2 may not.
 sed -i 's/^allow 127\.0\.0\.1;/allow 127.0.0.1;\nallow 127.0.0.3;\nallow 127.0.0.5;/' "$PREFIX/conf/allowlist.conf"
@@ -108,6 +112,12 @@ chmod 0600 "$PREFIX/suite.json"
 python3 "$HERE/security_suite.py" run "$PREFIX/suite.json"
 rc=$?
 [ "$rc" -ne 0 ] && DG_IT_FAILS=$((DG_IT_FAILS + rc))
+
+# --- a key limited to other models does not learn what this host serves (issue 16, finding 7)
+expect "/v1/models for a key limited to other-model lists nothing" 0 \
+  "$(with_key "$NARROW" body /v1/models | json_field 'len(d["data"])')"
+expect "/v1/models/deepgate-demo for that key: 404" 404 "$(with_key "$NARROW" code /v1/models/deepgate-demo)"
+expect "an unrestricted key still sees the model" 1 "$(with_key "$DEV" body /v1/models | json_field 'len(d["data"])')"
 
 # --- after all of it
 expect "worker still serves /health" 200 "$(noauth code /health)"

@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 now_ms() { date +%s%3N; }
 
-dg_it_start '"shutdown_deadline_ms": 500, "max_sequences": 4' 1048576
+# engine_reserved_sequences 0: the four streams of one key fill the batch on purpose.
+dg_it_start '"shutdown_deadline_ms": 500, "max_sequences": 4, "engine_reserved_sequences": 0' 1048576
 marker=$PREFIX/streaming
 python3 "$here/stream_shutdown_client.py" "$URL" deepgate-demo "$marker" "$PREFIX/client.json" &
 client=$!

@@ -111,7 +111,7 @@ TEST_F(ErasureTest, ErasedKeyNoLongerAuthenticates) {
   auth::Verdict ok = v.Verify(k.plaintext, kT0 + 1);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok.principal.data_subject, "alice");
-  EXPECT_EQ(ok.principal.subject, k.record.id);  // rate limits stay keyed by the key id
+  EXPECT_EQ(ok.principal.subject, "key:" + k.record.id);  // rate limits stay keyed by the key (its namespace)
   ASSERT_TRUE(store_->EraseSubject("alice", kT0).ok());
   EXPECT_EQ(v.Verify(k.plaintext, kT0 + 1).failure, auth::AuthFailure::kKeyUnknown);
 }

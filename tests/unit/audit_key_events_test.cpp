@@ -54,6 +54,8 @@ TEST_F(KeyEventsTest, RecordNamesTheKeyButNeverItsSecretOrHash) {
   EXPECT_EQ(r.role, "developer");
   EXPECT_EQ(r.subject, "cli:ops");
   EXPECT_NE(r.message.find("name=ci-bot"), std::string::npos);
+  // The actor is SUBJECT alone (pseudonymised by the worker's sink), never in MESSAGE.
+  EXPECT_EQ(r.message.find("cli:ops"), std::string::npos) << r.message;
   // dg_<hex id>_<secret>: the secret is base64url and may itself contain '_', so it starts
   // after the second '_', not the last (a short tail like "de" matched "developer").
   const std::string secret = k.plaintext.substr(k.plaintext.find('_', 3) + 1);

@@ -3,7 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "auth_test_util.h"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "fcgi/auth/access_token.h"
+#include "fcgi/auth/auth_config.h"
 #include "fcgi/auth/jwks.h"
 #include "fcgi/auth/jwt_verifier.h"
 
@@ -107,7 +114,8 @@ EVP_PKEY* JwtVerifierTest::ec_ = nullptr;
 TEST_F(JwtVerifierTest, AcceptsOurHs256TokenWithItsGrants) {
   Principal p;
   ASSERT_EQ(Verifier().Verify(Hs(OurClaims()), kNow, &p), AuthFailure::kNone);
-  EXPECT_EQ(p.subject, "0123456789abcdef");
+  EXPECT_EQ(p.subject, "key:0123456789abcdef");  // limits share the key's namespace
+  EXPECT_EQ(p.data_subject, "0123456789abcdef");
   EXPECT_EQ(p.key_id, "0123456789abcdef");
   EXPECT_EQ(p.role, "developer");
   EXPECT_EQ(p.method, "jwt");
@@ -126,7 +134,8 @@ TEST_F(JwtVerifierTest, AcceptsATokenWithoutKidWhenTheIssuerHasOneKey) {
 TEST_F(JwtVerifierTest, AcceptsIdpRs256AndMapsTheRole) {
   Principal p;
   ASSERT_EQ(Verifier().Verify(Rs(IdpClaims()), kNow, &p), AuthFailure::kNone);
-  EXPECT_EQ(p.subject, "alice");
+  EXPECT_EQ(p.subject, "idp:https://idp.example:alice");  // never a key's (or anonymous') bucket
+  EXPECT_EQ(p.data_subject, "alice");                    // what erasure and pseudonyms go by
   EXPECT_EQ(p.role, "developer");
   EXPECT_EQ(p.key_id, "");
 }
@@ -282,8 +291,67 @@ TEST(JwksTest, RefusesPrivateAndSymmetricKeys) {
 }
 
 TEST(AuthFailureTest, EveryReasonHasAName) {
-  for (int i = 0; i <= static_cast<int>(AuthFailure::kJwtNoRole); ++i)
+  for (int i = 0; i <= static_cast<int>(AuthFailure::kJwtBadType); ++i)
     EXPECT_STRNE(AuthFailureName(static_cast<AuthFailure>(i)), "unknown");
+}
+
+// Issue 16, finding 6: an IdP's claim value is never taken as our role without the map.
+TEST_F(JwtVerifierTest, IdpClaimNamingOneOfOurRolesIsRefusedUnlessMapped) {
+  Json::Value c = IdpClaims();
+  c["groups"] = Json::Value(Json::arrayValue);
+  c["groups"].append("admin");  // our role's name, but the map only lists llm-users
+  EXPECT_EQ(Check(Rs(c)), AuthFailure::kJwtNoRole);
+}
+
+TEST_F(JwtVerifierTest, TypMustSayJwtWhenPresent) {
+  auto with_typ = [](const Json::Value& typ) {
+    Json::Value h;
+    h["alg"] = "RS256";
+    h["kid"] = "rsa1";
+    h["typ"] = typ;
+    const std::string in = Segments(h, IdpClaims());
+    return in + "." + Base64UrlEncode(SignWith(rsa_, in));
+  };
+  for (const char* ok : {"JWT", "jwt", "at+jwt", "application/at+jwt"})
+    EXPECT_EQ(Check(with_typ(ok)), AuthFailure::kNone) << ok;
+  for (const char* bad : {"secevent+jwt", "JOSE", ""})
+    EXPECT_EQ(Check(with_typ(bad)), AuthFailure::kJwtBadType) << bad;
+  EXPECT_EQ(Check(with_typ(1)), AuthFailure::kJwtBadType);
+  EXPECT_EQ(Check(Rs(IdpClaims())), AuthFailure::kNone);  // no typ at all: fine
+}
+
+TEST(JwksFile, IsReadLikeASecretFile) {
+  const std::string dir = testing::TempDir("jwks");
+  const std::string path = dir + "/jwks.json";
+  EVP_PKEY* rsa = testing::MakeRsaKey();
+  {
+    std::ofstream(path) << testing::Jwks(rsa, "k1", nullptr, "");
+  }
+  ::chmod(path.c_str(), 0644);
+  Result<std::vector<VerificationKey>> open_to_all = LoadJwksFile(path);
+  ASSERT_FALSE(open_to_all.ok());
+  EXPECT_NE(open_to_all.status().message().find("accessible to other users"), std::string::npos);
+  ::chmod(path.c_str(), 0664);
+  EXPECT_FALSE(LoadJwksFile(path).ok());
+  ::chmod(path.c_str(), 0640);
+  EXPECT_TRUE(LoadJwksFile(path).ok());
+  ::symlink(path.c_str(), (dir + "/link.json").c_str());
+  EXPECT_FALSE(LoadJwksFile(dir + "/link.json").ok());  // never through a symlink
+  EVP_PKEY_free(rsa);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(IdpConfig, RoleMapIsRequired) {
+  Json::Value v;
+  v["issuer"] = "i";
+  v["audience"] = "a";
+  v["jwks_file"] = "f";
+  Json::Value auth;
+  auth["idp"] = v;
+  AuthConfig c;
+  EXPECT_FALSE(ParseAuthConfig(auth, &c).ok());
+  auth["idp"]["role_map"]["g"] = "developer";
+  EXPECT_TRUE(ParseAuthConfig(auth, &c).ok());
 }
 
 }  // namespace

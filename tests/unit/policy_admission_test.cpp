@@ -334,5 +334,54 @@ TEST(PolicyConfig, PolicyKeysReloadLiveAuditNeedsRestart) {
   EXPECT_EQ(d.need_restart, (std::vector<std::string>{"audit"}));
 }
 
+// Counts the credentials it is asked to check (all refused).
+class CountingRefuser final : public Authenticator {
+ public:
+  Result<Principal> Authenticate(const Request&) override {
+    ++calls;
+    return WithAuditReason(Status::Unauthenticated("Invalid API key"), "key_unknown");
+  }
+  int calls = 0;
+};
+
+TEST_F(AdmissionTest, BlockedCountryIsRefusedBeforeAnyCredentialIsChecked) {
+  const std::string db = LoopbackMmdb();
+  if (db.empty()) GTEST_SKIP() << "SKIPPED LOUDLY: libmaxmind-db-writer-perl missing";
+  config_.geoip.database = db;
+  config_.geoip.deny_countries = {"KP"};
+  PipelineStages stages;
+  auto auth = std::make_unique<CountingRefuser>();
+  CountingRefuser* counting = auth.get();
+  stages.authenticator = std::move(auth);
+  Make(std::move(stages));
+  // A bad key from a blocked country: 403, the same as a good one would get (no 401/403 oracle).
+  FakeSink refused = Get("/x", "127.0.0.3");
+  EXPECT_TRUE(Has(refused, "Status: 403"));
+  EXPECT_NE(refused.Body().find("\"country_blocked\""), std::string::npos);
+  EXPECT_EQ(counting->calls, 0);
+  EXPECT_TRUE(Has(Get("/x", "127.0.0.1"), "Status: 401"));
+  EXPECT_EQ(counting->calls, 1);
+}
+
+TEST_F(AdmissionTest, FailedCredentialsFromOneAddressAreThrottledBeforeAuthentication) {
+  config_.rate_limits.auth_failures_per_minute = 3;
+  PipelineStages stages;
+  auto auth = std::make_unique<CountingRefuser>();
+  CountingRefuser* counting = auth.get();
+  stages.authenticator = std::move(auth);
+  Make(std::move(stages));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(Has(Get("/x", "127.0.0.1"), "Status: 401"));
+  FakeSink throttled = Get("/x", "127.0.0.1");
+  EXPECT_TRUE(Has(throttled, "Status: 429"));
+  EXPECT_TRUE(Has(throttled, "Retry-After: "));
+  EXPECT_EQ(counting->calls, 3);  // the fourth never reached the authenticator
+  EXPECT_EQ(audit_->records.back().event, AuditEvent::kRateLimited);
+  EXPECT_EQ(audit_->records.back().reason, "auth_failures");
+  EXPECT_TRUE(Has(Get("/x", "127.0.0.4"), "Status: 401"));  // another address: its own count
+  clock_.Advance(std::chrono::seconds(20));                  // 3/min: one more try after 20 s
+  EXPECT_TRUE(Has(Get("/x", "127.0.0.1"), "Status: 401"));
+  EXPECT_TRUE(Has(Get("/x", "127.0.0.1"), "Status: 429"));
+}
+
 }  // namespace
 }  // namespace deepgate::fcgi
