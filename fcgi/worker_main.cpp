@@ -199,10 +199,9 @@ int Serve(const std::string& config_path) {
     response_cache = std::make_unique<cache::ResponseCache>(
         cache::ResponseCacheOptions{std::chrono::seconds(config.cache.ttl_s), config.cache.max_bytes}, security.clock);
   AddEngineRoutes(router, models, response_cache.get(),
-                  config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey);
+                  config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &security.metrics);
   if (response_cache) AddAdminCacheRoutes(router, *response_cache);
   cache_for_purges = response_cache.get();
-  SetTokenTimingObserver(&security.metrics);
   AddMetricsRoute(router, {&security.metrics, &models, security.audit, response_cache.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     Log("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
@@ -243,16 +242,16 @@ int Serve(const std::string& config_path) {
       Log(what + " ready in " + std::to_string(ms) + " ms");
       AuditEventNow(security, AuditEvent::kModelLoaded, what + " loaded");
       notifier.Ready();
-    } else if (s.code() == StatusCode::kPermissionDenied &&
-               s.message().rfind(kSha256MismatchReason, 0) == 0) {
+    } else if (std::optional<Refusal> rejected = models.rejection()) {
       // Not served, but the worker stays up: /ready answers 503 and generation
       // model_unavailable until an operator fixes the file or the manifest and restarts.
-      Log("model rejected: " + s.message());
+      const std::string why = AuditReason(*rejected) + ": " + s.message();
+      Log("model rejected: " + why);
       AuditRecord r;
       r.event = AuditEvent::kModelRejected;
-      r.reason = kSha256MismatchReason;
+      r.reason = AuditReason(*rejected);
       r.model = EffectiveModelId(config);
-      r.message = "model '" + EffectiveModelId(config) + "' rejected: " + s.message();
+      r.message = "model '" + EffectiveModelId(config) + "' rejected: " + why;
       security.audit->Record(r);
       // READY so systemd does not restart it in a loop; STATUS says why nothing is served.
       notifier.Status("model rejected (sha256 mismatch); not serving");

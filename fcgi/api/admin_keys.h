@@ -10,8 +10,8 @@
 
 #include "fcgi/auth/auth_context.h"
 #include "fcgi/auth/key_store.h"
+#include "fcgi/base/stages.h"
 #include "fcgi/http/router.h"
-#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi {
 

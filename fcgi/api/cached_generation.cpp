@@ -99,7 +99,7 @@ Handler CachedGeneration(cache::ResponseCache& cache, cache::CacheScope scope, s
       return inner(ctx, out);
     }
     const Json::Value& model = body->get("model", Json::Value());
-    if (!model.isString() || auth::CheckModelAllowed(ctx.principal, model.asString())) return inner(ctx, out);
+    if (!model.isString() || !ModelAllowed(ctx.principal, model.asString())) return inner(ctx, out);
 
     const std::string response_id = prefix + out.request_id();
     if (std::shared_ptr<const cache::CachedResponse> hit = cache.Lookup(*key)) {
@@ -121,7 +121,7 @@ Handler CachedGeneration(cache::ResponseCache& cache, cache::CacheScope scope, s
       out.SetTap(&recorder);
       inner(ctx, out);
     }
-    if (!recorder.complete(out) || ctx.refusal.event != AuditEvent::kRequest) return;
+    if (!recorder.complete(out) || ctx.refusal) return;
     const Json::Value& stream = body->get("stream", Json::Value());
     cache::CachedResponse answer = recorder.Take(stream.isBool() && stream.asBool());
     answer.response_id = response_id;

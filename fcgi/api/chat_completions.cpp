@@ -44,7 +44,8 @@ ReasoningSplit Split(ChoiceState& c, const std::string& text, bool final) {
 
 }  // namespace
 
-void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models) {
+void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models,
+                           TokenTimingObserver* timing) {
   Result<Json::Value> body = ParseJsonObject(ctx.request.body);
   if (!body.ok()) {
     out.SendError(ApiError::BadRequest(body.status().message()));
@@ -81,7 +82,7 @@ void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const Model
     out.SendError(*error);
     return;
   }
-  GenerationRunner runner;
+  GenerationRunner runner(timing);
   if (auto error = runner.Submit(*serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
     out.SendError(*error);
     return;

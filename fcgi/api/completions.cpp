@@ -26,7 +26,8 @@ struct TextChoiceState {
 
 }  // namespace
 
-void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models) {
+void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models,
+                       TokenTimingObserver* timing) {
   Result<Json::Value> body = ParseJsonObject(ctx.request.body);
   if (!body.ok()) {
     out.SendError(ApiError::BadRequest(body.status().message()));
@@ -57,7 +58,7 @@ void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelServ
       return;
     }
   }
-  GenerationRunner runner;
+  GenerationRunner runner(timing);
   if (auto error = runner.Submit(*serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
     out.SendError(*error);
     return;

@@ -10,8 +10,8 @@ std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& mo
                                      const std::string& requested_id, ServingModel* out) {
   // The key's model allow-list, checked before existence so a key learns nothing of others.
   if (auto denied = auth::CheckModelAllowed(ctx.principal, requested_id)) {
-    ctx.Refuse(AuditEvent::kForbidden, "model_not_allowed");
-    return denied;
+    ctx.Refuse(*denied);
+    return ApiError::FromRefusal(*denied, ctx.config.retry_after_s);
   }
   if (!models.FindCard(requested_id)) {
     return ApiError::NotFound("The model '" + requested_id.substr(0, 200) + "' does not exist", "model_not_found");
@@ -35,9 +35,13 @@ std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& mo
 }
 
 void AddEngineRoutes(Router& router, const ModelService& models, cache::ResponseCache* cache,
-                     cache::CacheScope scope) {
-  Handler chat = [&models](RequestContext& ctx, ResponseWriter& out) { HandleChatCompletions(ctx, out, models); };
-  Handler text = [&models](RequestContext& ctx, ResponseWriter& out) { HandleCompletions(ctx, out, models); };
+                     cache::CacheScope scope, TokenTimingObserver* timing) {
+  Handler chat = [&models, timing](RequestContext& ctx, ResponseWriter& out) {
+    HandleChatCompletions(ctx, out, models, timing);
+  };
+  Handler text = [&models, timing](RequestContext& ctx, ResponseWriter& out) {
+    HandleCompletions(ctx, out, models, timing);
+  };
   if (cache != nullptr) {
     chat = CachedGeneration(*cache, scope, "chatcmpl-", std::move(chat));
     text = CachedGeneration(*cache, scope, "cmpl-", std::move(text));

@@ -8,6 +8,7 @@
 
 #include "core/engine.h"
 #include "core/model/model.h"
+#include "fcgi/base/token_timing.h"
 #include "fcgi/http/api_error.h"
 #include "fcgi/http/response_writer.h"
 #include "fcgi/server/model_service.h"
@@ -25,7 +26,9 @@ struct ServingModel {
 std::optional<ApiError> ResolveModel(RequestContext& ctx, const ModelService& models,
                                      const std::string& requested_id, ServingModel* out);
 
-void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models);
-void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models);
+void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models,
+                           TokenTimingObserver* timing);
+void HandleCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models,
+                       TokenTimingObserver* timing);
 
 }  // namespace deepgate::fcgi

@@ -2,19 +2,11 @@
 
 #include <json/writer.h>
 
-#include <atomic>
-
 #include "fcgi/http/json.h"
 
 namespace deepgate::fcgi {
 
 using Clock = std::chrono::steady_clock;
-
-namespace {
-std::atomic<TokenTimingObserver*> g_token_timing{nullptr};
-}  // namespace
-
-void SetTokenTimingObserver(TokenTimingObserver* observer) { g_token_timing.store(observer); }
 
 std::optional<ApiError> GenerationRunner::Submit(Engine& engine, std::vector<EngineRequest> requests,
                                                  int retry_after_s) {
@@ -77,14 +69,13 @@ bool GenerationRunner::Pump(const RequestContext& ctx,
 }
 
 void GenerationRunner::NoteToken(size_t choice) {
-  TokenTimingObserver* observer = g_token_timing.load(std::memory_order_relaxed);
-  if (observer == nullptr) return;
+  if (timing_ == nullptr) return;
   const Clock::time_point now = Clock::now();
   Clock::time_point& last = last_token_[choice];
   const bool first = last == Clock::time_point{};
   const double s = std::chrono::duration<double>(now - (first ? submitted_ : last)).count();
-  if (first) observer->FirstToken(s);
-  else observer->InterToken(s);
+  if (first) timing_->FirstToken(s);
+  else timing_->InterToken(s);
   last = now;
 }
 

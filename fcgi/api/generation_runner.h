@@ -10,26 +10,18 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "fcgi/base/token_timing.h"
 #include "fcgi/http/api_error.h"
 #include "fcgi/http/response_writer.h"
 #include "fcgi/server/pipeline.h"
 
 namespace deepgate::fcgi {
 
-// Token timing for metrics (fcgi/metrics/worker_metrics.h): each choice's first token
-// (seconds since Submit) and every later gap between two tokens of one choice.
-class TokenTimingObserver {
- public:
-  virtual ~TokenTimingObserver() = default;
-  virtual void FirstToken(double seconds) = 0;
-  virtual void InterToken(double seconds) = 0;
-};
-// Installed once at startup, before the first request (null: none). Process-wide so the
-// chat and completions handlers need no new parameter.
-void SetTokenTimingObserver(TokenTimingObserver* observer);
-
 class GenerationRunner {
  public:
+  // `timing` (may be null) hears each choice's first token and inter-token gaps.
+  explicit GenerationRunner(TokenTimingObserver* timing) : timing_(timing) {}
+
   // Submits every request (choice i gets requests[i]); on any refusal the ones already
   // submitted are cancelled and the error to answer with is returned.
   std::optional<ApiError> Submit(Engine& engine, std::vector<EngineRequest> requests, int retry_after_s);
@@ -44,6 +36,7 @@ class GenerationRunner {
  private:
   void CancelAndDrain();
   void NoteToken(size_t choice);
+  TokenTimingObserver* const timing_;
   std::vector<std::shared_ptr<EngineStream>> streams_;
   std::vector<bool> finished_;
   std::chrono::steady_clock::time_point submitted_;

@@ -75,9 +75,10 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   if (r->geo) {
     const CountryVerdict v = r->countries.Check(origin.country);
     if (!v.allowed) {
-      a.status = Status::PermissionDenied("Access from your country or region is not allowed");
-      a.error_code = "country_blocked";
-      a.reason = v.reason + (origin.country.empty() ? "" : ":" + origin.country);
+      a.refusal = Refusal(RefusalReason::kCountryBlocked,
+                          Status::PermissionDenied("Access from your country or region is not allowed"),
+                          v.reason + (origin.country.empty() ? "" : ":" + origin.country))
+                      .WithErrorCode("country_blocked");
       return a;
     }
   }
@@ -90,10 +91,11 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   RateDecision d = limiter_.Admit(principal.subject, lookup_(principal, r->limits));
   a.headers = std::move(d.headers);
   if (!d.admitted) {
-    a.status = Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
-                                         "; retry after " + std::to_string(d.retry_after_s) + " s");
-    a.reason = d.reason;
-    a.retry_after_s = d.retry_after_s;
+    a.refusal = Refusal(RefusalReason::kRateLimited,
+                        Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
+                                                  "; retry after " + std::to_string(d.retry_after_s) + " s"),
+                        d.reason)
+                    .WithRetryAfter(d.retry_after_s);
   }
   return a;
 }

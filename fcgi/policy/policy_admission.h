@@ -14,14 +14,16 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/base/stages.h"
 #include "fcgi/config.h"
+#include "fcgi/http/request.h"
+#include "fcgi/http/router.h"
 #include "fcgi/policy/anomaly_detector.h"
 #include "fcgi/policy/client_address.h"
 #include "fcgi/policy/clock.h"
 #include "fcgi/policy/country_policy.h"
 #include "fcgi/policy/geoip_database.h"
 #include "fcgi/policy/rate_limiter.h"
-#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi::policy {
 

@@ -20,6 +20,7 @@
 #include "core/engine.h"
 #include "core/model/model.h"
 #include "core/status.h"
+#include "fcgi/base/refusal.h"
 #include "fcgi/config.h"
 
 namespace deepgate::fcgi {
@@ -31,9 +32,15 @@ struct ModelCard {
   std::string owned_by = "deepgate";
 };
 
-// Loads the model the config names. May return a null model only in tests and in builds
-// without an engine; the service still reports ready so the HTTP surface can be exercised.
-using ModelLoader = std::function<Result<std::shared_ptr<Model>>(const WorkerConfig& config)>;
+// What a loader produced: the model, or `rejected` — a file that was read but must not be
+// served (its bytes do not match the manifest). A null model (tests) still reports ready so
+// the HTTP surface can be exercised.
+struct LoadedModel {
+  std::shared_ptr<Model> model;
+  std::optional<Refusal> rejected;
+};
+// Loads the model the config names; an error Status when the file cannot be loaded.
+using ModelLoader = std::function<Result<LoadedModel>(const WorkerConfig& config)>;
 
 enum class ModelState { kLoading, kReady, kFailed };
 
@@ -51,6 +58,7 @@ class ModelService {
 
   ModelState state() const;
   Status load_error() const;            // ok unless kFailed
+  std::optional<Refusal> rejection() const;  // set when kFailed because the file was rejected
   std::shared_ptr<Model> model() const;  // null until kReady (or with a null loader result)
   // The scheduler all generation goes through; null until kReady or without a model.
   std::shared_ptr<Engine> engine() const;
@@ -68,6 +76,7 @@ class ModelService {
   mutable std::mutex mu_;
   ModelState state_ = ModelState::kLoading;  // GUARDED_BY(mu_)
   Status error_;                             // GUARDED_BY(mu_)
+  std::optional<Refusal> rejection_;         // GUARDED_BY(mu_)
   std::shared_ptr<Model> model_;             // GUARDED_BY(mu_)
   std::shared_ptr<Engine> engine_;           // GUARDED_BY(mu_); declared after model_: destroyed first
   std::thread loader_thread_;

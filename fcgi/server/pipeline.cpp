@@ -20,13 +20,24 @@ AuditRecord StartRecord(const Request& r) {
 }
 
 // The security event a refusal is recorded under.
-AuditEvent RefusalEvent(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kUnauthenticated: return AuditEvent::kAuthFailure;
-    case StatusCode::kPermissionDenied: return AuditEvent::kForbidden;
-    case StatusCode::kResourceExhausted: return AuditEvent::kRateLimited;
-    default: return AuditEvent::kRequest;
+AuditEvent RefusalEvent(RefusalReason reason) {
+  switch (reason) {
+    case RefusalReason::kBadCredentials: return AuditEvent::kAuthFailure;
+    case RefusalReason::kRateLimited: return AuditEvent::kRateLimited;
+    case RefusalReason::kModelRejected: return AuditEvent::kModelRejected;
+    case RefusalReason::kCredentialsRequired:
+    case RefusalReason::kRoleNotPermitted:
+    case RefusalReason::kModelNotAllowed:
+    case RefusalReason::kCountryBlocked: break;
   }
+  return AuditEvent::kForbidden;
+}
+
+// The audit fields of a refusal: its event, reason and the key a refused credential named.
+void NoteRefusal(const Refusal& r, AuditRecord& audit) {
+  audit.event = RefusalEvent(r.reason);
+  audit.reason = AuditReason(r);
+  if (!r.key_id.empty()) audit.key_id = r.key_id;
 }
 
 }  // namespace
@@ -54,12 +65,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     finish("error");
   };
   // A stage said no: the client gets the public message, the audit trail the reason.
-  auto refuse = [&](const Status& s) {
-    AuditedStatus split = SplitAuditReason(s);
-    audit.event = RefusalEvent(split.status);
-    audit.reason = split.reason;
-    if (!split.key_id.empty()) audit.key_id = split.key_id;
-    fail(ApiError::FromStatus(split.status, config.retry_after_s));
+  auto refuse = [&](const Refusal& r, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    NoteRefusal(r, audit);
+    ApiError e = ApiError::FromRefusal(r, config.retry_after_s);
+    for (auto& h : headers) e.headers.push_back(std::move(h));
+    fail(e);
   };
 
   // 1. parse
@@ -73,14 +83,12 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   Principal principal;
   if (!route.is_public) {
     // 3. authenticate
-    Result<Principal> who = stages_.authenticator->Authenticate(request);
-    if (!who.ok()) return refuse(who.status());
-    principal = std::move(who).value();
+    if (auto no = stages_.authenticator->Authenticate(request, &principal)) return refuse(*no);
     audit.subject = AuditSubject(principal);
     audit.key_id = principal.key_id;
     audit.role = principal.role;
     // 4. authorise
-    if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok()) return refuse(s);
+    if (auto no = stages_.authoriser->Authorise(principal, route, request)) return refuse(*no);
   } else if (route.policy_when_public) {
     principal.subject = "client:" + origin.ip;  // limits keyed on the address, defaults apply
   }
@@ -94,15 +102,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
       anomaly.reason = admission.anomaly;
       stages_.audit->Record(anomaly);
     }
-    if (!admission.status.ok()) {
-      ApiError e = ApiError::FromStatus(
-          admission.status, admission.retry_after_s > 0 ? admission.retry_after_s : config.retry_after_s);
-      if (!admission.error_code.empty()) e.code = admission.error_code;
-      for (auto& h : admission.headers) e.headers.push_back(std::move(h));
-      audit.event = RefusalEvent(admission.status);
-      audit.reason = admission.reason;
-      return fail(e);
-    }
+    if (admission.refusal) return refuse(*admission.refusal, std::move(admission.headers));
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
   if (!route.is_public) audit.subject = AuditSubject(principal);
@@ -110,7 +110,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
   RequestContext ctx{request, route, std::move(match.param), principal, config,
-                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, {}};
+                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, std::nullopt};
   const char* outcome = "ok";
   try {
     route.handler(ctx, out);
@@ -124,11 +124,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (admitted) stages_.admission->Release(principal, route, ctx.usage);
   // 7. audit
-  if (ctx.refusal.event != AuditEvent::kRequest) {
-    audit.event = ctx.refusal.event;
-    audit.reason = ctx.refusal.reason;
-    if (!ctx.refusal.key_id.empty()) audit.key_id = ctx.refusal.key_id;
-  }
+  if (ctx.refusal) NoteRefusal(*ctx.refusal, audit);
   audit.model = ctx.usage.model;
   audit.prompt_tokens = ctx.usage.prompt_tokens;
   audit.completion_tokens = ctx.usage.completion_tokens;

@@ -160,12 +160,11 @@ TEST(CacheKey, ScopeKeySeparatesSubjectsAndSharedDoesNot) {
 // Subject from the X-Subject header: two "keys" without a key store.
 class HeaderAuthenticator final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request& r) override {
-    Principal p;
-    p.subject = r.Header("x-subject").empty() ? "anonymous" : r.Header("x-subject");
-    p.key_id = p.subject;
-    p.authenticated = true;
-    return p;
+  std::optional<Refusal> Authenticate(const Request& r, Principal* p) override {
+    p->subject = r.Header("x-subject").empty() ? "anonymous" : r.Header("x-subject");
+    p->key_id = p->subject;
+    p->authenticated = true;
+    return std::nullopt;
   }
 };
 
