@@ -59,7 +59,7 @@ struct ResponseCacheStats {
 
 class ResponseCache {
  public:
-  ResponseCache(ResponseCacheOptions options, const policy::Clock& clock) : options_(options), clock_(clock) {}
+  ResponseCache(ResponseCacheOptions options, const policy::MonotonicClock& clock) : options_(options), clock_(clock) {}
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
 
@@ -89,7 +89,7 @@ class ResponseCache {
   void EraseLocked(Lru::iterator it);  // REQUIRES(mu_)
 
   const ResponseCacheOptions options_;
-  const policy::Clock& clock_;
+  const policy::MonotonicClock& clock_;
   mutable std::mutex mu_;
   Lru lru_;                                               // GUARDED_BY(mu_)
   std::unordered_map<std::string, Lru::iterator> index_;  // GUARDED_BY(mu_)

@@ -38,14 +38,15 @@ Result<std::shared_ptr<const PolicyAdmission::Rules>> PolicyAdmission::BuildRule
   return std::shared_ptr<const Rules>(std::move(rules));
 }
 
-PolicyAdmission::PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
+PolicyAdmission::PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
                                  const AnomalyConfig& anomaly)
     : lookup_(std::move(lookup)), rules_(std::move(rules)), limiter_(clock), anomaly_(clock, Settings(anomaly)) {}
 
-Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config, const Clock& clock,
-                                                                  LimitLookup lookup) {
+Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config,
+                                                                  const MonotonicClock& clock, LimitLookup lookup) {
   DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
-  return std::unique_ptr<PolicyAdmission>(new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
+  return std::unique_ptr<PolicyAdmission>(
+      new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
 }
 
 Status PolicyAdmission::Reload(const WorkerConfig& config) {

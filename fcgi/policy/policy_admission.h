@@ -37,7 +37,8 @@ class PolicyAdmission final : public AdmissionPolicy {
  public:
   // Fails when the configured GeoIP database cannot be opened: country rules that silently
   // stop working would be an export-control hole.
-  [[nodiscard]] static Result<std::unique_ptr<PolicyAdmission>> Create(const WorkerConfig& config, const Clock& clock,
+  [[nodiscard]] static Result<std::unique_ptr<PolicyAdmission>> Create(const WorkerConfig& config,
+                                                                       const MonotonicClock& clock,
                                                                        LimitLookup lookup = DefaultLimits);
   // Applies the reloadable policy keys and reopens the database; on error keeps the old rules.
   [[nodiscard]] Status Reload(const WorkerConfig& config);
@@ -56,7 +57,7 @@ class PolicyAdmission final : public AdmissionPolicy {
     std::vector<IpNetwork> proxies;
     std::shared_ptr<const GeoIpDatabase> geo;  // null: no country lookups
   };
-  PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
+  PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
                   const AnomalyConfig& anomaly);
   [[nodiscard]] static Result<std::shared_ptr<const Rules>> BuildRules(const WorkerConfig& config);
   std::shared_ptr<const Rules> rules() const;
