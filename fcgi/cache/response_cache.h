@@ -1,6 +1,6 @@
 // ResponseCache: finished answers of deterministic generation requests, by cache key
 // (fcgi/cache/cache_key.h), kept for a TTL and bounded by bytes with least-recently-used
-// eviction. Only complete answers are ever stored (CachedGeneration decides: a 200 body, or a
+// eviction. Only complete answers are ever stored (ServeCached decides: a 200 body, or a
 // stream that reached [DONE] with no error event and a client still there).
 //
 // Purge: PurgeAll() empties it; PurgeSubject(subject) drops every entry the principal with
