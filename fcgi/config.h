@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/status.h"
 #include "fcgi/auth/auth_config.h"
 
@@ -21,6 +22,8 @@ struct RateLimitConfig {
   int64_t requests_per_minute = 120;  // requests/min per subject; burst = one minute's worth
   int64_t tokens_per_minute = 0;      // prompt + completion tokens/min per subject
   int max_concurrent = 0;             // requests in flight per subject
+
+  bool operator==(const RateLimitConfig&) const = default;
 };
 
 // Country policy (export control). (reloadable; SIGHUP also reopens the database)
@@ -29,6 +32,8 @@ struct GeoIpConfig {
   std::vector<std::string> allow_countries;  // ISO alpha-2; set: only these may call
   std::vector<std::string> deny_countries;   // or: all but these (never both)
   bool allow_unknown = true;                 // addresses the database cannot place
+
+  bool operator==(const GeoIpConfig&) const = default;
 };
 
 // Anomaly detector: requests/min per subject against mean + 3 sigma of the last hour. (reloadable)
@@ -36,6 +41,8 @@ struct AnomalyConfig {
   bool enabled = true;
   int64_t floor_per_minute = 60;  // never flag a minute at or below this count
   int history_minutes = 60;
+
+  bool operator==(const AnomalyConfig&) const = default;
 };
 
 // Audit trail in journald. (restart to change)
@@ -44,6 +51,8 @@ struct AuditConfig {
   // entries without a journald, and an audit trail with holes is worse than none.
   bool required = true;
   bool stderr_lines = true;  // also one masked key=value line per entry on stderr
+
+  bool operator==(const AuditConfig&) const = default;
 };
 
 // One model file this host may serve (the "models" array, or a models.json manifest entry).
@@ -51,6 +60,8 @@ struct ModelEntry {
   std::string id;      // id in /v1/models
   std::string path;    // GGUF file
   std::string sha256;  // 64 hex digits the file must hash to; "" = not verified (warned)
+
+  bool operator==(const ModelEntry&) const = default;
 };
 
 // Response cache for deterministic generation requests (fcgi/api/cached_generation.h).
@@ -62,7 +73,11 @@ struct CacheConfig {
   // "key": each principal (subject) sees only the answers it caused; "shared": one cache for
   // everyone (more hits, but a hit tells a key that someone asked the same thing).
   bool shared = false;
+
+  bool operator==(const CacheConfig&) const = default;
 };
+
+inline constexpr EngineOptions kEngineDefaults{};
 
 struct WorkerConfig {
   // --- listening (restart to change) ---
@@ -93,13 +108,16 @@ struct WorkerConfig {
   std::vector<ModelEntry> models;
   std::string model_manifest;         // "" = none
   int threads = 0;                    // compute threads; 0 = all online CPUs
-  int ctx_size = 4096;                // positions per sequence
-  int max_sequences = 4;              // concurrently generating sequences (batch width)
-  int queue_length = 16;              // waiting requests beyond that; more → 503
+  // The engine's keys default to core/engine.h's EngineOptions (one set of defaults, the
+  // reasons are given there).
+  int ctx_size = kEngineDefaults.n_ctx;                // positions per sequence
+  int max_sequences = kEngineDefaults.max_sequences;  // concurrently generating sequences (batch width)
+  int queue_length = kEngineDefaults.queue_capacity;  // waiting requests beyond that; more → 503
   // Prompt tokens evaluated per engine step across all prefilling sequences: bounds how long
   // a long prompt can delay the next token of every streaming answer.
-  int prefill_chunk = 256;
-  int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
+  int prefill_chunk = kEngineDefaults.prefill_chunk;
+  int64_t kv_cache_mb = static_cast<int64_t>(kEngineDefaults.kv_budget_bytes >> 20);  // MiB for all KV caches
+
 
   // --- policy and audit ---
   RateLimitConfig rate_limits;
@@ -143,6 +161,9 @@ struct ConfigChanges {
   std::vector<std::string> applied;
   std::vector<std::string> need_restart;
 };
+// Both read the key table in config.cpp, where each key is marked live or restart.
 ConfigChanges DiffConfig(const WorkerConfig& before, const WorkerConfig& after);
+// `current` with the live (reloadable) keys taken from `next`; restart keys keep their value.
+WorkerConfig ApplyLiveKeys(const WorkerConfig& current, const WorkerConfig& next);
 
 }  // namespace deepgate::fcgi

@@ -3,8 +3,9 @@
 // the model is in memory. The loader is injected (ModelLoader) so tests use a fake and the
 // worker uses Model::Load.
 //
-// Engine seam: once state() is kReady, model() returns the loaded Model; the scheduler
-// (Engine) that runs generation attaches here, created by the loader's caller after load.
+// Once state() is kReady, model() is the loaded Model and engine() the scheduler all
+// generation goes through, created here from the config right after the load; a file the
+// loader rejects (sha256 mismatch) is kFailed with rejection() set.
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
