@@ -11,9 +11,8 @@
 
 namespace deepgate::testing {
 
-inline std::string TinyModelPath() {
-  const std::string shared = SharedDataDir() + "/models/qwen2-dscoder-tiny.f16.gguf";
-  if (std::filesystem::exists(shared)) return shared;
+// The built-in demo model alone (it has a chat template; the shared tiny model has none).
+inline std::string DemoModelPath() {
   const std::string demo =
       (std::filesystem::temp_directory_path() / "deepgate-test-demo-tiny-f16-seed42.gguf").string();
   if (std::filesystem::exists(demo)) return demo;
@@ -25,6 +24,11 @@ inline std::string TinyModelPath() {
   // WriteDemoModel renames a finished .tmp into place: a concurrent test never sees half a file.
   if (!demo::WriteDemoModel(spec, demo).ok()) return "";
   return demo;
+}
+
+inline std::string TinyModelPath() {
+  const std::string shared = SharedDataDir() + "/models/qwen2-dscoder-tiny.f16.gguf";
+  return std::filesystem::exists(shared) ? shared : DemoModelPath();
 }
 
 }  // namespace deepgate::testing

@@ -1,5 +1,5 @@
 // The generation flow (fcgi/api/generation_flow.h) through the pipeline on a real model (the
-// tiny model of tiny_model.h) and a real engine: whole answers and SSE streams of both
+// demo model of tiny_model.h) and a real engine: whole answers and SSE streams of both
 // endpoints, n > 1, logprobs, usage, and the key's model allow-list.
 #include <gtest/gtest.h>
 #include <json/json.h>
@@ -59,7 +59,7 @@ class GenerationFlowTest : public ::testing::Test {
  protected:
   static WorkerConfig Config() {
     WorkerConfig c;
-    c.model_path = deepgate::testing::TinyModelPath();
+    c.model_path = deepgate::testing::DemoModelPath();  // has a chat template
     c.model_id = "tiny";
     c.ctx_size = 256;
     c.threads = 2;
