@@ -34,12 +34,19 @@ class Model;
 class SequenceState;
 struct BatchEntry;
 
+// The one set of engine defaults: deepgate-fcgi's config (fcgi/config.h) starts from these.
 struct EngineOptions {
-  int32_t max_sequences = 8;           // active at once (one forward pass per step serves all)
-  int32_t queue_capacity = 64;         // waiting beyond the active ones (0: only free slots)
+  // Active at once (one forward pass per step serves all): batched decode on a CPU still
+  // gains aggregate tokens/s at 8 streams; the KV budget lowers it for large models.
+  int32_t max_sequences = 8;
+  // Waiting beyond the active ones (0: only free slots). Two rounds of 8: a longer queue only
+  // turns into waits past the deadline, where a 503 + Retry-After lets nginx go elsewhere.
+  int32_t queue_capacity = 16;
   int32_t n_ctx = 4096;                // positions per sequence (prompt + completion)
   int32_t prefill_chunk = 256;         // prompt tokens per step across all prefilling sequences
-  uint64_t kv_budget_bytes = 2ull << 30;  // total KV memory of all active sequences
+  // Total KV memory of all active sequences: 8 x 4096 positions of a GQA 8B model in f16
+  // (128 KiB per position).
+  uint64_t kv_budget_bytes = 4ull << 30;
 };
 
 struct EngineRequest {

@@ -18,11 +18,27 @@
 namespace deepgate::fcgi {
 namespace {
 
-// One row per key: how to read it into the struct, with its bounds. Adding a key is one row.
+// One row per key: how to read it into the struct (with its bounds), whether a SIGHUP reload
+// applies it live, and how to compare and copy it. DiffConfig and ApplyLiveKeys read this
+// table, so adding a key is one row.
+enum class Reload { kLive, kRestart };
+
 struct KeySpec {
   const char* name;
   std::function<Status(const Json::Value&, WorkerConfig&)> apply;
+  Reload reload = Reload::kRestart;
+  std::function<bool(const WorkerConfig&, const WorkerConfig&)> same;
+  std::function<void(const WorkerConfig& from, WorkerConfig& to)> copy;
 };
+
+// A row for the member `field`, read by `apply`.
+template <typename F>
+KeySpec Row(const char* name, Reload reload, F WorkerConfig::*field,
+            std::function<Status(const Json::Value&, WorkerConfig&)> apply) {
+  return {name, std::move(apply), reload,
+          [field](const WorkerConfig& a, const WorkerConfig& b) { return a.*field == b.*field; },
+          [field](const WorkerConfig& from, WorkerConfig& to) { to.*field = from.*field; }};
+}
 
 Status ReadInt64(const Json::Value& v, const char* key, int64_t lo, int64_t hi, int64_t* out) {
   if (!v.isIntegral() || v.isBool())
@@ -37,35 +53,37 @@ Status ReadInt64(const Json::Value& v, const char* key, int64_t lo, int64_t hi, 
   return Status::Ok();
 }
 
-KeySpec IntKey(const char* name, int64_t lo, int64_t hi, int WorkerConfig::*field) {
-  return {name, [=](const Json::Value& v, WorkerConfig& c) {
-            int64_t x = 0;
-            DG_RETURN_IF_ERROR(ReadInt64(v, name, lo, hi, &x));
-            c.*field = static_cast<int>(x);
-            return Status::Ok();
-          }};
+KeySpec IntKey(const char* name, int64_t lo, int64_t hi, int WorkerConfig::*field, Reload reload = Reload::kRestart) {
+  return Row(name, reload, field, [=](const Json::Value& v, WorkerConfig& c) {
+    int64_t x = 0;
+    DG_RETURN_IF_ERROR(ReadInt64(v, name, lo, hi, &x));
+    c.*field = static_cast<int>(x);
+    return Status::Ok();
+  });
 }
 
-KeySpec Int64Key(const char* name, int64_t lo, int64_t hi, int64_t WorkerConfig::*field) {
-  return {name, [=](const Json::Value& v, WorkerConfig& c) { return ReadInt64(v, name, lo, hi, &(c.*field)); }};
+KeySpec Int64Key(const char* name, int64_t lo, int64_t hi, int64_t WorkerConfig::*field,
+                 Reload reload = Reload::kRestart) {
+  return Row(name, reload, field,
+             [=](const Json::Value& v, WorkerConfig& c) { return ReadInt64(v, name, lo, hi, &(c.*field)); });
 }
 
 KeySpec StringKey(const char* name, bool allow_empty, std::string WorkerConfig::*field) {
-  return {name, [=](const Json::Value& v, WorkerConfig& c) {
-            if (!v.isString()) return Status::InvalidArgument(std::string("'") + name + "' must be a string");
-            if (!allow_empty && v.asString().empty())
-              return Status::InvalidArgument(std::string("'") + name + "' must not be empty");
-            c.*field = v.asString();
-            return Status::Ok();
-          }};
+  return Row(name, Reload::kRestart, field, [=](const Json::Value& v, WorkerConfig& c) {
+    if (!v.isString()) return Status::InvalidArgument(std::string("'") + name + "' must be a string");
+    if (!allow_empty && v.asString().empty())
+      return Status::InvalidArgument(std::string("'") + name + "' must not be empty");
+    c.*field = v.asString();
+    return Status::Ok();
+  });
 }
 
 KeySpec BoolKey(const char* name, bool WorkerConfig::*field) {
-  return {name, [=](const Json::Value& v, WorkerConfig& c) {
-            if (!v.isBool()) return Status::InvalidArgument(std::string("'") + name + "' must be true or false");
-            c.*field = v.asBool();
-            return Status::Ok();
-          }};
+  return Row(name, Reload::kRestart, field, [=](const Json::Value& v, WorkerConfig& c) {
+    if (!v.isBool()) return Status::InvalidArgument(std::string("'") + name + "' must be true or false");
+    c.*field = v.asBool();
+    return Status::Ok();
+  });
 }
 
 // Socket mode as an octal string ("0660"): JSON has no octal literals, and 432 helps nobody.
@@ -269,38 +287,41 @@ Status ApplyModelSha256(const Json::Value& v, WorkerConfig& c) {
 }
 
 const std::vector<KeySpec>& Keys() {
+  constexpr Reload kLive = Reload::kLive, kRestart = Reload::kRestart;
   static const std::vector<KeySpec> keys = {
       StringKey("socket_path", false, &WorkerConfig::socket_path),
-      {"socket_mode", ApplySocketMode},
+      Row("socket_mode", kRestart, &WorkerConfig::socket_mode, ApplySocketMode),
       StringKey("socket_group", true, &WorkerConfig::socket_group),
       IntKey("listen_backlog", 1, 65535, &WorkerConfig::listen_backlog),
       IntKey("acceptor_threads", 1, 1024, &WorkerConfig::acceptor_threads),
-      Int64Key("max_body_bytes", 1024, int64_t{1} << 30, &WorkerConfig::max_body_bytes),
-      IntKey("request_deadline_ms", 100, 24 * 3600 * 1000, &WorkerConfig::request_deadline_ms),
-      IntKey("retry_after_s", 1, 3600, &WorkerConfig::retry_after_s),
+      Int64Key("max_body_bytes", 1024, int64_t{1} << 30, &WorkerConfig::max_body_bytes, kLive),
+      IntKey("request_deadline_ms", 100, 24 * 3600 * 1000, &WorkerConfig::request_deadline_ms, kLive),
+      IntKey("retry_after_s", 1, 3600, &WorkerConfig::retry_after_s, kLive),
       StringKey("model_path", false, &WorkerConfig::model_path),
       StringKey("model_id", true, &WorkerConfig::model_id),
-      {"model_sha256", ApplyModelSha256},
-      {"models", ApplyModels},
+      Row("model_sha256", kRestart, &WorkerConfig::model_sha256, ApplyModelSha256),
+      Row("models", kRestart, &WorkerConfig::models, ApplyModels),
       StringKey("model_manifest", true, &WorkerConfig::model_manifest),
       IntKey("threads", 0, 1024, &WorkerConfig::threads),
       IntKey("ctx_size", 16, 1 << 20, &WorkerConfig::ctx_size),
-      IntKey("max_sequences", 1, 1024, &WorkerConfig::max_sequences),
+      IntKey("max_sequences", 1, 256, &WorkerConfig::max_sequences),  // the engine's own bound
       IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),
       IntKey("prefill_chunk", 1, 65536, &WorkerConfig::prefill_chunk),
       Int64Key("kv_cache_mb", 1, int64_t{1} << 24, &WorkerConfig::kv_cache_mb),
-      IntKey("engine_reserved_sequences", 0, 1024, &WorkerConfig::engine_reserved_sequences),
-      IntKey("write_timeout_ms", 100, 3600 * 1000, &WorkerConfig::write_timeout_ms),
-      IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms),
+      IntKey("engine_reserved_sequences", 0, 1024, &WorkerConfig::engine_reserved_sequences, kLive),
+      IntKey("write_timeout_ms", 100, 3600 * 1000, &WorkerConfig::write_timeout_ms, kLive),
+      IntKey("shutdown_deadline_ms", 0, 3600 * 1000, &WorkerConfig::shutdown_deadline_ms, kLive),
       BoolKey("watchdog", &WorkerConfig::watchdog),
-      {"auth", [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }},
-      {"rate_limits", ApplyRateLimits},
-      {"geoip", ApplyGeoIp},
-      {"anomaly", ApplyAnomaly},
-      {"audit", ApplyAudit},
-      {"cache", ApplyCache},
-      {"overflow", ApplyOverflow},
-      {"trusted_proxies", ApplyTrustedProxies},
+      Row("auth", kRestart, &WorkerConfig::auth,
+          [](const Json::Value& v, WorkerConfig& c) { return auth::ParseAuthConfig(v, &c.auth); }),
+      Row("rate_limits", kLive, &WorkerConfig::rate_limits, ApplyRateLimits),
+      // The GeoIP database file is reopened on every reload; a changed path is reported like any key.
+      Row("geoip", kLive, &WorkerConfig::geoip, ApplyGeoIp),
+      Row("anomaly", kLive, &WorkerConfig::anomaly, ApplyAnomaly),
+      Row("audit", kRestart, &WorkerConfig::audit, ApplyAudit),
+      Row("cache", kRestart, &WorkerConfig::cache, ApplyCache),
+      Row("overflow", kLive, &WorkerConfig::overflow, ApplyOverflow),
+      Row("trusted_proxies", kLive, &WorkerConfig::trusted_proxies, ApplyTrustedProxies),
   };
   return keys;
 }
@@ -404,58 +425,16 @@ std::string EffectiveModelId(const WorkerConfig& config) {
 
 ConfigChanges DiffConfig(const WorkerConfig& a, const WorkerConfig& b) {
   ConfigChanges out;
-  auto check = [&](bool differs, const char* key, bool live) {
-    if (differs) (live ? out.applied : out.need_restart).push_back(key);
-  };
-  check(a.socket_path != b.socket_path, "socket_path", false);
-  check(a.socket_mode != b.socket_mode, "socket_mode", false);
-  check(a.socket_group != b.socket_group, "socket_group", false);
-  check(a.listen_backlog != b.listen_backlog, "listen_backlog", false);
-  check(a.acceptor_threads != b.acceptor_threads, "acceptor_threads", false);
-  check(a.max_body_bytes != b.max_body_bytes, "max_body_bytes", true);
-  check(a.request_deadline_ms != b.request_deadline_ms, "request_deadline_ms", true);
-  check(a.retry_after_s != b.retry_after_s, "retry_after_s", true);
-  check(a.model_path != b.model_path, "model_path", false);
-  check(a.model_id != b.model_id, "model_id", false);
-  check(a.model_sha256 != b.model_sha256, "model_sha256", false);
-  check(a.model_manifest != b.model_manifest || a.models.size() != b.models.size(), "models", false);
-  check(a.threads != b.threads, "threads", false);
-  check(a.ctx_size != b.ctx_size, "ctx_size", false);
-  check(a.max_sequences != b.max_sequences, "max_sequences", false);
-  check(a.queue_length != b.queue_length, "queue_length", false);
-  check(a.prefill_chunk != b.prefill_chunk, "prefill_chunk", false);
-  check(a.kv_cache_mb != b.kv_cache_mb, "kv_cache_mb", false);
-  check(a.engine_reserved_sequences != b.engine_reserved_sequences, "engine_reserved_sequences", true);
-  check(a.write_timeout_ms != b.write_timeout_ms, "write_timeout_ms", true);
-  check(a.shutdown_deadline_ms != b.shutdown_deadline_ms, "shutdown_deadline_ms", true);
-  check(a.watchdog != b.watchdog, "watchdog", false);
-  // Only the keys most likely edited; the whole "auth" object needs a restart.
-  check(a.auth.required != b.auth.required || a.auth.key_store != b.auth.key_store ||
-            a.auth.roles != b.auth.roles || a.auth.jwt_issuer != b.auth.jwt_issuer,
-        "auth", false);
-  const RateLimitConfig &ra = a.rate_limits, &rb = b.rate_limits;
-  check(ra.requests_per_minute != rb.requests_per_minute || ra.tokens_per_minute != rb.tokens_per_minute ||
-            ra.max_concurrent != rb.max_concurrent || ra.auth_failures_per_minute != rb.auth_failures_per_minute,
-        "rate_limits", true);
-  const GeoIpConfig &ga = a.geoip, &gb = b.geoip;
-  // The database file is reopened on every reload; a changed path is reported like any key.
-  check(ga.database != gb.database || ga.allow_countries != gb.allow_countries ||
-            ga.deny_countries != gb.deny_countries || ga.allow_unknown != gb.allow_unknown,
-        "geoip", true);
-  const AnomalyConfig &aa = a.anomaly, &ab = b.anomaly;
-  check(aa.enabled != ab.enabled || aa.floor_per_minute != ab.floor_per_minute ||
-            aa.history_minutes != ab.history_minutes,
-        "anomaly", true);
-  check(a.audit.required != b.audit.required || a.audit.stderr_lines != b.audit.stderr_lines, "audit", false);
-  check(a.trusted_proxies != b.trusted_proxies, "trusted_proxies", true);
-  check(a.overflow.enabled != b.overflow.enabled || a.overflow.roles != b.overflow.roles ||
-            a.overflow.allow_countries != b.overflow.allow_countries ||
-            a.overflow.local_only_default != b.overflow.local_only_default,
-        "overflow", true);
-  check(a.cache.enabled != b.cache.enabled || a.cache.ttl_s != b.cache.ttl_s || a.cache.max_bytes != b.cache.max_bytes ||
-            a.cache.shared != b.cache.shared,
-        "cache", false);
+  for (const KeySpec& k : Keys())
+    if (!k.same(a, b)) (k.reload == Reload::kLive ? out.applied : out.need_restart).push_back(k.name);
   return out;
+}
+
+WorkerConfig ApplyLiveKeys(const WorkerConfig& current, const WorkerConfig& next) {
+  WorkerConfig merged = current;
+  for (const KeySpec& k : Keys())
+    if (k.reload == Reload::kLive) k.copy(next, merged);
+  return merged;
 }
 
 }  // namespace deepgate::fcgi

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine.h"
 #include "core/status.h"
 #include "fcgi/auth/auth_config.h"
 
@@ -26,6 +27,8 @@ struct RateLimitConfig {
   // Failed credentials per client address per minute (burst = that many); beyond it the
   // address gets 429 before any credential is checked. 0 = no limit.
   int64_t auth_failures_per_minute = 30;
+
+  bool operator==(const RateLimitConfig&) const = default;
 };
 
 // Country policy (export control). (reloadable; SIGHUP also reopens the database)
@@ -36,6 +39,8 @@ struct GeoIpConfig {
   // Addresses the database cannot place. Default: allowed with a deny-list, denied with an
   // allow-list (ParseConfig applies that when "unknown_country" is not given).
   bool allow_unknown = true;
+
+  bool operator==(const GeoIpConfig&) const = default;
 };
 
 // Anomaly detector: requests/min per subject against mean + 3 sigma of the last hour. (reloadable)
@@ -43,6 +48,8 @@ struct AnomalyConfig {
   bool enabled = true;
   int64_t floor_per_minute = 60;  // never flag a minute at or below this count
   int history_minutes = 60;
+
+  bool operator==(const AnomalyConfig&) const = default;
 };
 
 // Audit trail in journald. (restart to change)
@@ -54,6 +61,8 @@ struct AuditConfig {
   // Journal namespace the audit API reads back ("" = the system journal). The packaged
   // service logs to the namespace "deepgate" (LogNamespace= in deepgate.service).
   std::string journal_namespace;
+
+  bool operator==(const AuditConfig&) const = default;
 };
 
 // One model file this host may serve (the "models" array, or a models.json manifest entry).
@@ -61,6 +70,8 @@ struct ModelEntry {
   std::string id;      // id in /v1/models
   std::string path;    // GGUF file
   std::string sha256;  // 64 hex digits the file must hash to; "" = not verified (warned)
+
+  bool operator==(const ModelEntry&) const = default;
 };
 
 // Response cache for deterministic generation requests (fcgi/api/cached_generation.h).
@@ -72,6 +83,8 @@ struct CacheConfig {
   // "key": each principal (subject) sees only the answers it caused; "shared": one cache for
   // everyone (more hits, but a hit tells a key that someone asked the same thing).
   bool shared = false;
+
+  bool operator==(const CacheConfig&) const = default;
 };
 
 // Overflow to a cloud or second-site upstream (nginx's @overflow, see
@@ -84,7 +97,11 @@ struct OverflowConfig {
   // Keys made without --local-only / --allow-overflow, and IdP tokens: true keeps them on
   // site (the strict default; a deployment that trusts its overflow upstream sets false).
   bool local_only_default = true;
+
+  bool operator==(const OverflowConfig&) const = default;
 };
+
+inline constexpr EngineOptions kEngineDefaults{};
 
 struct WorkerConfig {
   // --- listening (restart to change) ---
@@ -115,13 +132,15 @@ struct WorkerConfig {
   std::vector<ModelEntry> models;
   std::string model_manifest;         // "" = none
   int threads = 0;                    // compute threads; 0 = all online CPUs
-  int ctx_size = 4096;                // positions per sequence
-  int max_sequences = 4;              // concurrently generating sequences (batch width)
-  int queue_length = 16;              // waiting requests beyond that; more → 503
+  // The engine's keys default to core/engine.h's EngineOptions (one set of defaults, the
+  // reasons are given there).
+  int ctx_size = kEngineDefaults.n_ctx;                // positions per sequence
+  int max_sequences = kEngineDefaults.max_sequences;  // concurrently generating sequences (batch width)
+  int queue_length = kEngineDefaults.queue_capacity;  // waiting requests beyond that; more → 503
   // Prompt tokens evaluated per engine step across all prefilling sequences: bounds how long
   // a long prompt can delay the next token of every streaming answer.
-  int prefill_chunk = 256;
-  int64_t kv_cache_mb = 4096;         // MiB for all sequences' KV caches; caps max_sequences
+  int prefill_chunk = kEngineDefaults.prefill_chunk;
+  int64_t kv_cache_mb = static_cast<int64_t>(kEngineDefaults.kv_budget_bytes >> 20);  // MiB for all KV caches
   // Sequences of max_sequences that one subject (key, IdP user, client address) can never
   // take: it may hold at most max_sequences - this (at least 1), running or queued, so another
   // subject's request always finds a batch slot (fcgi/policy/engine_share.h). 0 = no reserve
@@ -174,6 +193,9 @@ struct ConfigChanges {
   std::vector<std::string> applied;
   std::vector<std::string> need_restart;
 };
+// Both read the key table in config.cpp, where each key is marked live or restart.
 ConfigChanges DiffConfig(const WorkerConfig& before, const WorkerConfig& after);
+// `current` with the live (reloadable) keys taken from `next`; restart keys keep their value.
+WorkerConfig ApplyLiveKeys(const WorkerConfig& current, const WorkerConfig& next);
 
 }  // namespace deepgate::fcgi

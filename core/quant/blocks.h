@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace deepgate::quant {
 
@@ -99,6 +100,18 @@ inline void UnpackScaleMinK4(const uint8_t* packed, int s, uint8_t* scale, uint8
     *scale = static_cast<uint8_t>((packed[s + 4] & 0xF) | ((packed[s - 4] >> 6) << 4));
     *min = static_cast<uint8_t>((packed[s + 4] >> 4) | ((packed[s] >> 6) << 4));
   }
+}
+
+// Q4_K / Q5_K: all 8 six-bit scales (bytes 0..7 of out) and 8 mins (bytes 8..15) at once,
+// four per 32-bit word, for the SIMD kernels' byte shuffles.
+inline void UnpackScalesMinsK4(const uint8_t* packed, uint32_t out[4]) {
+  constexpr uint32_t kLow6 = 0x3F3F3F3F, kLow4 = 0x0F0F0F0F, kLow2 = 0x03030303;
+  uint32_t w[3];
+  std::memcpy(w, packed, 12);
+  out[0] = w[0] & kLow6;                                          // scales 0..3
+  out[1] = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);         // scales 4..7
+  out[2] = w[1] & kLow6;                                          // mins 0..3
+  out[3] = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4);  // mins 4..7
 }
 
 // Q3_K: signed scale (-32..31) of sub-block s (0..15) from the 12-byte packed form.

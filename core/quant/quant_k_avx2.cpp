@@ -23,17 +23,6 @@ using avx2::HorizontalSum;
 
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// The 8 six-bit scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K super-block.
-inline void UnpackScalesMinsK4(const uint8_t* packed, uint32_t out[4]) {
-  constexpr uint32_t kLow6 = 0x3F3F3F3F, kLow4 = 0x0F0F0F0F, kLow2 = 0x03030303;
-  uint32_t w[3];
-  std::memcpy(w, packed, 12);
-  out[0] = w[0] & kLow6;                                         // scales 0..3
-  out[1] = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);        // scales 4..7
-  out[2] = w[1] & kLow6;                                         // mins 0..3
-  out[3] = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4); // mins 4..7
-}
-
 // Sum over sub-blocks s of mins[s] * (bsums[2s] + bsums[2s + 1]), as 4 int32 lanes.
 inline __m128i MinsTimesBlockSums(const uint32_t* mins, const int16_t* bsums) {
   const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));

@@ -18,17 +18,6 @@ using avx2::HorizontalSum;
 
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// The same unpacking as quant_k_avx2.cpp (kept private there): 8 six-bit scales, 8 mins.
-inline void UnpackScalesMins(const uint8_t* packed, uint32_t out[4]) {
-  constexpr uint32_t kLow6 = 0x3F3F3F3F, kLow4 = 0x0F0F0F0F, kLow2 = 0x03030303;
-  uint32_t w[3];
-  std::memcpy(w, packed, 12);
-  out[0] = w[0] & kLow6;
-  out[1] = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);
-  out[2] = w[1] & kLow6;
-  out[3] = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4);
-}
-
 inline __m128i MinsTimesBlockSums(const uint32_t* mins, const int16_t* bsums) {
   const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
   const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
@@ -51,7 +40,7 @@ void Q4KTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
     __m256i sumi[kRows][kCols];
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const BlockQ4_K& b = wblock(r, i);
-      UnpackScalesMins(b.scales, scales_mins[r]);
+      UnpackScalesMinsK4(b.scales, scales_mins[r]);
       const float dmin = HalfToFloat(b.dmin);
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
         const BlockQ8_K& xb = xblock(c, i);

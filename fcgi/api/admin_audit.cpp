@@ -147,7 +147,7 @@ void ServeAudit(RequestContext& ctx, ResponseWriter& out, audit::AuditJournal& j
 }
 
 // self_service (/me/usage): the caller's own key only, and no `key` parameter.
-void ServeUsage(RequestContext& ctx, ResponseWriter& out, audit::AuditJournal& journal, const auth::Clock& clock,
+void ServeUsage(RequestContext& ctx, ResponseWriter& out, audit::AuditJournal& journal, const auth::WallClock& clock,
                 bool self_service) {
   if (self_service && ctx.principal.key_id.empty())
     return (void)out.SendError(ApiError::Forbidden("Usage is kept per API key; this credential names none"));
@@ -241,7 +241,7 @@ Json::Value UsageTally::ToJson(const audit::AuditFilter& window, bool truncated)
   return body;
 }
 
-void AddAdminAuditRoutes(Router& router, audit::AuditJournal& journal, const auth::Clock& clock) {
+void AddAdminAuditRoutes(Router& router, audit::AuditJournal& journal, const auth::WallClock& clock) {
   router.Add({"GET", "/admin/audit", "admin.audit", false,
               [&journal](RequestContext& ctx, ResponseWriter& out) { ServeAudit(ctx, out, journal); }});
   router.Add({"GET", "/admin/usage", "admin.usage", false, [&journal, &clock](RequestContext& ctx, ResponseWriter& out) {

@@ -65,6 +65,6 @@ class UsageTally {
 };
 
 // Registers the three routes above over `journal`.
-void AddAdminAuditRoutes(Router& router, audit::AuditJournal& journal, const auth::Clock& clock);
+void AddAdminAuditRoutes(Router& router, audit::AuditJournal& journal, const auth::WallClock& clock);
 
 }  // namespace deepgate::fcgi

@@ -12,8 +12,8 @@
 #include "fcgi/audit/journal_reader.h"
 #include "fcgi/auth/auth_context.h"
 #include "fcgi/auth/key_store.h"
+#include "fcgi/base/stages.h"
 #include "fcgi/http/router.h"
-#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi {
 

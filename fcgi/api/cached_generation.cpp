@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "fcgi/auth/auth_stages.h"
 #include "fcgi/http/json.h"
 #include "fcgi/server/pipeline.h"
 
@@ -86,51 +85,43 @@ bool ClientRefusesCache(const std::string& cache_control) {
 
 }  // namespace
 
-Handler CachedGeneration(cache::ResponseCache& cache, cache::CacheScope scope, std::string response_id_prefix,
-                         Handler inner) {
-  return [&cache, scope, prefix = std::move(response_id_prefix), inner = std::move(inner)](RequestContext& ctx,
-                                                                                           ResponseWriter& out) {
-    Result<Json::Value> body = ParseJsonObject(ctx.request.body);
-    if (!body.ok()) return inner(ctx, out);  // the handler answers 400
-    std::optional<std::string> key = cache::CacheKeyFor(ctx.route.name, *body, ctx.principal.subject, scope);
-    if (!key || ClientRefusesCache(ctx.request.Header("cache-control"))) {
-      cache.NoteBypass();
-      out.AddHeader(kCacheHeader, "bypass");
-      return inner(ctx, out);
-    }
-    const Json::Value& model = body->get("model", Json::Value());
-    if (!model.isString() || auth::CheckModelAllowed(ctx.principal, model.asString())) return inner(ctx, out);
-
-    const std::string response_id = prefix + out.request_id();
-    if (std::shared_ptr<const cache::CachedResponse> hit = cache.Lookup(*key)) {
-      ctx.usage.model = hit->model;
-      ctx.usage.prompt_tokens = hit->prompt_tokens;
-      ctx.usage.completion_tokens = hit->completion_tokens;
-      out.AddHeader(kCacheHeader, "hit");
-      Replay(*hit, response_id, out);
-      return;
-    }
-    out.AddHeader(kCacheHeader, "miss");
-    AnswerRecorder recorder(cache.max_bytes());
-    {
-      // Detached also when the handler throws: the pipeline may still write a 500 through `out`.
-      struct TapGuard {
-        ResponseWriter& out;
-        ~TapGuard() { out.SetTap(nullptr); }
-      } guard{out};
-      out.SetTap(&recorder);
-      inner(ctx, out);
-    }
-    if (!recorder.complete(out) || ctx.refusal.event != AuditEvent::kRequest) return;
-    const Json::Value& stream = body->get("stream", Json::Value());
-    cache::CachedResponse answer = recorder.Take(stream.isBool() && stream.asBool());
-    answer.response_id = response_id;
-    answer.model = ctx.usage.model;
-    answer.prompt_tokens = ctx.usage.prompt_tokens;
-    answer.completion_tokens = ctx.usage.completion_tokens;
-    // Tagged with the data subject (the key's owner, else its id): what erasure purges by.
-    cache.Store(*key, AuditSubject(ctx.principal), std::move(answer));
-  };
+void ServeCached(cache::ResponseCache& cache, cache::CacheScope scope, const std::string& prefix, RequestContext& ctx,
+                 ResponseWriter& out, const Json::Value& body, const std::function<void()>& generate) {
+  std::optional<std::string> key = cache::CacheKeyFor(ctx.route.name, body, ctx.principal.subject, scope);
+  if (!key || ClientRefusesCache(ctx.request.Header("cache-control"))) {
+    cache.NoteBypass();
+    out.AddHeader(kCacheHeader, "bypass");
+    return generate();
+  }
+  const std::string response_id = prefix + out.request_id();
+  if (std::shared_ptr<const cache::CachedResponse> hit = cache.Lookup(*key)) {
+    ctx.usage.model = hit->model;
+    ctx.usage.prompt_tokens = hit->prompt_tokens;
+    ctx.usage.completion_tokens = hit->completion_tokens;
+    out.AddHeader(kCacheHeader, "hit");
+    Replay(*hit, response_id, out);
+    return;
+  }
+  out.AddHeader(kCacheHeader, "miss");
+  AnswerRecorder recorder(cache.max_bytes());
+  {
+    // Detached also when generation throws: the pipeline may still write a 500 through `out`.
+    struct TapGuard {
+      ResponseWriter& out;
+      ~TapGuard() { out.SetTap(nullptr); }
+    } guard{out};
+    out.SetTap(&recorder);
+    generate();
+  }
+  if (!recorder.complete(out) || ctx.refusal) return;
+  const Json::Value& stream = body.get("stream", Json::Value());
+  cache::CachedResponse answer = recorder.Take(stream.isBool() && stream.asBool());
+  answer.response_id = response_id;
+  answer.model = ctx.usage.model;
+  answer.prompt_tokens = ctx.usage.prompt_tokens;
+  answer.completion_tokens = ctx.usage.completion_tokens;
+  // Tagged with the data subject (the key's owner, else its id): what erasure purges by.
+  cache.Store(*key, AuditSubject(ctx.principal), std::move(answer));
 }
 
 }  // namespace deepgate::fcgi

@@ -1,183 +1,131 @@
 // POST /v1/chat/completions: messages → chat template → engine, answered whole or as SSE.
 // R1-style models (templates that open a <think> block) have their reasoning returned as
 // `reasoning_content` apart from `content`, streamed as deltas of their own — as DeepSeek's
-// API does.
-#include <ctime>
-
+// API does. A stream opens with a role chunk per choice and ends each choice with a finish
+// chunk of its own.
 #include "core/chat_prompt.h"
 #include "core/reasoning.h"
 #include "core/tokenizer/tokenizer.h"
-#include "fcgi/api/completion_request_builder.h"
-#include "fcgi/api/generation_handlers.h"
+#include "fcgi/api/generation_endpoints.h"
 #include "fcgi/api/generation_runner.h"
-#include "fcgi/api/openai_request.h"
-#include "fcgi/api/openai_response.h"
-#include "fcgi/http/json.h"
 
 namespace deepgate::fcgi {
 namespace {
 
-struct ChoiceState {
-  std::optional<ReasoningStreamSplitter> splitter;  // set for reasoning templates
-  std::string content, reasoning;
-  std::vector<api::TokenLogprobs> logprobs;
-  FinishReason finish = FinishReason::kLength;
-  Status status;
-  int32_t completion_tokens = 0;
-};
+class ChatCompletionsEndpoint final : public GenerationEndpoint {
+ public:
+  bool Parse(const Json::Value& body, api::RequestError* bad) override {
+    return api::ParseChatCompletionRequest(body, &request_, bad);
+  }
+  const std::string& model_id() const override { return request_.model; }
+  const api::SamplingRequest& params() const override { return request_.params; }
 
-ReasoningSplit Split(ChoiceState& c, const std::string& text, bool final) {
-  if (!c.splitter) {
-    ReasoningSplit s;
-    s.content = text;
+  const char* prompt_param() const override { return "messages"; }
+  std::optional<ApiError> BuildPrompts(const Model& model, std::vector<std::vector<int32_t>>* prompts) override {
+    Result<ChatTemplateKind> kind = ChatTemplateForModel(model.tokenizer(), model.info().chat_template);
+    if (!kind.ok())
+      return ApiError::BadRequest(
+          "This model has no chat template we can use (" + kind.status().message() + "); use /v1/completions", "model",
+          "no_chat_template");
+    Result<std::vector<int32_t>> prompt = TokenizeChat(model.tokenizer(), *kind, request_.messages);
+    if (!prompt.ok()) return ApiError::BadRequest(prompt.status().message(), "messages");
+    reasoning_ = ChatTemplateOpensReasoning(*kind);
+    prompts->push_back(std::move(prompt).value());
+    return std::nullopt;
+  }
+
+  const char* id_prefix() const override { return "chatcmpl-"; }
+  void StartChoices(size_t n, const Tokenizer& tokenizer) override {
+    tokenizer_ = &tokenizer;
+    texts_.resize(n);
+    for (ChoiceText& t : texts_)
+      if (reasoning_) t.splitter.emplace(true);
+  }
+
+  void Collect(size_t choice, const EngineEvent& e) override {
+    ReasoningSplit s = Split(choice, e);
+    texts_[choice].reasoning += s.reasoning;
+    texts_[choice].content += s.content;
+  }
+  Json::Value Whole(const api::Envelope& env, std::vector<ChoiceOutcome>& outcomes, const api::Usage& usage) override {
+    std::vector<api::ChatChoice> result;
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      api::ChatChoice choice;
+      choice.index = static_cast<int>(i);
+      choice.content = std::move(texts_[i].content);
+      if (reasoning_) choice.reasoning_content = std::move(texts_[i].reasoning);
+      choice.finish_reason = FinishReasonText(outcomes[i].finish);
+      if (request_.params.logprobs) choice.logprobs = api::ChatLogprobsJson(*tokenizer_, outcomes[i].logprobs);
+      result.push_back(std::move(choice));
+    }
+    return api::ChatCompletionJson(env, result, usage);
+  }
+
+  std::vector<Json::Value> StreamOpening(const api::Envelope& env) override {
+    std::vector<Json::Value> chunks;
+    for (size_t i = 0; i < texts_.size(); ++i) {
+      api::ChatDelta d;
+      d.index = static_cast<int>(i);
+      d.role = true;
+      d.content = "";
+      chunks.push_back(api::ChatChunkJson(env, d));
+    }
+    return chunks;
+  }
+  std::vector<Json::Value> StreamEvent(const api::Envelope& env, size_t choice, const EngineEvent& e) override {
+    std::vector<Json::Value> chunks;
+    ReasoningSplit s = Split(choice, e);
+    api::ChatDelta d;
+    d.index = static_cast<int>(choice);
+    if (!s.content.empty()) d.content = s.content;
+    if (!s.reasoning.empty()) d.reasoning_content = s.reasoning;
+    if (!e.done && request_.params.logprobs) d.logprobs = api::ChatLogprobsJson(*tokenizer_, {{e.token, e.sample}});
+    if (d.content || d.reasoning_content || d.logprobs) chunks.push_back(api::ChatChunkJson(env, d));
+    if (e.done && e.status.ok()) {
+      api::ChatDelta fin;
+      fin.index = static_cast<int>(choice);
+      fin.finish_reason = FinishReasonText(e.finish);
+      chunks.push_back(api::ChatChunkJson(env, fin));
+    }
+    return chunks;
+  }
+  Json::Value StreamUsage(const api::Envelope& env, const api::Usage& usage) override {
+    return api::ChatUsageChunkJson(env, usage);
+  }
+
+ private:
+  struct ChoiceText {
+    std::optional<ReasoningStreamSplitter> splitter;  // set for reasoning templates
+    std::string content, reasoning;
+  };
+
+  // The event's text as content and reasoning; the final event flushes the splitter.
+  ReasoningSplit Split(size_t choice, const EngineEvent& e) {
+    ChoiceText& t = texts_[choice];
+    if (!t.splitter) {
+      ReasoningSplit s;
+      s.content = e.text;
+      return s;
+    }
+    ReasoningSplit s = t.splitter->Push(e.text);
+    if (e.done) {
+      ReasoningSplit tail = t.splitter->Finish();
+      s.reasoning += tail.reasoning;
+      s.content += tail.content;
+    }
     return s;
   }
-  ReasoningSplit s = c.splitter->Push(text);
-  if (final) {
-    ReasoningSplit tail = c.splitter->Finish();
-    s.reasoning += tail.reasoning;
-    s.content += tail.content;
-  }
-  return s;
-}
 
+  api::ChatCompletionRequest request_;
+  bool reasoning_ = false;
+  const Tokenizer* tokenizer_ = nullptr;
+  std::vector<ChoiceText> texts_;  // [choice]
+};
 
 }  // namespace
 
-void HandleChatCompletions(RequestContext& ctx, ResponseWriter& out, const ModelService& models) {
-  Result<Json::Value> body = ParseJsonObject(ctx.request.body);
-  if (!body.ok()) {
-    out.SendError(ApiError::BadRequest(body.status().message()));
-    return;
-  }
-  api::ChatCompletionRequest request;
-  api::RequestError bad;
-  if (!api::ParseChatCompletionRequest(*body, &request, &bad)) {
-    out.SendError(ApiError::BadRequest(bad.message, bad.param));
-    return;
-  }
-  ServingModel serving;
-  if (auto error = ResolveModel(ctx, models, request.model, &serving)) {
-    out.SendError(*error);
-    return;
-  }
-  ctx.usage.model = serving.id;  // audit + tokens/min (RequestContext::usage)
-  const Tokenizer& tokenizer = serving.model->tokenizer();
-  Result<ChatTemplateKind> kind = ChatTemplateForModel(tokenizer, serving.model->info().chat_template);
-  if (!kind.ok()) {
-    out.SendError(ApiError::BadRequest("This model has no chat template we can use (" + kind.status().message() +
-                                           "); use /v1/completions",
-                                       "model", "no_chat_template"));
-    return;
-  }
-  Result<std::vector<int32_t>> prompt = TokenizeChat(tokenizer, *kind, request.messages);
-  if (!prompt.ok()) {
-    out.SendError(ApiError::BadRequest(prompt.status().message(), "messages"));
-    return;
-  }
-  std::vector<EngineRequest> engine_requests;
-  if (auto error = BuildEngineRequests(*prompt, request.params, serving.engine->options().n_ctx, ctx.deadline,
-                                       "messages", &engine_requests)) {
-    out.SendError(*error);
-    return;
-  }
-  GenerationRunner runner;
-  if (auto error = runner.Submit(ctx, *serving.engine, std::move(engine_requests), ctx.config.retry_after_s)) {
-    out.SendError(*error);
-    return;
-  }
-
-  const bool reasoning = ChatTemplateOpensReasoning(*kind);
-  std::vector<ChoiceState> choices(runner.size());
-  for (auto& c : choices) {
-    if (reasoning) c.splitter.emplace(true);
-  }
-  const api::Envelope env{"chatcmpl-" + out.request_id(), static_cast<int64_t>(std::time(nullptr)), serving.id};
-  const api::SamplingRequest& params = request.params;
-  api::Usage usage;
-  usage.prompt_tokens = static_cast<int64_t>(prompt->size());
-  ctx.usage.prompt_tokens = usage.prompt_tokens;  // as the usage object reports it
-
-  if (!params.stream) {
-    const bool complete = runner.Pump(ctx, [&](size_t i, const EngineEvent& e) {
-      ChoiceState& c = choices[i];
-      ReasoningSplit s = Split(c, e.text, e.done);
-      c.reasoning += s.reasoning;
-      c.content += s.content;
-      if (!e.done && params.logprobs) c.logprobs.push_back({e.token, e.sample});
-      if (e.done) {
-        c.finish = e.finish;
-        c.status = e.status;
-        c.completion_tokens = e.completion_tokens;
-        ctx.usage.completion_tokens += e.completion_tokens;
-      }
-      return true;
-    });
-    if (!complete) {
-      out.SendError(CancelledError(ctx.config.retry_after_s));
-      return;
-    }
-    std::vector<api::ChatChoice> result;
-    for (size_t i = 0; i < choices.size(); ++i) {
-      ChoiceState& c = choices[i];
-      if (!c.status.ok()) {
-        out.SendError(ApiError::FromStatus(c.status, ctx.config.retry_after_s));
-        return;
-      }
-      usage.completion_tokens += c.completion_tokens;
-      api::ChatChoice choice;
-      choice.index = static_cast<int>(i);
-      choice.content = std::move(c.content);
-      if (reasoning) choice.reasoning_content = std::move(c.reasoning);
-      choice.finish_reason = FinishReasonText(c.finish);
-      if (params.logprobs) choice.logprobs = api::ChatLogprobsJson(tokenizer, c.logprobs);
-      result.push_back(std::move(choice));
-    }
-    out.SendJson(200, api::ChatCompletionJson(env, result, usage));
-    return;
-  }
-
-  // Streaming: a role chunk per choice, then deltas as tokens arrive, a finish chunk per
-  // choice, the usage chunk when asked, and [DONE].
-  if (!out.StartStream()) {
-    runner.Pump(ctx, [](size_t, const EngineEvent&) { return false; });
-    return;
-  }
-  auto send = [&](const Json::Value& chunk) { return out.WriteEvent(WriteJson(chunk)); };
-  bool client_ok = true;
-  for (size_t i = 0; i < choices.size() && client_ok; ++i) {
-    api::ChatDelta d;
-    d.index = static_cast<int>(i);
-    d.role = true;
-    d.content = "";
-    client_ok = send(api::ChatChunkJson(env, d));
-  }
-  std::optional<Status> failure;
-  const bool complete = client_ok && runner.Pump(ctx, [&](size_t i, const EngineEvent& e) {
-    ChoiceState& c = choices[i];
-    ReasoningSplit s = Split(c, e.text, e.done);
-    api::ChatDelta d;
-    d.index = static_cast<int>(i);
-    if (!s.content.empty()) d.content = s.content;
-    if (!s.reasoning.empty()) d.reasoning_content = s.reasoning;
-    if (!e.done && params.logprobs) d.logprobs = api::ChatLogprobsJson(tokenizer, {{e.token, e.sample}});
-    if ((d.content || d.reasoning_content || d.logprobs) && !send(api::ChatChunkJson(env, d))) return false;
-    if (!e.done) return true;
-    usage.completion_tokens += e.completion_tokens;
-    ctx.usage.completion_tokens += e.completion_tokens;
-    if (!e.status.ok()) {
-      failure = e.status;
-      return true;
-    }
-    api::ChatDelta fin;
-    fin.index = static_cast<int>(i);
-    fin.finish_reason = FinishReasonText(e.finish);
-    return send(api::ChatChunkJson(env, fin));
-  });
-  if (!complete) return;  // the client is gone or the request was cut short: nothing more to say
-  if (failure && !WriteStreamError(out, *failure, ctx.config.retry_after_s)) return;
-  if (params.include_usage && !send(api::ChatUsageChunkJson(env, usage))) return;
-  out.FinishStream();
+std::unique_ptr<GenerationEndpoint> MakeChatCompletionsEndpoint() {
+  return std::make_unique<ChatCompletionsEndpoint>();
 }
 
 }  // namespace deepgate::fcgi

@@ -2,6 +2,7 @@
 // POST /v1/completions ("completions"), served by the engine that ModelService owns.
 #pragma once
 
+#include "fcgi/base/token_timing.h"
 #include "fcgi/cache/cache_key.h"
 #include "fcgi/cache/response_cache.h"
 #include "fcgi/http/router.h"
@@ -10,7 +11,8 @@
 namespace deepgate::fcgi {
 
 // With a cache, both routes answer deterministic requests through it (fcgi/api/cached_generation.h).
+// `timing` (may be null) hears every generation's token timing (fcgi/metrics).
 void AddEngineRoutes(Router& router, const ModelService& models, cache::ResponseCache* cache = nullptr,
-                     cache::CacheScope scope = cache::CacheScope::kKey);
+                     cache::CacheScope scope = cache::CacheScope::kKey, TokenTimingObserver* timing = nullptr);
 
 }  // namespace deepgate::fcgi

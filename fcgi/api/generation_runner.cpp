@@ -2,8 +2,6 @@
 
 #include <json/writer.h>
 
-#include <atomic>
-
 #include "fcgi/http/json.h"
 #include "fcgi/policy/policy_admission.h"
 
@@ -12,16 +10,12 @@ namespace deepgate::fcgi {
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::atomic<TokenTimingObserver*> g_token_timing{nullptr};
-
 // One per process, like the engine it apportions.
 policy::EngineShare& ProcessEngineShare() {
   static policy::EngineShare share;
   return share;
 }
 }  // namespace
-
-void SetTokenTimingObserver(TokenTimingObserver* observer) { g_token_timing.store(observer); }
 
 std::optional<ApiError> GenerationRunner::ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
                                                        int retry_after_s) {
@@ -37,7 +31,8 @@ std::optional<ApiError> GenerationRunner::ReserveShare(RequestContext& ctx, cons
                                    &share_, &refusal))
     return std::nullopt;
   const bool rate_limited = refusal.status.code() == StatusCode::kResourceExhausted;
-  ctx.Refuse(rate_limited ? AuditEvent::kRateLimited : AuditEvent::kRequest, refusal.reason);
+  ctx.Refuse(Refusal(rate_limited ? RefusalReason::kRateLimited : RefusalReason::kEngineShare, refusal.status,
+                     refusal.reason));
   return ApiError::FromStatus(refusal.status, retry_after_s);
 }
 
@@ -103,14 +98,13 @@ bool GenerationRunner::Pump(const RequestContext& ctx,
 }
 
 void GenerationRunner::NoteToken(size_t choice) {
-  TokenTimingObserver* observer = g_token_timing.load(std::memory_order_relaxed);
-  if (observer == nullptr) return;
+  if (timing_ == nullptr) return;
   const Clock::time_point now = Clock::now();
   Clock::time_point& last = last_token_[choice];
   const bool first = last == Clock::time_point{};
   const double s = std::chrono::duration<double>(now - (first ? submitted_ : last)).count();
-  if (first) observer->FirstToken(s);
-  else observer->InterToken(s);
+  if (first) timing_->FirstToken(s);
+  else timing_->InterToken(s);
   last = now;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "fcgi/base/token_timing.h"
 #include "fcgi/http/api_error.h"
 #include "fcgi/http/response_writer.h"
 #include "fcgi/policy/engine_share.h"
@@ -17,20 +18,11 @@
 
 namespace deepgate::fcgi {
 
-// Token timing for metrics (fcgi/metrics/worker_metrics.h): each choice's first token
-// (seconds since Submit) and every later gap between two tokens of one choice.
-class TokenTimingObserver {
- public:
-  virtual ~TokenTimingObserver() = default;
-  virtual void FirstToken(double seconds) = 0;
-  virtual void InterToken(double seconds) = 0;
-};
-// Installed once at startup, before the first request (null: none). Process-wide so the
-// chat and completions handlers need no new parameter.
-void SetTokenTimingObserver(TokenTimingObserver* observer);
-
 class GenerationRunner {
  public:
+  // `timing` (may be null) hears each choice's first token and inter-token gaps.
+  explicit GenerationRunner(TokenTimingObserver* timing) : timing_(timing) {}
+
   // Submits every request (choice i gets requests[i]); on any refusal the ones already
   // submitted are cancelled and the error to answer with is returned. First the requests
   // are counted against the principal's sequences, tokens and engine share
@@ -51,7 +43,8 @@ class GenerationRunner {
   void NoteToken(size_t choice);
   std::optional<ApiError> ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
                                        int retry_after_s);
-  policy::EngineShare::Ticket share_;  // declared first: released after the streams are gone
+  TokenTimingObserver* const timing_;
+  policy::EngineShare::Ticket share_;  // declared before the streams: released after they are gone
   std::vector<std::shared_ptr<EngineStream>> streams_;
   std::vector<bool> finished_;
   std::chrono::steady_clock::time_point submitted_;

@@ -81,7 +81,8 @@ void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth) {
                   v.key_id = v.principal.key_id;
                 }
                 if (!v.ok()) {
-                  ctx.Refuse(AuditEvent::kAuthFailure, auth::AuthFailureName(v.failure), v.key_id);
+                  ctx.Refuse(Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated(auth::kGenericAuthMessage),
+                                     auth::AuthFailureName(v.failure), v.key_id));
                   return (void)out.SendError(Unauthorized());
                 }
                 Result<auth::AccessToken> token = auth::IssueAccessToken(v.principal, auth.TokenParams(), now);

@@ -11,9 +11,10 @@
 #include <memory>
 #include <mutex>
 
+#include "fcgi/audit/audit_record.h"
 #include "fcgi/audit/journal_writer.h"
 #include "fcgi/audit/subject_pseudonyms.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/stages.h"
 
 namespace deepgate::fcgi::audit {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/principal.h"
 
 namespace deepgate::fcgi::auth {
 

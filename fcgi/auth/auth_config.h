@@ -22,6 +22,8 @@ struct IdpConfig {
   std::vector<std::string> algorithms = {"RS256", "ES256"};  // never HS*: we hold no IdP secret
   std::string role_claim = "role";         // claim (string or list) naming the role
   std::map<std::string, std::string> role_map;  // IdP value → our role; empty: value is the role
+
+  bool operator==(const IdpConfig&) const = default;
 };
 
 struct AuthConfig {
@@ -43,6 +45,8 @@ struct AuthConfig {
   int default_requests_per_min = 120;        // for new keys
   RoleMap roles = DefaultRoles();
   std::optional<IdpConfig> idp;
+
+  bool operator==(const AuthConfig&) const = default;
 };
 
 // systemd credential names of the three secrets (LoadCredential=NAME:PATH).

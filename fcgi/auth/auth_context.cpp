@@ -4,7 +4,7 @@
 
 namespace deepgate::fcgi::auth {
 
-Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const Clock& clock) {
+Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock) {
   auto ctx = std::make_unique<AuthContext>();
   ctx->config = config;
   ctx->clock = &clock;

@@ -23,7 +23,7 @@ struct AuthContext {
   std::unique_ptr<KeyStore> store;
   RoleTable roles{{}};
   std::unique_ptr<CredentialVerifier> verifier;
-  const Clock* clock = nullptr;
+  const WallClock* clock = nullptr;
 
   AccessTokenParams TokenParams() const {
     return {config.jwt_issuer, config.jwt_audience, secrets.jwt_key, config.jwt_ttl_s};
@@ -33,6 +33,6 @@ struct AuthContext {
 // Fails (with a message naming the file, never a secret) when a secret is missing, too short
 // or too open, the store cannot be opened, or the IdP's JWKS is unusable. `clock` must outlive
 // the context.
-[[nodiscard]] Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const Clock& clock);
+[[nodiscard]] Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock);
 
 }  // namespace deepgate::fcgi::auth

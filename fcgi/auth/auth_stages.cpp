@@ -20,40 +20,45 @@ AuthFailure ExtractBearer(const Request& request, std::string* token) {
   return AuthFailure::kNone;
 }
 
-Result<Principal> BearerAuthenticator::Authenticate(const Request& request) {
+std::optional<Refusal> BearerAuthenticator::Authenticate(const Request& request, Principal* principal) {
   std::string token;
   AuthFailure f = ExtractBearer(request, &token);
-  if (f == AuthFailure::kMissingCredentials && !auth_.config.required) return Principal{};  // open access
+  if (f == AuthFailure::kMissingCredentials && !auth_.config.required) {  // open access
+    *principal = Principal{};
+    return std::nullopt;
+  }
   std::string key_id;
   if (f == AuthFailure::kNone) {
     Verdict v = auth_.verifier->Verify(token, auth_.clock->NowUnix());
-    if (v.ok()) return std::move(v.principal);
+    if (v.ok()) {
+      *principal = std::move(v.principal);
+      return std::nullopt;
+    }
     f = v.failure;
     key_id = v.key_id;
   }
-  return WithAuditReason(Status::Unauthenticated(kGenericAuthMessage), AuthFailureName(f), key_id);
+  return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated(kGenericAuthMessage), AuthFailureName(f),
+                 key_id);
 }
 
-Status RoleAuthoriser::Authorise(const Principal& principal, const Route& route, const Request&) {
+std::optional<Refusal> RoleAuthoriser::Authorise(const Principal& principal, const Route& route, const Request&) {
   if (!principal.authenticated) {
     // Only reachable with auth.required false: anonymous may use everything but the admin API.
-    if (!required_ && route.name.rfind("admin.", 0) != 0) return Status::Ok();
-    return WithAuditReason(Status::PermissionDenied("This endpoint needs credentials with a role that allows it"),
-                           "credentials_required");
+    if (!required_ && route.name.rfind("admin.", 0) != 0) return std::nullopt;
+    return Refusal(RefusalReason::kCredentialsRequired,
+                   Status::PermissionDenied("This endpoint needs credentials with a role that allows it"));
   }
-  if (roles_.Allows(principal.role, route.name)) return Status::Ok();
-  return WithAuditReason(Status::PermissionDenied("Your credentials' role does not permit this endpoint"),
-                         "role_not_permitted");
+  if (roles_.Allows(principal.role, route.name)) return std::nullopt;
+  return Refusal(RefusalReason::kRoleNotPermitted,
+                 Status::PermissionDenied("Your credentials' role does not permit this endpoint"));
 }
 
-std::optional<ApiError> CheckModelAllowed(const Principal& principal, const std::string& model) {
-  if (principal.allowed_models.empty()) return std::nullopt;
-  for (const auto& m : principal.allowed_models)
-    if (m == model) return std::nullopt;
-  ApiError e = ApiError::Forbidden("Your credentials may not use the model '" + model.substr(0, 200) + "'");
-  e.param = "model";
-  e.code = "model_not_allowed";
-  return e;
+std::optional<Refusal> CheckModelAllowed(const Principal& principal, const std::string& model) {
+  if (ModelAllowed(principal, model)) return std::nullopt;
+  return Refusal(RefusalReason::kModelNotAllowed,
+                 Status::PermissionDenied("Your credentials may not use the model '" + model.substr(0, 200) + "'"))
+      .WithErrorCode("model_not_allowed")
+      .WithParam("model");
 }
 
 }  // namespace deepgate::fcgi::auth

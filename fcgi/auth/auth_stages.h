@@ -1,10 +1,10 @@
-// The credential stages of the pipeline (fcgi/server/stages.h) over AuthContext:
+// The credential stages of the pipeline (fcgi/base/stages.h) over AuthContext:
 //   BearerAuthenticator — "Authorization: Bearer <API key | JWT>" → Principal, or 401;
 //   RoleAuthoriser      — role → route names (roles.h), or 403 permission_denied;
-//   CheckModelAllowed   — the per-key model allow-list, called by the generation handlers
-//                         once they have parsed "model" (the authoriser cannot see the body).
-// Every refusal carries its AuthFailure reason and the key id (never the token) as the audit
-// reason (WithAuditReason); the client only sees a generic message.
+//   CheckModelAllowed   — the per-key model allow-list, called by the generation flow once
+//                         it has parsed "model" (the authoriser cannot see the body).
+// Every refusal carries its AuthFailure reason and the key id (never the token) for the audit
+// trail (Refusal); the client only sees a generic message.
 // Thread-safety: all of these are called concurrently from every acceptor thread; they hold
 // no mutable state of their own.
 #pragma once
@@ -15,8 +15,9 @@
 
 #include "fcgi/auth/auth_context.h"
 #include "fcgi/auth/auth_failure.h"
-#include "fcgi/http/api_error.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/stages.h"
+#include "fcgi/http/request.h"
+#include "fcgi/http/router.h"
 
 namespace deepgate::fcgi::auth {
 
@@ -27,7 +28,7 @@ AuthFailure ExtractBearer(const Request& request, std::string* token);
 class BearerAuthenticator final : public Authenticator {
  public:
   explicit BearerAuthenticator(const AuthContext& auth) : auth_(auth) {}
-  Result<Principal> Authenticate(const Request& request) override;
+  std::optional<Refusal> Authenticate(const Request& request, Principal* principal) override;
 
  private:
   const AuthContext& auth_;
@@ -36,7 +37,7 @@ class BearerAuthenticator final : public Authenticator {
 class RoleAuthoriser final : public Authoriser {
  public:
   RoleAuthoriser(const RoleTable& roles, bool required) : roles_(roles), required_(required) {}
-  Status Authorise(const Principal& principal, const Route& route, const Request& request) override;
+  std::optional<Refusal> Authorise(const Principal& principal, const Route& route, const Request& request) override;
 
  private:
   const RoleTable& roles_;
@@ -44,7 +45,7 @@ class RoleAuthoriser final : public Authoriser {
 };
 
 // 403 model_not_allowed when the principal's allow-list is non-empty and lacks `model`.
-std::optional<ApiError> CheckModelAllowed(const Principal& principal, const std::string& model);
+std::optional<Refusal> CheckModelAllowed(const Principal& principal, const std::string& model);
 
 // The message every 401 carries: the same whatever the reason.
 inline constexpr const char* kGenericAuthMessage =

@@ -1,4 +1,4 @@
-// Clock: where auth code reads the time, so tests can move it (key expiry, rotation overlap,
+// WallClock: where auth code reads the time, so tests can move it (key expiry, rotation overlap,
 // JWT exp/nbf). Seconds since the Unix epoch: every auth timestamp is compared at that
 // resolution. Thread-safety: implementations must be safe to call from any thread.
 #pragma once
@@ -9,19 +9,19 @@
 
 namespace deepgate::fcgi::auth {
 
-class Clock {
+class WallClock {
  public:
-  virtual ~Clock() = default;
+  virtual ~WallClock() = default;
   virtual int64_t NowUnix() const = 0;
 };
 
-class SystemClock final : public Clock {
+class SystemClock final : public WallClock {
  public:
   int64_t NowUnix() const override { return static_cast<int64_t>(std::time(nullptr)); }
 };
 
 // For tests: a clock that only moves when told to.
-class FakeClock final : public Clock {
+class FakeClock final : public WallClock {
  public:
   explicit FakeClock(int64_t now) : now_(now) {}
   int64_t NowUnix() const override { return now_.load(); }

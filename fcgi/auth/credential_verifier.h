@@ -11,7 +11,7 @@
 #include "fcgi/auth/auth_failure.h"
 #include "fcgi/auth/jwt_verifier.h"
 #include "fcgi/auth/key_store.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/principal.h"
 
 namespace deepgate::fcgi::auth {
 

@@ -25,7 +25,7 @@
 #include "fcgi/auth/auth_failure.h"
 #include "fcgi/auth/jwt.h"
 #include "fcgi/auth/signature.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/principal.h"
 
 namespace deepgate::fcgi::auth {
 

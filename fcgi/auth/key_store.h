@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "fcgi/policy/data_policy.h"
+#include "fcgi/base/data_policy.h"
 
 namespace deepgate::fcgi::auth {
 

@@ -1,6 +1,6 @@
 // ResponseCache: finished answers of deterministic generation requests, by cache key
 // (fcgi/cache/cache_key.h), kept for a TTL and bounded by bytes with least-recently-used
-// eviction. Only complete answers are ever stored (CachedGeneration decides: a 200 body, or a
+// eviction. Only complete answers are ever stored (ServeCached decides: a 200 body, or a
 // stream that reached [DONE] with no error event and a client still there).
 //
 // Purge: PurgeAll() empties it; PurgeSubject(subject) drops every entry the principal with
@@ -59,7 +59,7 @@ struct ResponseCacheStats {
 
 class ResponseCache {
  public:
-  ResponseCache(ResponseCacheOptions options, const policy::Clock& clock) : options_(options), clock_(clock) {}
+  ResponseCache(ResponseCacheOptions options, const policy::MonotonicClock& clock) : options_(options), clock_(clock) {}
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
 
@@ -89,7 +89,7 @@ class ResponseCache {
   void EraseLocked(Lru::iterator it);  // REQUIRES(mu_)
 
   const ResponseCacheOptions options_;
-  const policy::Clock& clock_;
+  const policy::MonotonicClock& clock_;
   mutable std::mutex mu_;
   Lru lru_;                                               // GUARDED_BY(mu_)
   std::unordered_map<std::string, Lru::iterator> index_;  // GUARDED_BY(mu_)

@@ -12,26 +12,17 @@
 #include "fcgi/audit/key_events.h"
 #include "fcgi/audit/subject_pseudonyms.h"
 #include "fcgi/cli/auth_cli.h"
+#include "fcgi/cli/cli_audit.h"
 
 namespace deepgate::cli {
 namespace {
 
-std::string Actor() {
-  const char* user = std::getenv("SUDO_USER");
-  if (user == nullptr) user = std::getenv("USER");
-  return "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
-}
-
 void Audit(fcgi::AuditEvent event, const std::string& pseudonym, const std::string& message) {
-  bool journal = false;
-  std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
   fcgi::AuditRecord r;
   r.event = event;
   r.subject = pseudonym;  // already pseudonymous: the CLI sink writes it as it is
-  r.outcome = "ok";
-  r.message = message + " by=" + Actor();
-  sink->Record(r);
-  if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this event went to stderr only\n");
+  r.message = message;
+  AuditCliEvent(std::move(r));
 }
 
 int Erase(const std::vector<std::string>& argv) {

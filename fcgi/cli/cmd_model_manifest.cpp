@@ -13,6 +13,7 @@
 
 #include "fcgi/audit/key_events.h"
 #include "fcgi/cli/auth_cli.h"
+#include "fcgi/cli/cli_audit.h"
 #include "fcgi/config.h"
 #include "fcgi/models/file_digest.h"
 #include "fcgi/models/model_manifest.h"
@@ -90,23 +91,13 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-std::string Actor() {
-  const char* user = std::getenv("SUDO_USER");
-  if (user == nullptr) user = std::getenv("USER");
-  return "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
-}
-
 void AuditModelEvent(fcgi::AuditEvent event, const std::string& model, const std::string& message) {
-  bool journal = false;
-  std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
   fcgi::AuditRecord r;
   r.event = event;
   r.subject = Actor();
   r.model = model;
-  r.outcome = "ok";
-  r.message = message + " by=" + Actor();
-  sink->Record(r);
-  if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this event went to stderr only\n");
+  r.message = message;
+  AuditCliEvent(std::move(r));
 }
 
 int Add(const std::vector<std::string>& argv) {

@@ -52,6 +52,13 @@ ApiError ApiError::FromStatus(const Status& s, int retry_after_s) {
   return Internal("The server failed to process the request");
 }
 
+ApiError ApiError::FromRefusal(const Refusal& r, int retry_after_s) {
+  ApiError e = FromStatus(r.status, r.retry_after_s > 0 ? r.retry_after_s : retry_after_s);
+  if (!r.error_code.empty()) e.code = r.error_code;
+  if (!r.param.empty()) e.param = r.param;
+  return e;
+}
+
 std::string ApiError::Body() const {
   Json::Value error(Json::objectValue);
   error["message"] = message;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/base/refusal.h"
 
 namespace deepgate::fcgi {
 
@@ -33,6 +34,8 @@ struct ApiError {
 
   // Maps a Status from a lower layer onto the matching answer (InvalidArgument → 400, …).
   static ApiError FromStatus(const Status& status, int retry_after_s = 1);
+  // A stage's refusal: its status, code and param, and its own Retry-After when it has one.
+  static ApiError FromRefusal(const Refusal& refusal, int retry_after_s);
 
   // The JSON body.
   std::string Body() const;

@@ -6,8 +6,9 @@
 
 #include <memory>
 
+#include "fcgi/audit/audit_record.h"
+#include "fcgi/base/stages.h"
 #include "fcgi/metrics/worker_metrics.h"
-#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi::metrics {
 

@@ -2,13 +2,13 @@
 // route and status, duration per route, served tokens, auth failures by reason, 429s — all
 // fed from the one audit record every request ends with (MetricsAuditSink), so the metrics
 // and the audit trail can never disagree — and time to first token / inter-token latency fed
-// by GenerationRunner (TokenTimingObserver). Gauges read from elsewhere at scrape time
+// by the generation flow (TokenTimingObserver, handed to it at start-up). Gauges read from elsewhere at scrape time
 // (engine, cache, audit sink, process) are rendered by fcgi/api/metrics_route.cpp.
 // Thread-safety: every method may be called from any thread; updates are atomics.
 #pragma once
 
-#include "fcgi/api/generation_runner.h"
 #include "fcgi/audit/audit_record.h"
+#include "fcgi/base/token_timing.h"
 #include "fcgi/metrics/counter.h"
 #include "fcgi/metrics/exposition.h"
 #include "fcgi/metrics/family.h"

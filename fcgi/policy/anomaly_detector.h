@@ -29,7 +29,7 @@ struct AnomalyAlert {
 
 class AnomalyDetector {
  public:
-  AnomalyDetector(const Clock& clock, AnomalySettings settings, size_t max_subjects = 100000)
+  AnomalyDetector(const MonotonicClock& clock, AnomalySettings settings, size_t max_subjects = 100000)
       : clock_(clock), max_subjects_(max_subjects), settings_(settings) {}
   AnomalyDetector(const AnomalyDetector&) = delete;
   AnomalyDetector& operator=(const AnomalyDetector&) = delete;
@@ -48,7 +48,7 @@ class AnomalyDetector {
   };
   void Roll(Window& w, int64_t minute) const;
 
-  const Clock& clock_;
+  const MonotonicClock& clock_;
   const size_t max_subjects_;
   mutable std::mutex mu_;
   AnomalySettings settings_;                          // GUARDED_BY(mu_)

@@ -20,7 +20,7 @@ namespace deepgate::fcgi::policy {
 class AuthFailureLimiter {
  public:
   // Above max_addresses tracked addresses, full (forgiven) buckets are forgotten.
-  explicit AuthFailureLimiter(const Clock& clock, size_t max_addresses = 100000)
+  explicit AuthFailureLimiter(const MonotonicClock& clock, size_t max_addresses = 100000)
       : clock_(clock), max_addresses_(max_addresses) {}
   AuthFailureLimiter(const AuthFailureLimiter&) = delete;
   AuthFailureLimiter& operator=(const AuthFailureLimiter&) = delete;
@@ -34,7 +34,7 @@ class AuthFailureLimiter {
  private:
   TokenBucket& Bucket(const std::string& address, int64_t per_minute, TimePoint now);  // requires mu_
 
-  const Clock& clock_;
+  const MonotonicClock& clock_;
   const size_t max_addresses_;
   std::mutex mu_;
   std::unordered_map<std::string, TokenBucket> buckets_;  // GUARDED_BY(mu_)

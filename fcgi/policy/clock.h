@@ -1,4 +1,4 @@
-// Clock: the time source of the policy stage (rate limits, anomaly windows), behind an
+// MonotonicClock: the time source of the policy stage (rate limits, anomaly windows), behind an
 // interface so unit tests drive time by hand. Thread-safety: Now() may be called from any thread.
 #pragma once
 
@@ -9,19 +9,19 @@ namespace deepgate::fcgi::policy {
 
 using TimePoint = std::chrono::steady_clock::time_point;
 
-class Clock {
+class MonotonicClock {
  public:
-  virtual ~Clock() = default;
+  virtual ~MonotonicClock() = default;
   virtual TimePoint Now() const = 0;
 };
 
-class SteadyClock final : public Clock {
+class SteadyClock final : public MonotonicClock {
  public:
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
 };
 
 // Tests: time moves only when Advance is called.
-class ManualClock final : public Clock {
+class ManualClock final : public MonotonicClock {
  public:
   TimePoint Now() const override { return TimePoint(std::chrono::nanoseconds(ns_.load())); }
   void Advance(std::chrono::nanoseconds d) { ns_ += d.count(); }

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "fcgi/config.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/base/stages.h"
 
 namespace deepgate::fcgi {
 

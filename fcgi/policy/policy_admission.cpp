@@ -38,7 +38,7 @@ Result<std::shared_ptr<const PolicyAdmission::Rules>> PolicyAdmission::BuildRule
   return std::shared_ptr<const Rules>(std::move(rules));
 }
 
-PolicyAdmission::PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
+PolicyAdmission::PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
                                  const AnomalyConfig& anomaly)
     : lookup_(std::move(lookup)),
       rules_(std::move(rules)),
@@ -46,10 +46,11 @@ PolicyAdmission::PolicyAdmission(const Clock& clock, LimitLookup lookup, std::sh
       failures_(clock),
       anomaly_(clock, Settings(anomaly)) {}
 
-Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config, const Clock& clock,
-                                                                  LimitLookup lookup) {
+Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config,
+                                                                  const MonotonicClock& clock, LimitLookup lookup) {
   DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
-  return std::unique_ptr<PolicyAdmission>(new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
+  return std::unique_ptr<PolicyAdmission>(
+      new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
 }
 
 Status PolicyAdmission::Reload(const WorkerConfig& config) {
@@ -78,9 +79,10 @@ namespace {
 bool RefuseCountry(const CountryPolicy& countries, const ClientOrigin& origin, Admission* a) {
   const CountryVerdict v = countries.Check(origin.country);
   if (v.allowed) return false;
-  a->status = Status::PermissionDenied("Access from your country or region is not allowed");
-  a->error_code = "country_blocked";
-  a->reason = v.reason + (origin.country.empty() ? "" : ":" + origin.country);
+  a->refusal = Refusal(RefusalReason::kCountryBlocked,
+                       Status::PermissionDenied("Access from your country or region is not allowed"),
+                       v.reason + (origin.country.empty() ? "" : ":" + origin.country))
+                   .WithErrorCode("country_blocked");
   return true;
 }
 }  // namespace
@@ -91,10 +93,10 @@ Admission PolicyAdmission::Screen(const Request&, const ClientOrigin& origin) {
   if (r->geo && RefuseCountry(r->countries, origin, &a)) return a;
   int retry_after_s = 0;
   if (!failures_.Allows(origin.ip, r->limits.auth_failures_per_minute, &retry_after_s)) {
-    a.status = Status::ResourceExhausted("Too many failed authentication attempts from your address; retry after " +
-                                         std::to_string(retry_after_s) + " s");
-    a.reason = "auth_failures";
-    a.retry_after_s = retry_after_s;
+    a.refusal = Refusal(RefusalReason::kClientThrottled,
+                        Status::ResourceExhausted("Too many failed authentication attempts from your address; "
+                                                  "retry after " + std::to_string(retry_after_s) + " s"))
+                    .WithRetryAfter(retry_after_s);
   }
   return a;
 }
@@ -116,10 +118,11 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   RateDecision d = limiter_.Admit(principal.subject, lookup_(principal, r->limits));
   a.headers = std::move(d.headers);
   if (!d.admitted) {
-    a.status = Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
-                                         "; retry after " + std::to_string(d.retry_after_s) + " s");
-    a.reason = d.reason;
-    a.retry_after_s = d.retry_after_s;
+    a.refusal = Refusal(RefusalReason::kRateLimited,
+                        Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
+                                                  "; retry after " + std::to_string(d.retry_after_s) + " s"),
+                        d.reason)
+                    .WithRetryAfter(d.retry_after_s);
   }
   return a;
 }

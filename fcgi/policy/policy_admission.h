@@ -15,7 +15,10 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fcgi/base/stages.h"
 #include "fcgi/config.h"
+#include "fcgi/http/request.h"
+#include "fcgi/http/router.h"
 #include "fcgi/policy/anomaly_detector.h"
 #include "fcgi/policy/auth_failure_limiter.h"
 #include "fcgi/policy/client_address.h"
@@ -23,7 +26,6 @@
 #include "fcgi/policy/country_policy.h"
 #include "fcgi/policy/geoip_database.h"
 #include "fcgi/policy/rate_limiter.h"
-#include "fcgi/server/stages.h"
 
 namespace deepgate::fcgi::policy {
 
@@ -37,7 +39,8 @@ class PolicyAdmission final : public AdmissionPolicy {
  public:
   // Fails when the configured GeoIP database cannot be opened: country rules that silently
   // stop working would be an export-control hole.
-  [[nodiscard]] static Result<std::unique_ptr<PolicyAdmission>> Create(const WorkerConfig& config, const Clock& clock,
+  [[nodiscard]] static Result<std::unique_ptr<PolicyAdmission>> Create(const WorkerConfig& config,
+                                                                       const MonotonicClock& clock,
                                                                        LimitLookup lookup = DefaultLimits);
   // Applies the reloadable policy keys and reopens the database; on error keeps the old rules.
   [[nodiscard]] Status Reload(const WorkerConfig& config);
@@ -59,7 +62,7 @@ class PolicyAdmission final : public AdmissionPolicy {
     std::vector<IpNetwork> proxies;
     std::shared_ptr<const GeoIpDatabase> geo;  // null: no country lookups
   };
-  PolicyAdmission(const Clock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
+  PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
                   const AnomalyConfig& anomaly);
   [[nodiscard]] static Result<std::shared_ptr<const Rules>> BuildRules(const WorkerConfig& config);
   std::shared_ptr<const Rules> rules() const;

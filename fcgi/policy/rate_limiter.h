@@ -47,7 +47,8 @@ class RateLimiter {
  public:
   // `max_subjects`: above this many tracked subjects, idle ones (nothing in flight, buckets
   // full) are forgotten, so a flood of distinct subjects cannot grow memory without bound.
-  explicit RateLimiter(const Clock& clock, size_t max_subjects = 100000) : clock_(clock), max_subjects_(max_subjects) {}
+  explicit RateLimiter(const MonotonicClock& clock, size_t max_subjects = 100000)
+      : clock_(clock), max_subjects_(max_subjects) {}
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
@@ -69,7 +70,7 @@ class RateLimiter {
   void ForgetIdle(TimePoint now);  // requires mu_ held
   static Headers HeadersFor(State& s, TimePoint now);
 
-  const Clock& clock_;
+  const MonotonicClock& clock_;
   const size_t max_subjects_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, State> subjects_;  // GUARDED_BY(mu_)

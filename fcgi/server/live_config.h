@@ -21,16 +21,7 @@ class LiveConfig {
   ConfigChanges Reload(const WorkerConfig& next) {
     std::lock_guard<std::mutex> lock(mu_);
     ConfigChanges changes = DiffConfig(*current_, next);
-    WorkerConfig merged = *current_;
-    merged.max_body_bytes = next.max_body_bytes;
-    merged.request_deadline_ms = next.request_deadline_ms;
-    merged.retry_after_s = next.retry_after_s;
-    merged.shutdown_deadline_ms = next.shutdown_deadline_ms;
-    merged.rate_limits = next.rate_limits;
-    merged.geoip = next.geoip;
-    merged.anomaly = next.anomaly;
-    merged.trusted_proxies = next.trusted_proxies;
-    current_ = std::make_shared<const WorkerConfig>(std::move(merged));
+    current_ = std::make_shared<const WorkerConfig>(ApplyLiveKeys(*current_, next));
     return changes;
   }
 

@@ -9,12 +9,10 @@ namespace deepgate::fcgi {
 // the configured thread count.
 ModelLoader GgufModelLoader();
 
-// The audit REASON (and message prefix) of a model whose bytes do not match the manifest.
-inline constexpr const char* kSha256MismatchReason = "sha256_mismatch";
-
-// Hashes model_path (streamed over an mmap) and compares it with model_sha256: ok when they
-// match or no hash is configured (a warning on stderr); PermissionDenied with the expected
-// and actual hashes on a mismatch. Logs the hash throughput.
-[[nodiscard]] Status VerifyModelFile(const WorkerConfig& config);
+// Hashes model_path (streamed over an mmap) and compares it with model_sha256: nullopt when
+// they match or no hash is configured (a warning on stderr); on a mismatch a kModelRejected
+// refusal whose status (PermissionDenied) names the expected and actual hashes; an error when
+// the file cannot be read. Logs the hash throughput.
+[[nodiscard]] Result<std::optional<Refusal>> VerifyModelFile(const WorkerConfig& config);
 
 }  // namespace deepgate::fcgi

@@ -48,26 +48,26 @@ void ModelService::ShutdownEngine(std::chrono::steady_clock::time_point deadline
 
 void ModelService::StartLoading(std::function<void(const Status&)> on_done) {
   loader_thread_ = std::thread([this, on_done = std::move(on_done)] {
-    Result<std::shared_ptr<Model>> loaded = loader_(config_);
+    Result<LoadedModel> loaded = loader_(config_);
     Status outcome = loaded.ok() ? Status::Ok() : loaded.status();
+    std::optional<Refusal> rejected = loaded.ok() ? loaded->rejected : std::nullopt;
+    if (rejected) outcome = rejected->status;
+    std::shared_ptr<Model> model = loaded.ok() && !rejected ? loaded->model : nullptr;
     std::shared_ptr<Engine> engine;
-    if (loaded.ok() && loaded.value()) {
-      Result<std::unique_ptr<Engine>> created = Engine::Create(*loaded.value(), EngineOptionsFor(config_, *loaded.value()));
-      if (created.ok()) {
-        engine = std::move(created).value();
-      } else {
-        outcome = created.status().WithContext("engine");
-        loaded = outcome;
-      }
+    if (model) {
+      Result<std::unique_ptr<Engine>> created = Engine::Create(*model, EngineOptionsFor(config_, *model));
+      if (created.ok()) engine = std::move(created).value();
+      else outcome = created.status().WithContext("engine");
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (loaded.ok()) {
-        model_ = std::move(loaded).value();
+      if (outcome.ok()) {
+        model_ = std::move(model);
         engine_ = std::move(engine);
         state_ = ModelState::kReady;
       } else {
         error_ = outcome;
+        rejection_ = std::move(rejected);
         state_ = ModelState::kFailed;
       }
     }
@@ -87,6 +87,11 @@ ModelState ModelService::state() const {
 Status ModelService::load_error() const {
   std::lock_guard<std::mutex> lock(mu_);
   return error_;
+}
+
+std::optional<Refusal> ModelService::rejection() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return rejection_;
 }
 
 std::shared_ptr<Model> ModelService::model() const {

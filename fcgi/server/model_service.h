@@ -3,8 +3,9 @@
 // the model is in memory. The loader is injected (ModelLoader) so tests use a fake and the
 // worker uses Model::Load.
 //
-// Engine seam: once state() is kReady, model() returns the loaded Model; the scheduler
-// (Engine) that runs generation attaches here, created by the loader's caller after load.
+// Once state() is kReady, model() is the loaded Model and engine() the scheduler all
+// generation goes through, created here from the config right after the load; a file the
+// loader rejects (sha256 mismatch) is kFailed with rejection() set.
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
@@ -20,6 +21,7 @@
 #include "core/engine.h"
 #include "core/model/model.h"
 #include "core/status.h"
+#include "fcgi/base/refusal.h"
 #include "fcgi/config.h"
 
 namespace deepgate::fcgi {
@@ -31,9 +33,15 @@ struct ModelCard {
   std::string owned_by = "deepgate";
 };
 
-// Loads the model the config names. May return a null model only in tests and in builds
-// without an engine; the service still reports ready so the HTTP surface can be exercised.
-using ModelLoader = std::function<Result<std::shared_ptr<Model>>(const WorkerConfig& config)>;
+// What a loader produced: the model, or `rejected` — a file that was read but must not be
+// served (its bytes do not match the manifest). A null model (tests) still reports ready so
+// the HTTP surface can be exercised.
+struct LoadedModel {
+  std::shared_ptr<Model> model;
+  std::optional<Refusal> rejected;
+};
+// Loads the model the config names; an error Status when the file cannot be loaded.
+using ModelLoader = std::function<Result<LoadedModel>(const WorkerConfig& config)>;
 
 enum class ModelState { kLoading, kReady, kFailed };
 
@@ -51,6 +59,7 @@ class ModelService {
 
   ModelState state() const;
   Status load_error() const;            // ok unless kFailed
+  std::optional<Refusal> rejection() const;  // set when kFailed because the file was rejected
   std::shared_ptr<Model> model() const;  // null until kReady (or with a null loader result)
   // The scheduler all generation goes through; null until kReady or without a model.
   std::shared_ptr<Engine> engine() const;
@@ -68,6 +77,7 @@ class ModelService {
   mutable std::mutex mu_;
   ModelState state_ = ModelState::kLoading;  // GUARDED_BY(mu_)
   Status error_;                             // GUARDED_BY(mu_)
+  std::optional<Refusal> rejection_;         // GUARDED_BY(mu_)
   std::shared_ptr<Model> model_;             // GUARDED_BY(mu_)
   std::shared_ptr<Engine> engine_;           // GUARDED_BY(mu_); declared after model_: destroyed first
   std::thread loader_thread_;

@@ -21,13 +21,26 @@ AuditRecord StartRecord(const Request& r) {
 }
 
 // The security event a refusal is recorded under.
-AuditEvent RefusalEvent(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kUnauthenticated: return AuditEvent::kAuthFailure;
-    case StatusCode::kPermissionDenied: return AuditEvent::kForbidden;
-    case StatusCode::kResourceExhausted: return AuditEvent::kRateLimited;
-    default: return AuditEvent::kRequest;
+AuditEvent RefusalEvent(RefusalReason reason) {
+  switch (reason) {
+    case RefusalReason::kBadCredentials: return AuditEvent::kAuthFailure;
+    case RefusalReason::kRateLimited:
+    case RefusalReason::kClientThrottled: return AuditEvent::kRateLimited;
+    case RefusalReason::kEngineShare: return AuditEvent::kRequest;
+    case RefusalReason::kModelRejected: return AuditEvent::kModelRejected;
+    case RefusalReason::kCredentialsRequired:
+    case RefusalReason::kRoleNotPermitted:
+    case RefusalReason::kModelNotAllowed:
+    case RefusalReason::kCountryBlocked: break;
   }
+  return AuditEvent::kForbidden;
+}
+
+// The audit fields of a refusal: its event, reason and the key a refused credential named.
+void NoteRefusal(const Refusal& r, AuditRecord& audit) {
+  audit.event = RefusalEvent(r.reason);
+  audit.reason = AuditReason(r);
+  if (!r.key_id.empty()) audit.key_id = r.key_id;
 }
 
 }  // namespace
@@ -55,12 +68,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     finish("error");
   };
   // A stage said no: the client gets the public message, the audit trail the reason.
-  auto refuse = [&](const Status& s) {
-    AuditedStatus split = SplitAuditReason(s);
-    audit.event = RefusalEvent(split.status);
-    audit.reason = split.reason;
-    if (!split.key_id.empty()) audit.key_id = split.key_id;
-    fail(ApiError::FromStatus(split.status, config.retry_after_s));
+  auto refuse = [&](const Refusal& r, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    NoteRefusal(r, audit);
+    ApiError e = ApiError::FromRefusal(r, config.retry_after_s);
+    for (auto& h : headers) e.headers.push_back(std::move(h));
+    fail(e);
   };
 
   // 1. parse
@@ -71,37 +83,24 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   const Route& route = *match.route;
   audit.route = route.name;
 
-  // A policy refusal: its status, code, Retry-After and x-ratelimit-* headers, and reason.
-  auto refuse_admission = [&](Admission& admission) {
-    ApiError e = ApiError::FromStatus(
-        admission.status, admission.retry_after_s > 0 ? admission.retry_after_s : config.retry_after_s);
-    if (!admission.error_code.empty()) e.code = admission.error_code;
-    for (auto& h : admission.headers) e.headers.push_back(std::move(h));
-    audit.event = RefusalEvent(admission.status);
-    audit.reason = admission.reason;
-    fail(e);
-  };
-
   Principal principal;
   const bool admitted = !route.is_public || route.policy_when_public;
   if (admitted) {
     // 3a. screen: the client's country and failed-credential count, before any credential
     Admission screen = stages_.admission->Screen(request, origin);
-    if (!screen.status.ok()) return refuse_admission(screen);
+    if (screen.refusal) return refuse(*screen.refusal, std::move(screen.headers));
   }
   if (!route.is_public) {
     // 3. authenticate
-    Result<Principal> who = stages_.authenticator->Authenticate(request);
-    if (!who.ok()) {
+    if (auto no = stages_.authenticator->Authenticate(request, &principal)) {
       stages_.admission->NoteAuthFailure(origin);
-      return refuse(who.status());
+      return refuse(*no);
     }
-    principal = std::move(who).value();
     audit.subject = AuditSubject(principal);
     audit.key_id = principal.key_id;
     audit.role = principal.role;
     // 4. authorise
-    if (Status s = stages_.authoriser->Authorise(principal, route, request); !s.ok()) return refuse(s);
+    if (auto no = stages_.authoriser->Authorise(principal, route, request)) return refuse(*no);
   } else if (route.policy_when_public) {
     principal.subject = "client:" + origin.ip;  // limits keyed on the address, defaults apply
   }
@@ -114,7 +113,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
       anomaly.reason = admission.anomaly;
       stages_.audit->Record(anomaly);
     }
-    if (!admission.status.ok()) return refuse_admission(admission);
+    if (admission.refusal) return refuse(*admission.refusal, std::move(admission.headers));
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
   }
   if (!route.is_public) audit.subject = AuditSubject(principal);
@@ -127,7 +126,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
   // 500 if nothing was sent yet, and never allowed to take the worker down.
   RequestContext ctx{request, route, std::move(match.param), principal, config,
-                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, {}};
+                     start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, std::nullopt};
   ctx.sink = &sink;
   const char* outcome = "ok";
   try {
@@ -142,13 +141,10 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (admitted) stages_.admission->Release(principal, route, ctx.usage);
   // A failed token exchange counts against the client like a failed credential.
-  if (ctx.refusal.event == AuditEvent::kAuthFailure) stages_.admission->NoteAuthFailure(origin);
+  if (ctx.refusal && ctx.refusal->reason == RefusalReason::kBadCredentials)
+    stages_.admission->NoteAuthFailure(origin);
   // 7. audit
-  if (ctx.refusal.event != AuditEvent::kRequest) {
-    audit.event = ctx.refusal.event;
-    audit.reason = ctx.refusal.reason;
-    if (!ctx.refusal.key_id.empty()) audit.key_id = ctx.refusal.key_id;
-  }
+  if (ctx.refusal) NoteRefusal(*ctx.refusal, audit);
   audit.model = ctx.usage.model;
   audit.prompt_tokens = ctx.usage.prompt_tokens;
   audit.completion_tokens = ctx.usage.completion_tokens;

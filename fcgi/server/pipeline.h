@@ -12,12 +12,14 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 
+#include "fcgi/audit/audit_record.h"
 #include "fcgi/config.h"
 #include "fcgi/http/request.h"
 #include "fcgi/http/response_writer.h"
 #include "fcgi/http/router.h"
-#include "fcgi/server/stages.h"
+#include "fcgi/server/open_stages.h"
 
 namespace deepgate::fcgi {
 
@@ -33,15 +35,9 @@ struct RequestContext {
   ClientOrigin origin;            // client address and country (policy stage)
   RequestUsage usage;             // generation handlers fill this in: audit + tokens/min
   // A refusal a handler makes itself (a key's model allow-list, the OAuth token exchange):
-  // the request's one audit entry records it as this event and reason instead of "request".
-  struct Refusal {
-    AuditEvent event = AuditEvent::kRequest;
-    std::string reason;  // closed-vocabulary name, e.g. "model_not_allowed"
-    std::string key_id;  // the key a refused credential named, "" for none
-  } refusal;
-  void Refuse(AuditEvent event, std::string reason, std::string key_id = "") {
-    refusal = {event, std::move(reason), std::move(key_id)};
-  }
+  // the request's one audit entry records it under its refusal event instead of "request".
+  std::optional<Refusal> refusal;
+  void Refuse(Refusal r) { refusal = std::move(r); }
 
   ByteSink* sink = nullptr;       // the connection to nginx, asked whether the client left
 

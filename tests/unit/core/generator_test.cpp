@@ -1,4 +1,5 @@
-// Generate: the single-sequence loop over a real model file (the shared qwen2 tiny model).
+// Generate: the single-sequence loop over a real model file (tiny_model.h: the shared qwen2
+// tiny model, else the built-in demo model).
 #include "core/generator.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +8,7 @@
 
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
-#include "tests/unit/test_support.h"
+#include "tiny_model.h"
 
 namespace deepgate {
 namespace {
@@ -15,8 +16,8 @@ namespace {
 class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string path = testing::SharedDataDir() + "/models/qwen2-dscoder-tiny.f16.gguf";
-    DG_REQUIRE_SHARED_DATA(path);
+    const std::string path = testing::TinyModelPath();
+    ASSERT_FALSE(path.empty()) << "could not write the built-in demo model";
     ModelOptions options;
     options.n_threads = 2;
     auto loaded = Model::Load(path, options);

@@ -36,8 +36,9 @@ std::string LoopbackMmdb() {
 
 class RefusingAuth final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request&) override {
-    return WithAuditReason(Status::Unauthenticated("Invalid API key"), "key_revoked");
+  std::optional<Refusal> Authenticate(const Request&, Principal*) override {
+    return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated("Invalid API key"), "key_revoked",
+                   "0123456789abcdef");
   }
 };
 
@@ -219,22 +220,30 @@ TEST_F(AdmissionTest, AuthFailureReasonReachesAuditNotClient) {
   ASSERT_EQ(audit_->records.size(), 1u);
   EXPECT_EQ(audit_->records[0].event, AuditEvent::kAuthFailure);
   EXPECT_EQ(audit_->records[0].reason, "key_revoked");
+  EXPECT_EQ(audit_->records[0].key_id, "0123456789abcdef");
 }
 
-TEST(AuditReason, SplitWithoutReasonKeepsTheMessage) {
-  AuditedStatus a = SplitAuditReason(Status::PermissionDenied("role may not"));
-  EXPECT_EQ(a.reason, "role may not");
-  EXPECT_EQ(a.status.message(), "role may not");
-  AuditedStatus b = SplitAuditReason(WithAuditReason(Status::PermissionDenied("Forbidden"), "model_not_allowed"));
-  EXPECT_EQ(b.status.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(b.status.message(), "Forbidden");
-  EXPECT_EQ(b.reason, "model_not_allowed");
-  EXPECT_TRUE(b.key_id.empty());
-  AuditedStatus c = SplitAuditReason(WithAuditReason(Status::Unauthenticated("no"), "key_revoked", "0123456789abcdef"));
-  EXPECT_EQ(c.status.code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(c.status.message(), "no");
-  EXPECT_EQ(c.reason, "key_revoked");
-  EXPECT_EQ(c.key_id, "0123456789abcdef");
+TEST(AuditReason, DetailWinsElseTheReasonsName) {
+  Refusal r(RefusalReason::kModelNotAllowed, Status::PermissionDenied("Forbidden"));
+  EXPECT_EQ(AuditReason(r), "model_not_allowed");
+  r.reason = RefusalReason::kBadCredentials;
+  r.detail = "key_revoked";
+  EXPECT_EQ(AuditReason(r), "key_revoked");
+  EXPECT_EQ(std::string(RefusalReasonName(RefusalReason::kModelRejected)), "sha256_mismatch");
+}
+
+TEST(AuditReason, ARefusalKeepsItsCodeParamAndRetryAfter) {
+  Refusal r = Refusal(RefusalReason::kRateLimited, Status::ResourceExhausted("slow down"), "requests_per_minute")
+                  .WithParam("model")
+                  .WithRetryAfter(7);
+  ApiError e = ApiError::FromRefusal(r, 2);
+  EXPECT_EQ(e.http_status, 429);
+  EXPECT_EQ(e.retry_after_s, 7);
+  EXPECT_EQ(e.param, "model");
+  r.retry_after_s = 0;
+  r.error_code = "country_blocked";
+  EXPECT_EQ(ApiError::FromRefusal(r, 2).retry_after_s, 2);
+  EXPECT_EQ(ApiError::FromRefusal(r, 2).code, "country_blocked");
 }
 
 TEST(KeyLimits, AKeysOwnLimitsWinOverTheConfigDefaults) {
@@ -337,9 +346,9 @@ TEST(PolicyConfig, PolicyKeysReloadLiveAuditNeedsRestart) {
 // Counts the credentials it is asked to check (all refused).
 class CountingRefuser final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request&) override {
+  std::optional<Refusal> Authenticate(const Request&, Principal*) override {
     ++calls;
-    return WithAuditReason(Status::Unauthenticated("Invalid API key"), "key_unknown");
+    return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated("Invalid API key"), "key_unknown");
   }
   int calls = 0;
 };

@@ -7,7 +7,7 @@
 #include "core/generator.h"
 #include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
-#include "tests/unit/test_support.h"
+#include "tiny_model.h"
 
 namespace deepgate {
 namespace {
@@ -37,8 +37,8 @@ Collected Drain(EngineStream& stream) {
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string path = testing::SharedDataDir() + "/models/qwen2-dscoder-tiny.f16.gguf";
-    DG_REQUIRE_SHARED_DATA(path);
+    const std::string path = testing::TinyModelPath();
+    ASSERT_FALSE(path.empty()) << "could not write the built-in demo model";
     ModelOptions options;
     options.n_threads = 2;
     auto loaded = Model::Load(path, options);

@@ -44,14 +44,18 @@ TEST(RbacTest, AuthoriserAnswersPermissionDenied) {
   dev.role = "developer";
   Route admin{"GET", "/admin/keys", "admin.keys.list", false, nullptr};
   Route chat{"POST", "/v1/chat/completions", "chat.completions", false, nullptr};
-  Status s = authoriser.Authorise(dev, admin, Request{});
-  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(ApiError::FromStatus(s).code, "permission_denied");
-  EXPECT_TRUE(authoriser.Authorise(dev, chat, Request{}).ok());
-  EXPECT_FALSE(authoriser.Authorise(Principal{}, chat, Request{}).ok());  // required: anonymous refused
+  std::optional<Refusal> s = authoriser.Authorise(dev, admin, Request{});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->reason, RefusalReason::kRoleNotPermitted);
+  EXPECT_EQ(s->status.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ApiError::FromRefusal(*s, 1).code, "permission_denied");
+  EXPECT_FALSE(authoriser.Authorise(dev, chat, Request{}));
+  std::optional<Refusal> anonymous = authoriser.Authorise(Principal{}, chat, Request{});  // required: refused
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->reason, RefusalReason::kCredentialsRequired);
   RoleAuthoriser open(roles, false);
-  EXPECT_TRUE(open.Authorise(Principal{}, chat, Request{}).ok());
-  EXPECT_FALSE(open.Authorise(Principal{}, admin, Request{}).ok());  // never the admin API
+  EXPECT_FALSE(open.Authorise(Principal{}, chat, Request{}));
+  EXPECT_TRUE(open.Authorise(Principal{}, admin, Request{}));  // never the admin API
 }
 
 TEST(RbacTest, ModelAllowList) {
@@ -61,8 +65,11 @@ TEST(RbacTest, ModelAllowList) {
   EXPECT_FALSE(CheckModelAllowed(p, "m1"));
   auto denied = CheckModelAllowed(p, "m2");
   ASSERT_TRUE(denied);
-  EXPECT_EQ(denied->http_status, 403);
-  EXPECT_EQ(denied->code, "model_not_allowed");
+  EXPECT_EQ(denied->reason, RefusalReason::kModelNotAllowed);
+  const ApiError e = ApiError::FromRefusal(*denied, 1);
+  EXPECT_EQ(e.http_status, 403);
+  EXPECT_EQ(e.code, "model_not_allowed");
+  EXPECT_EQ(e.param, "model");
 }
 
 TEST(BearerTest, Extraction) {

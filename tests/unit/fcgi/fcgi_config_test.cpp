@@ -101,9 +101,52 @@ TEST(FcgiConfig, DiffSeparatesLiveKeysFromRestartKeys) {
   EXPECT_EQ(c.need_restart, std::vector<std::string>{"acceptor_threads"});
 }
 
+TEST(FcgiConfig, DiffSeesEveryFieldOfANestedKey) {
+  WorkerConfig a, b;
+  b.auth.jwt_ttl_s = 60;        // not one of the few auth fields a hand-kept list compared
+  b.cache.ttl_s = 5;
+  b.trusted_proxies = {"10.0.0.0/8"};
+  b.models = {{"m", "/m.gguf", ""}};
+  ConfigChanges c = DiffConfig(a, b);
+  EXPECT_EQ(c.applied, std::vector<std::string>{"trusted_proxies"});
+  EXPECT_EQ(c.need_restart, (std::vector<std::string>{"models", "auth", "cache"}));
+  EXPECT_TRUE(DiffConfig(b, b).applied.empty());
+  EXPECT_TRUE(DiffConfig(b, b).need_restart.empty());
+}
+
+TEST(FcgiConfig, ApplyLiveKeysTakesOnlyTheLiveOnes) {
+  WorkerConfig a, b;
+  b.rate_limits.requests_per_minute = 7;
+  b.shutdown_deadline_ms = 5;
+  b.ctx_size = 64;
+  b.auth.required = false;
+  WorkerConfig merged = ApplyLiveKeys(a, b);
+  EXPECT_EQ(merged.rate_limits.requests_per_minute, 7);
+  EXPECT_EQ(merged.shutdown_deadline_ms, 5);
+  EXPECT_EQ(merged.ctx_size, a.ctx_size);
+  EXPECT_TRUE(merged.auth.required);
+}
+
+TEST(FcgiConfig, EngineDefaultsAreTheEnginesOwn) {
+  const WorkerConfig c;
+  const EngineOptions e;
+  EXPECT_EQ(c.max_sequences, e.max_sequences);
+  EXPECT_EQ(c.queue_length, e.queue_capacity);
+  EXPECT_EQ(c.ctx_size, e.n_ctx);
+  EXPECT_EQ(c.prefill_chunk, e.prefill_chunk);
+  EXPECT_EQ(static_cast<uint64_t>(c.kv_cache_mb) << 20, e.kv_budget_bytes);
+}
+
 TEST(FcgiConfig, ShippedDefaultConfigIsValid) {
   Result<WorkerConfig> c = LoadConfig(std::string(DEEPGATE_TEST_SOURCE_DIR) + "/etc/deepgate.json");
-  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // The shipped file spells the engine keys out; they must say what the defaults say.
+  const WorkerConfig d;
+  EXPECT_EQ(c->max_sequences, d.max_sequences);
+  EXPECT_EQ(c->queue_length, d.queue_length);
+  EXPECT_EQ(c->ctx_size, d.ctx_size);
+  EXPECT_EQ(c->prefill_chunk, d.prefill_chunk);
+  EXPECT_EQ(c->kv_cache_mb, d.kv_cache_mb);
 }
 
 }  // namespace

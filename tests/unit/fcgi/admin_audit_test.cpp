@@ -202,12 +202,11 @@ class FakeJournal final : public audit::AuditJournal {
 // The key id from an X-Key header.
 class HeaderKey final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request& r) override {
-    Principal p;
-    p.key_id = r.Header("x-key");
-    p.subject = p.key_id.empty() ? "idp-user" : p.key_id;
-    p.authenticated = true;
-    return p;
+  std::optional<Refusal> Authenticate(const Request& r, Principal* p) override {
+    p->key_id = r.Header("x-key");
+    p->subject = p->key_id.empty() ? "idp-user" : "key:" + p->key_id;
+    p->authenticated = true;
+    return std::nullopt;
   }
 };
 

@@ -149,14 +149,24 @@ TEST_F(ModelFilesTest, VerifyModelFileRejectsAMismatchWithBothHashes) {
   WorkerConfig c;
   c.model_path = WriteFile(dir_ / "m.gguf", "abc");
   c.model_sha256 = "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD";  // case does not matter
-  EXPECT_TRUE(VerifyModelFile(c).ok());
+  ASSERT_TRUE(VerifyModelFile(c).ok());
+  EXPECT_FALSE(*VerifyModelFile(c));
   c.model_sha256 = std::string(64, '0');
-  Status s = VerifyModelFile(c);
-  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(s.message().rfind(kSha256MismatchReason, 0), 0u);
-  EXPECT_NE(s.message().find("expected sha256 " + std::string(64, '0') + " actual ba7816bf"), std::string::npos);
+  Result<std::optional<Refusal>> r = VerifyModelFile(c);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(*r);
+  const Refusal& rejected = **r;
+  EXPECT_EQ(rejected.reason, RefusalReason::kModelRejected);
+  EXPECT_EQ(AuditReason(rejected), "sha256_mismatch");
+  EXPECT_EQ(rejected.status.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(rejected.status.message().find("expected sha256 " + std::string(64, '0') + " actual ba7816bf"),
+            std::string::npos);
   c.model_sha256.clear();  // not verified: served, with a warning
-  EXPECT_TRUE(VerifyModelFile(c).ok());
+  ASSERT_TRUE(VerifyModelFile(c).ok());
+  EXPECT_FALSE(*VerifyModelFile(c));
+  c.model_sha256 = std::string(64, '0');
+  c.model_path = (dir_ / "missing.gguf").string();  // unreadable: an error, not a rejection
+  EXPECT_FALSE(VerifyModelFile(c).ok());
 }
 
 }  // namespace

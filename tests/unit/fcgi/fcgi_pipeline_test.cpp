@@ -63,10 +63,12 @@ class RecordingAudit final : public AuditSink {
 
 class DenyAll final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request&) override { return Status::Unauthenticated("no key"); }
+  std::optional<Refusal> Authenticate(const Request&, Principal*) override {
+    return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated("no key"));
+  }
 };
 
-Result<std::shared_ptr<Model>> NullLoader(const WorkerConfig&) { return std::shared_ptr<Model>(); }
+Result<LoadedModel> NullLoader(const WorkerConfig&) { return LoadedModel{}; }
 
 // A worker's router and pipeline over fakes.
 class PipelineTest : public ::testing::Test {
@@ -219,7 +221,7 @@ TEST_F(PipelineTest, AuthenticatorGuardsPrivateRoutesOnly) {
 TEST(FcgiModelService, ReportsFailureFromLoader) {
   WorkerConfig c;
   c.model_path = "/m/x.gguf";
-  ModelService s(c, [](const WorkerConfig&) -> Result<std::shared_ptr<Model>> {
+  ModelService s(c, [](const WorkerConfig&) -> Result<LoadedModel> {
     return Status::InvalidArgument("bad file");
   });
   EXPECT_EQ(s.state(), ModelState::kLoading);
@@ -229,6 +231,20 @@ TEST(FcgiModelService, ReportsFailureFromLoader) {
   s.WaitLoaded();
   EXPECT_EQ(s.state(), ModelState::kFailed);
   EXPECT_EQ(s.load_error().message(), "bad file");
+}
+
+TEST(FcgiModelService, ARejectedFileFailsWithItsRefusal) {
+  WorkerConfig c;
+  c.model_path = "/m/x.gguf";
+  ModelService s(c, [](const WorkerConfig&) -> Result<LoadedModel> {
+    return LoadedModel{nullptr, Refusal(RefusalReason::kModelRejected, Status::PermissionDenied("hash differs"))};
+  });
+  std::promise<Status> done;
+  s.StartLoading([&](const Status& st) { done.set_value(st); });
+  EXPECT_EQ(done.get_future().get().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(s.state(), ModelState::kFailed);
+  ASSERT_TRUE(s.rejection());
+  EXPECT_EQ(s.rejection()->reason, RefusalReason::kModelRejected);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The response cache: TTL on an injected clock, LRU by bytes, keys (determinism, scope,
-// canonicalisation), purge; and CachedGeneration through the pipeline: hit replays the
+// canonicalisation), purge; and ServeCached through the pipeline: hit replays the
 // answer with the same usage, a cut stream is never stored, non-deterministic bypasses.
 #include <gtest/gtest.h>
 #include <json/json.h>
@@ -155,17 +155,16 @@ TEST(CacheKey, ScopeKeySeparatesSubjectsAndSharedDoesNot) {
             *CacheKeyFor("completions", body, "bob", CacheScope::kShared));
 }
 
-// --- CachedGeneration through the pipeline ---
+// --- ServeCached through the pipeline ---
 
 // Subject from the X-Subject header: two "keys" without a key store.
 class HeaderAuthenticator final : public Authenticator {
  public:
-  Result<Principal> Authenticate(const Request& r) override {
-    Principal p;
-    p.subject = r.Header("x-subject").empty() ? "anonymous" : r.Header("x-subject");
-    p.key_id = p.subject;
-    p.authenticated = true;
-    return p;
+  std::optional<Refusal> Authenticate(const Request& r, Principal* p) override {
+    p->subject = r.Header("x-subject").empty() ? "anonymous" : r.Header("x-subject");
+    p->key_id = p->subject;
+    p->authenticated = true;
+    return std::nullopt;
   }
 };
 
@@ -180,29 +179,35 @@ class CachedGenerationTest : public ::testing::Test {
   CachedGenerationTest() : cache_({}, clock_) {
     config_.model_path = "/m.gguf";
     router_.Add({"POST", "/v1/chat/completions", "chat.completions", false,
-                 CachedGeneration(cache_, CacheScope::kKey, "chatcmpl-", [this](RequestContext& ctx, ResponseWriter& out) {
-                   ++generations_;
-                   ctx.usage = {"m", 3, 2};
-                   const std::string id = "chatcmpl-" + out.request_id();
-                   Json::Value body = *ParseJsonObject(ctx.request.body);
-                   if (!body.get("stream", false).asBool()) {
-                     out.SendBody(200, "application/json",
-                                  "{\"id\":\"" + id + "\",\"choices\":[{\"text\":\"gen " + std::to_string(generations_) +
-                                      "\"}],\"usage\":{\"prompt_tokens\":3}}");
-                     return;
-                   }
-                   out.StartStream();
-                   out.WriteEvent("{\"id\":\"" + id + "\",\"delta\":\"a\"}");
-                   if (cut_stream_) return;  // the deadline passed / the client left: no [DONE]
-                   out.WriteEvent("{\"id\":\"" + id + "\",\"delta\":\"b\"}");
-                   out.FinishStream();
-                 })});
+                 [this](RequestContext& ctx, ResponseWriter& out) {
+                   const Json::Value parsed = *ParseJsonObject(ctx.request.body);
+                   ServeCached(cache_, CacheScope::kKey, "chatcmpl-", ctx, out, parsed, [&] { Generate(ctx, out); });
+                 }});
     PipelineStages stages;
     stages.authenticator = std::make_unique<HeaderAuthenticator>();
     auto audit = std::make_unique<RecordingAudit>();
     audit_ = audit.get();
     stages.audit = std::move(audit);
     pipeline_ = std::make_unique<Pipeline>(router_, std::move(stages));
+  }
+
+  // A stand-in generation: counts its runs, answers whole or as a (possibly cut) stream.
+  void Generate(RequestContext& ctx, ResponseWriter& out) {
+    ++generations_;
+    ctx.usage = {"m", 3, 2};
+    const std::string id = "chatcmpl-" + out.request_id();
+    Json::Value body = *ParseJsonObject(ctx.request.body);
+    if (!body.get("stream", false).asBool()) {
+      out.SendBody(200, "application/json",
+                   "{\"id\":\"" + id + "\",\"choices\":[{\"text\":\"gen " + std::to_string(generations_) +
+                       "\"}],\"usage\":{\"prompt_tokens\":3}}");
+      return;
+    }
+    out.StartStream();
+    out.WriteEvent("{\"id\":\"" + id + "\",\"delta\":\"a\"}");
+    if (cut_stream_) return;  // the deadline passed / the client left: no [DONE]
+    out.WriteEvent("{\"id\":\"" + id + "\",\"delta\":\"b\"}");
+    out.FinishStream();
   }
 
   FakeSink Post(const std::string& body, const std::string& subject = "alice", const std::string& request_id = "r1") {

@@ -1,0 +1,28 @@
+#include "fcgi/cli/cli_audit.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "fcgi/audit/key_events.h"
+
+namespace deepgate::cli {
+
+std::string Actor() {
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr) user = std::getenv("USER");
+  return "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
+}
+
+void AuditCliEvent(fcgi::AuditRecord r) {
+  bool journal = false;
+  std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
+  r.outcome = "ok";
+  r.message += " by=" + Actor();
+  sink->Record(r);
+  if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this event went to stderr only\n");
+}
+
+}  // namespace deepgate::cli
