@@ -137,6 +137,7 @@ awk -v streams="$streams" '
     return (lo[key] == best[key]) ? sprintf("%.1f", best[key]) : sprintf("%.1f (%.1f-%.1f)", best[key], lo[key], best[key]) }
   function ratio(a, b) { return (a in best) && (b in best) && best[b] > 0 ? sprintf("%.2f", best[a] / best[b]) : "-" }
   { id = $2 SUBSEP $3 SUBSEP $4; if (!(id in seen)) { seen[id] = 1; order[n++] = id }
+    if ($1 == "dg-streams") streamed = 1
     upd($1 SUBSEP "a" SUBSEP id, $5); upd($1 SUBSEP "b" SUBSEP id, $6) }
   END {
     print "| type | t | kernels | deepgate pp | deepgate tg | llama.cpp pp | llama.cpp tg | pp ÷ llama | tg ÷ llama | ik pp (-rtr 1) | ik tg | pp ÷ ik | tg ÷ ik |"
@@ -147,6 +148,7 @@ awk -v streams="$streams" '
         cell(d "a" SUBSEP id), cell(d "b" SUBSEP id), cell(l "a" SUBSEP id), cell(l "b" SUBSEP id),
         ratio(d "a" SUBSEP id, l "a" SUBSEP id), ratio(d "b" SUBSEP id, l "b" SUBSEP id),
         cell(k "a" SUBSEP id), cell(k "b" SUBSEP id), ratio(d "a" SUBSEP id, k "a" SUBSEP id), ratio(d "b" SUBSEP id, k "b" SUBSEP id) }
+    if (!streamed) exit
     print ""
     print "| type | t | kernels | deepgate 1 stream | deepgate " streams " streams | " streams " ÷ 1 | llama-batched 1 | llama-batched " streams " | " streams " streams ÷ llama |"
     print "|---|---|---|---|---|---|---|---|---|"

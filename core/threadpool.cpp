@@ -93,10 +93,11 @@ struct ThreadPool::Impl {
   std::vector<std::thread> workers;
   // The job of the current generation: valid until its last chunk has finished.
   std::atomic<const Chunk*> job{nullptr};
-  std::atomic<int64_t> n_chunks{0};
-  // (generation << 32) | next unclaimed chunk. Claiming with one compare-exchange on the
-  // whole word means a thread holding a stale generation can never claim a newer job's
-  // chunk with an older job's body, or the other way round.
+  // (generation << 32) | (chunk count << 16) | next unclaimed chunk. The count lives in the
+  // same word as the index: a claim is a compare-exchange on the whole word, so it can only
+  // succeed for an index below its own job's count. (A separate count field let a thread
+  // pair an exhausted old word with the next job's larger count while the caller was still
+  // publishing it, and claim a chunk twice.)
   std::atomic<uint64_t> claim{0};
   WaitWord generation;  // bumped once per job: what idle workers wait on
   WaitWord unfinished;  // chunks of the current job not yet finished: what the caller waits on
@@ -106,11 +107,11 @@ struct ThreadPool::Impl {
   void RunChunks() {
     uint64_t v = claim.load(std::memory_order_acquire);
     for (;;) {
-      // Read before the claim: a successful claim proves they still belong to v's job,
-      // since a newer job is only published after this chunk finishes.
+      // Read before the claim: a successful claim proves the body belongs to v's job, since
+      // the next job's body is only stored after all of this job's chunks have finished.
       const Chunk* body = job.load(std::memory_order_acquire);
-      const int64_t n = n_chunks.load(std::memory_order_acquire);
-      const int64_t index = static_cast<int64_t>(v & 0xFFFFFFFFu);
+      const int64_t n = static_cast<int64_t>((v >> 16) & 0xFFFFu);
+      const int64_t index = static_cast<int64_t>(v & 0xFFFFu);
       if (index >= n) return;
       if (!claim.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       t_inside_pool = true;
@@ -133,10 +134,9 @@ struct ThreadPool::Impl {
   // Runs body(0..n-1) over the threads and returns when all have finished.
   void Dispatch(int64_t n, const Chunk& body) {
     job.store(&body, std::memory_order_relaxed);
-    n_chunks.store(n, std::memory_order_relaxed);
     unfinished.value.store(static_cast<uint32_t>(n), std::memory_order_relaxed);
     const uint32_t gen = generation.value.load(std::memory_order_relaxed) + 1;
-    claim.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+    claim.store(static_cast<uint64_t>(gen) << 32 | static_cast<uint64_t>(n) << 16, std::memory_order_release);
     generation.value.store(gen, std::memory_order_seq_cst);
     generation.Wake();
     RunChunks();
@@ -148,6 +148,7 @@ struct ThreadPool::Impl {
 
 ThreadPool::ThreadPool(int n_threads) : impl_(std::make_unique<Impl>()) {
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n_threads = std::min(n_threads, 16383);  // chunk counts (4 per thread) fit the claim word's 16 bits
   impl_->n_threads = n_threads;
   impl_->workers.reserve(n_threads - 1);
   for (int i = 1; i < n_threads; ++i) impl_->workers.emplace_back([impl = impl_.get()] { impl->WorkerLoop(); });
@@ -187,7 +188,7 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, FunctionRef<void(int64_t 
   }
   // Contiguous chunks in order, claimed dynamically: each chunk still streams its own
   // weight rows, and a thread that runs ahead (or a partner that stalls) evens out.
-  const int64_t n_chunks = std::min<int64_t>(max_chunks, impl_->n_threads * kChunksPerThread);
+  const int64_t n_chunks = std::min<int64_t>(max_chunks, impl_->n_threads * kChunksPerThread);  // < 2^16
   auto chunk = [&](int64_t i) {
     const int64_t begin = n * i / n_chunks;
     const int64_t end = n * (i + 1) / n_chunks;
