@@ -2,7 +2,9 @@
 //
 // The model creates one pool (`-t N` threads, the caller counted as one of them) and every
 // matmul and attention loop of a forward pass is split over it with ParallelFor, so no
-// thread is created per operation. Workers spin briefly and then sleep between jobs.
+// thread is created per operation. Work is cut into chunks that idle threads claim, so a
+// thread descheduled by another process delays a job by at most one chunk. Waiting threads
+// spin briefly and then sleep (futex).
 // Thread-safety: ParallelFor may be called from one thread at a time (the forward pass);
 // the body runs concurrently on all threads and must only write disjoint data.
 #pragma once

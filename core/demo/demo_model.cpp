@@ -37,6 +37,7 @@ struct FileType {
 };
 constexpr FileType kFileTypes[] = {
     {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q4_k_m", 15},
+    {"bf16", 32}, {"q5_k_m", 17}, {"q6_k", 18},
 };
 
 enum class Init { kNormal, kNorm, kBias };
@@ -62,10 +63,14 @@ GgmlType WeightType(const std::string& type, Role role, int layer, int n_layer, 
   if (type == "f16") return GgmlType::F16;
   if (type == "q8_0") return GgmlType::Q8_0;
   if (type == "q4_0") return GgmlType::Q4_0;
-  // q4_k_m. The tied embedding doubles as the output matrix, which llama.cpp keeps at Q6_K.
-  GgmlType t = GgmlType::Q4_K;
+  if (type == "bf16") return GgmlType::BF16;
+  // K mixes. The tied embedding doubles as the output matrix, which llama.cpp keeps at Q6_K.
+  GgmlType t = type == "q6_k" ? GgmlType::Q6_K : type == "q5_k_m" ? GgmlType::Q5_K : GgmlType::Q4_K;
   if (role == Role::kEmbedding) t = GgmlType::Q6_K;
   if ((role == Role::kAttnV || role == Role::kFfnDown) && UseMoreBits(layer, n_layer)) t = GgmlType::Q6_K;
+  // Rows that are not a multiple of 256 fall back to a 32-block type: Q6_K to Q8_0, Q4_K to
+  // Q5_0 as llama.cpp does. llama.cpp gives Q5_K rows Q5_1, which we cannot quantize to; Q5_0
+  // (same bits per weight but for the offset) keeps q5_k_m files comparable.
   if (row_len % 256 != 0) t = (t == GgmlType::Q6_K) ? GgmlType::Q8_0 : GgmlType::Q5_0;
   return t;
 }
@@ -180,7 +185,7 @@ Status ValidateDemoSpec(const DemoSpec& spec) {
   for (const FileType& f : kFileTypes) {
     if (spec.type == f.name) return Status::Ok();
   }
-  return Status::InvalidArgument("unknown demo type '" + spec.type + "' (f32, f16, q8_0, q4_0 or q4_k_m)");
+  return Status::InvalidArgument("unknown demo type '" + spec.type + "' (f32, f16, bf16, q8_0, q4_0, q4_k_m, q5_k_m or q6_k)");
 }
 
 Status WriteDemoModel(const DemoSpec& spec, const std::string& path, DemoModelStats* stats) {

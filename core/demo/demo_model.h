@@ -7,10 +7,11 @@
 // 24 layers, 14 / 2 heads of 64, n_ff 4864, vocabulary padded to 151936, context 32768).
 // Output is tied to token_embd.weight (no output.weight), as in Qwen2-0.5B.
 //
-// Types: f32, f16, q8_0, q4_0 for every 2-D weight (norms and biases stay F32); q4_k_m mixes
-// like llama.cpp's Q4_K_M: Q4_K, with Q6_K for the (tied) embeddings and for attn_v /
+// Types: f32, f16, bf16, q8_0, q4_0 for every 2-D weight (norms and biases stay F32); q4_k_m
+// mixes like llama.cpp's Q4_K_M: Q4_K, with Q6_K for the (tied) embeddings and for attn_v /
 // ffn_down in the layers llama.cpp gives more bits; a row length that is not a multiple of
-// 256 falls back Q4_K -> Q5_0 and Q6_K -> Q8_0, as llama.cpp does.
+// 256 falls back Q4_K -> Q5_0 and Q6_K -> Q8_0, as llama.cpp does. q5_k_m is the same mix
+// with Q5_K (falling back to Q5_0, where llama.cpp uses Q5_1); q6_k is Q6_K throughout.
 //
 // Weights: approximately normal (Irwin–Hall sum of four uniforms), std 0.02, output-side
 // projections (attn_output, ffn_down) scaled by 1/sqrt(2 n_layer) as in GPT-2's init so the
@@ -30,7 +31,7 @@ namespace deepgate::demo {
 struct DemoSpec {
   std::string arch = "qwen2";  // "llama" or "qwen2"
   std::string shape = "tiny";  // "tiny" or "qwen2-0.5b"
-  std::string type = "q8_0";   // "f32", "f16", "q8_0", "q4_0", "q4_k_m"
+  std::string type = "q8_0";   // "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"
   uint64_t seed = 42;
   int n_threads = 0;           // <= 0: std::thread::hardware_concurrency(); bytes do not depend on it
 };

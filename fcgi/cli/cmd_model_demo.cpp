@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: deepgate model demo --out FILE [--arch llama|qwen2|deepseek2] [--shape tiny|qwen2-0.5b|v2-lite]\n"
-    "                           [--type f32|f16|q8_0|q4_0|q4_k_m] [--seed N] [-t THREADS]\n"
+    "                           [--type f32|f16|bf16|q8_0|q4_0|q4_k_m|q5_k_m|q6_k] [--seed N] [-t THREADS]\n"
     "  Writes a GGUF model with the layout of a real llama/qwen2 model, random weights and a\n"
     "  small built-in BPE vocabulary and chat template. Same options and seed, same bytes.\n"
     "  defaults: --arch qwen2 --shape tiny --type q8_0 --seed 42, all CPUs";

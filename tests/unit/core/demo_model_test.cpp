@@ -60,7 +60,8 @@ DemoSpec Spec(const std::string& arch, const std::string& type, uint64_t seed = 
 TEST_F(DemoModelTest, EveryTypeOpensWithTheTinyLayout) {
   const std::vector<std::pair<std::string, GgmlType>> types = {
       {"f32", GgmlType::F32}, {"f16", GgmlType::F16}, {"q8_0", GgmlType::Q8_0},
-      {"q4_0", GgmlType::Q4_0}, {"q4_k_m", GgmlType::Q4_K}};
+      {"q4_0", GgmlType::Q4_0}, {"q4_k_m", GgmlType::Q4_K}, {"bf16", GgmlType::BF16},
+      {"q5_k_m", GgmlType::Q5_K}, {"q6_k", GgmlType::Q6_K}};
   for (const std::string arch : {"llama", "qwen2"}) {
     for (const auto& [type, q_type] : types) {
       SCOPED_TRACE(arch + " " + type);
@@ -111,6 +112,23 @@ TEST_F(DemoModelTest, Q4KMMixesTypesLikeLlamaCpp) {
   EXPECT_EQ(f->FindTensor("blk.1.attn_v.weight")->type, GgmlType::Q6_K);
   EXPECT_EQ(f->FindTensor("blk.1.ffn_down.weight")->type, GgmlType::Q6_K);
   EXPECT_EQ(f->FindTensor("blk.1.ffn_up.weight")->type, GgmlType::Q4_K);
+}
+
+TEST_F(DemoModelTest, Q5KMAndQ6KFollowTheSameMix) {
+  auto m5 = GgufFile::Open(Write(Spec("qwen2", "q5_k_m")));
+  ASSERT_TRUE(m5.ok());
+  EXPECT_EQ(*m5->GetUint("general.file_type"), 17u);  // LLAMA_FTYPE_MOSTLY_Q5_K_M
+  EXPECT_EQ(m5->FindTensor("token_embd.weight")->type, GgmlType::Q6_K);
+  EXPECT_EQ(m5->FindTensor("blk.0.attn_v.weight")->type, GgmlType::Q5_K);
+  EXPECT_EQ(m5->FindTensor("blk.1.ffn_down.weight")->type, GgmlType::Q6_K);
+  auto m6 = GgufFile::Open(Write(Spec("qwen2", "q6_k")));
+  ASSERT_TRUE(m6.ok());
+  EXPECT_EQ(*m6->GetUint("general.file_type"), 18u);  // LLAMA_FTYPE_MOSTLY_Q6_K
+  EXPECT_EQ(m6->FindTensor("blk.0.ffn_up.weight")->type, GgmlType::Q6_K);
+  auto b = GgufFile::Open(Write(Spec("qwen2", "bf16")));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b->GetUint("general.file_type"), 32u);  // LLAMA_FTYPE_MOSTLY_BF16
+  EXPECT_EQ(b->FindTensor("blk.0.attn_norm.weight")->type, GgmlType::F32);
 }
 
 TEST_F(DemoModelTest, WeightsAreFiniteAndNotDegenerate) {

@@ -1,8 +1,14 @@
 // ThreadPool: every index is covered exactly once, Run reaches every thread, nested calls run
-// inline, a one-thread pool works, destruction joins cleanly, and FunctionRef forwards calls.
+// inline, a one-thread pool works, destruction joins cleanly, and FunctionRef forwards calls;
+// chunks are claimed dynamically, so a stalled thread's share is taken by the others, and
+// back-to-back jobs on more threads than CPUs never lose a wake-up.
 #include "core/threadpool.h"
 
 #include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -85,6 +91,45 @@ TEST(ThreadPoolTest, DestructionJoinsIdleAndJustUsedPools) {
     used.Run([&](int, int) { n.fetch_add(1); });
     EXPECT_EQ(n.load(), 3);
   }
+}
+
+TEST(ThreadPoolTest, AStalledThreadDelaysTheJobByOneChunkOnly) {
+  // The first chunk sleeps as if its thread had lost its CPU to another process: the other
+  // thread must take every remaining chunk instead of waiting with a fixed share.
+  ThreadPool pool(2);
+  std::mutex mu;
+  std::map<std::thread::id, int> chunks_per_thread;
+  std::thread::id stalled;
+  pool.ParallelFor(8, 1, [&](int64_t b, int64_t) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++chunks_per_thread[std::this_thread::get_id()];
+      if (b == 0) stalled = std::this_thread::get_id();
+    }
+    if (b == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  int total = 0;
+  for (const auto& [id, n] : chunks_per_thread) total += n;
+  EXPECT_EQ(total, 8);
+  EXPECT_EQ(chunks_per_thread[stalled], 1);
+}
+
+TEST(ThreadPoolTest, ManyShortJobsOnMoreThreadsThanCpusAllFinish) {
+  // Oversubscribed (threads sleep and wake between jobs): a lost wake-up would hang here.
+  const int n_threads = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ThreadPool pool(n_threads);
+  int64_t total = 0;
+  for (int job = 0; job < 3000; ++job) {
+    std::atomic<int64_t> sum{0};
+    if (job % 2 == 0) {
+      pool.ParallelFor(64, 1, [&](int64_t b, int64_t e) { sum.fetch_add(e - b); });
+    } else {
+      pool.Run([&](int, int) { sum.fetch_add(1); });
+    }
+    ASSERT_EQ(sum.load(), job % 2 == 0 ? 64 : n_threads);
+    total += sum.load();
+  }
+  EXPECT_GT(total, 0);
 }
 
 TEST(ThreadPoolTest, FunctionRefCallsTheReferencedCallableWithoutCopyingIt) {
