@@ -142,6 +142,70 @@ double TimeStreams(Model& model, int32_t n_streams, int32_t n_gen, const std::ve
   return static_cast<double>(tokens) / std::max(seconds, 1e-9);
 }
 
+// Forces the kernel set named by -k; 0, or the exit code after saying why not.
+int ForceKernelSet(const std::string& name) {
+  for (auto set : {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni,
+                   quant::KernelSet::kAvx512}) {
+    if (name != quant::KernelSetName(set)) continue;
+    quant::ForceKernels(set);
+    if (quant::ActiveKernels() != set) return Fail("-k " + name + ": this CPU cannot run that kernel set", 2);
+    return 0;
+  }
+  return Fail("-k: expected scalar, avx2, avx2+avxvnni or avx512", 2);
+}
+
+struct RunShape {
+  int32_t n_prompt, n_gen, reps, batch, n_streams;
+};
+
+struct BenchFigures {
+  Figure pp, tg, single, multi;  // tokens/s: prompt, generation, one stream, n_streams streams
+  bool have_streams = false;
+};
+
+// The figures as a table, or as one JSON object (--json) for bench/core_bench.sh.
+void PrintReport(bool json, const std::string& path, Model& model, const RunShape& run, const BenchFigures& f) {
+  const Figure &pp = f.pp, &tg = f.tg, &single = f.single, &multi = f.multi;
+  const auto [n_prompt, n_gen, reps, batch, n_streams] = run;
+  const ModelInfo& info = model.info();
+  const double stream_ratio = single.mean > 0 ? multi.mean / single.mean : 0;
+  const auto [rss_peak, rss_now] = RssMib();
+  const int threads = model.thread_pool().n_threads();
+  const char* kernels = quant::KernelSetName(quant::ActiveKernels());
+  const double weights_mb = static_cast<double>(info.weight_bytes) / 1e6;
+  const double active_mb = static_cast<double>(info.active_weight_bytes) / 1e6;  // MoE: chosen experts only
+
+  if (json) {
+    std::printf(
+        "{\"model\":\"%s\",\"arch\":\"%s\",\"types\":\"%s\",\"weights_mb\":%.1f,\"params\":%lld,"
+        "\"threads\":%d,\"kernels\":\"%s\",\"reps\":%d,"
+        "\"pp\":{\"n_tokens\":%d,\"batch\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f},"
+        "\"tg\":{\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,\"weight_gb_per_s\":%.2f},"
+        "\"streams\":{\"n\":%d,\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,"
+        "\"single_tokens_per_s\":%.2f,\"single_stddev\":%.2f,\"ratio\":%.3f},"
+        "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f}\n",
+        path.c_str(), info.arch.c_str(), info.type_summary.c_str(), weights_mb,
+        static_cast<long long>(info.n_params), threads, kernels, reps, n_prompt, batch, pp.mean,
+        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * active_mb / 1000.0, n_streams, n_gen, multi.mean,
+        multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now);
+    return;
+  }
+  std::printf("model    %s (%s, %.1f MB weights, %lld params)\n", path.c_str(), info.arch.c_str(), weights_mb,
+              static_cast<long long>(info.n_params));
+  std::printf("types    %s\n", info.type_summary.c_str());
+  std::printf("threads  %d (%s kernels), %d reps after a warm-up\n", threads, kernels, reps);
+  if (n_prompt > 0) std::printf("pp%-6d %10.2f ± %.2f tokens/s (batch %d)\n", n_prompt, pp.mean, pp.stddev, batch);
+  if (n_gen > 0) {
+    std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of the weights a token reads)\n", n_gen, tg.mean, tg.stddev,
+                tg.mean * active_mb / 1000.0);
+  }
+  if (f.have_streams) {
+    std::printf("streams  %d x tg%d %10.2f ± %.2f tokens/s, one stream %.2f ± %.2f: %.2fx\n", n_streams, n_gen,
+                multi.mean, multi.stddev, single.mean, single.stddev, stream_ratio);
+  }
+  std::printf("rss      %.1f MiB peak, %.1f MiB now\n", rss_peak, rss_now);
+}
+
 int RunBench(const std::vector<std::string>& argv) {
   Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s", "-k"}, {"--json"});
   auto path = args.Get("-m");
@@ -155,17 +219,8 @@ int RunBench(const std::vector<std::string>& argv) {
   options.n_threads = static_cast<int>(args.GetInt("-t", 0, 0, 1024));
   if (!args.ok()) return Fail(args.error(), 2);
   if (!path || !args.positional().empty()) return Fail(kUsage, 2);
-  if (const auto kernels = args.Get("-k")) {
-    bool found = false;
-    for (auto set : {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvxVnni,
-                     quant::KernelSet::kAvx512}) {
-      if (*kernels != quant::KernelSetName(set)) continue;
-      found = true;
-      quant::ForceKernels(set);
-      if (quant::ActiveKernels() != set) return Fail("-k " + *kernels + ": this CPU cannot run that kernel set", 2);
-    }
-    if (!found) return Fail("-k: expected scalar, avx2, avx2+avxvnni or avx512", 2);
-  }
+  if (const auto kernels = args.Get("-k"))
+    if (const int code = ForceKernelSet(*kernels); code != 0) return code;
 
   auto loaded = Model::Load(*path, options);
   if (!loaded.ok()) return Fail(*path + ": " + loaded.status().ToString());
@@ -215,44 +270,9 @@ int RunBench(const std::vector<std::string>& argv) {
       }
     }
   }
-  const Figure pp = Summarise(pp_rates), tg = Summarise(tg_rates);
-  const Figure single = Summarise(single_rates), multi = Summarise(multi_rates);
-  const double stream_ratio = single.mean > 0 ? multi.mean / single.mean : 0;
-  const auto [rss_peak, rss_now] = RssMib();
-  const int threads = model.thread_pool().n_threads();
-  const char* kernels = quant::KernelSetName(quant::ActiveKernels());
-  const double weights_mb = static_cast<double>(info.weight_bytes) / 1e6;
-  const double active_mb = static_cast<double>(info.active_weight_bytes) / 1e6;  // MoE: chosen experts only
-
-  if (args.Has("--json")) {
-    std::printf(
-        "{\"model\":\"%s\",\"arch\":\"%s\",\"types\":\"%s\",\"weights_mb\":%.1f,\"params\":%lld,"
-        "\"threads\":%d,\"kernels\":\"%s\",\"reps\":%d,"
-        "\"pp\":{\"n_tokens\":%d,\"batch\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f},"
-        "\"tg\":{\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,\"weight_gb_per_s\":%.2f},"
-        "\"streams\":{\"n\":%d,\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,"
-        "\"single_tokens_per_s\":%.2f,\"single_stddev\":%.2f,\"ratio\":%.3f},"
-        "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f}\n",
-        path->c_str(), info.arch.c_str(), info.type_summary.c_str(), weights_mb,
-        static_cast<long long>(info.n_params), threads, kernels, reps, n_prompt, batch, pp.mean,
-        pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * active_mb / 1000.0, n_streams, n_gen, multi.mean,
-        multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now);
-    return 0;
-  }
-  std::printf("model    %s (%s, %.1f MB weights, %lld params)\n", path->c_str(), info.arch.c_str(), weights_mb,
-              static_cast<long long>(info.n_params));
-  std::printf("types    %s\n", info.type_summary.c_str());
-  std::printf("threads  %d (%s kernels), %d reps after a warm-up\n", threads, kernels, reps);
-  if (n_prompt > 0) std::printf("pp%-6d %10.2f ± %.2f tokens/s (batch %d)\n", n_prompt, pp.mean, pp.stddev, batch);
-  if (n_gen > 0) {
-    std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of the weights a token reads)\n", n_gen, tg.mean, tg.stddev,
-                tg.mean * active_mb / 1000.0);
-  }
-  if (!multi_rates.empty()) {
-    std::printf("streams  %d x tg%d %10.2f ± %.2f tokens/s, one stream %.2f ± %.2f: %.2fx\n", n_streams, n_gen,
-                multi.mean, multi.stddev, single.mean, single.stddev, stream_ratio);
-  }
-  std::printf("rss      %.1f MiB peak, %.1f MiB now\n", rss_peak, rss_now);
+  const BenchFigures figures{Summarise(pp_rates), Summarise(tg_rates), Summarise(single_rates),
+                             Summarise(multi_rates), !multi_rates.empty()};
+  PrintReport(args.Has("--json"), *path, model, {n_prompt, n_gen, reps, batch, n_streams}, figures);
   return 0;
 }
 
