@@ -5,18 +5,20 @@
 #include "core/model/arch.h"
 #include "core/model/dense_ffn.h"
 #include "core/model/gqa_attention.h"
+#include "core/model/model.h"
 
 namespace deepgate {
 namespace {
 
-Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string& arch, RopeKind rope) {
+Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string& arch, RopeKind rope,
+                                         const ModelOptions& options) {
   ModelParts parts;
   DG_ASSIGN_OR_RETURN(parts.hparams, ReadHparams(file, arch, rope));
   const ModelHparams& h = parts.hparams;
   if (h.value_dim != h.head_dim) {
     return Status::Unimplemented("attention.value_length != attention.key_length is not supported for " + arch);
   }
-  WeightLoader w(file);
+  WeightLoader w(file, options.repack_weights);
   DG_RETURN_IF_ERROR(LoadEmbeddingAndOutput(file, w, &parts));
   parts.layers.resize(static_cast<size_t>(h.n_layer));
   for (int32_t i = 0; i < h.n_layer; ++i) {
@@ -32,12 +34,12 @@ Result<ModelParts> BuildDenseTransformer(const GgufFile& file, const std::string
 
 }  // namespace
 
-Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch, const ModelOptions&) {
-  return BuildDenseTransformer(file, arch, RopeKind::kNormal);
+Result<ModelParts> BuildLlama(const GgufFile& file, const std::string& arch, const ModelOptions& options) {
+  return BuildDenseTransformer(file, arch, RopeKind::kNormal, options);
 }
 
-Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch, const ModelOptions&) {
-  return BuildDenseTransformer(file, arch, RopeKind::kNeox);
+Result<ModelParts> BuildQwen2(const GgufFile& file, const std::string& arch, const ModelOptions& options) {
+  return BuildDenseTransformer(file, arch, RopeKind::kNeox, options);
 }
 
 }  // namespace deepgate

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/quant/packed_gemm.h"
 #include "core/quant/quant.h"
 #include "core/quant/tile.h"
 #include "core/threadpool.h"
@@ -21,9 +22,57 @@ constexpr int64_t kPrefetchGroupRows = 4;
 // Batches of up to this many tokens stream the weights like decode, in groups of rows.
 constexpr int64_t kStreamingTokens = 16;
 constexpr int64_t kStreamingGroupRows = 16;
+// Packed GEMM tiles for prefill: at most this many packed weight bytes per tile.
+constexpr size_t kPackedTileBytes = 64 * 1024;
 
 void PrefetchBytes(const uint8_t* p, size_t n) {
   for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
+bool AllPacked(const MatMulOutput* outputs, int n_outputs) {
+  for (int i = 0; i < n_outputs; ++i) {
+    if (!outputs[i].w->packed || !quant::HasPackedGemm(outputs[i].w->type)) return false;
+  }
+  return true;
+}
+
+// All outputs on the packed GEMM (weights repacked at load, packed_gemm.h): activations
+// packed once, then groups of 16 rows of all outputs, taken end to end, split over the pool;
+// decode and small batches take one group per step (the kernel prefetches ahead in the
+// packed stream), prefill tiles of up to kPackedTileBytes so a tile stays in L2 while every
+// activation row passes over it.
+void PackedMatMul(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, const float* x, int64_t n_tokens,
+                  MatMulScratch& scratch) {
+  const int64_t n_in = outputs[0].w->n_in;
+  const size_t xs = quant::PackedActivationBytes(n_in);
+  scratch.x_packed.resize(xs * static_cast<size_t>(n_tokens));
+  uint8_t* xp = scratch.x_packed.data();
+  pool.ParallelFor(n_tokens, 4, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) quant::PackActivationRow(x + t * n_in, n_in, xp + t * xs);
+  });
+  constexpr int64_t kRows = quant::kPackedGroupRows;
+  size_t group_bytes[kMaxOutputs];
+  int64_t tile_groups[kMaxOutputs], tile_end[kMaxOutputs];  // groups per tile, tiles of outputs 0..i
+  int64_t n_tiles = 0;
+  for (int i = 0; i < n_outputs; ++i) {
+    group_bytes[i] = quant::PackedGroupBytes(outputs[i].w->type, n_in);
+    tile_groups[i] = n_tokens <= kStreamingTokens
+                         ? 1
+                         : std::max<int64_t>(1, static_cast<int64_t>(kPackedTileBytes / group_bytes[i]));
+    const int64_t groups = (outputs[i].w->n_out + kRows - 1) / kRows;
+    tile_end[i] = n_tiles += (groups + tile_groups[i] - 1) / tile_groups[i];
+  }
+  pool.ParallelFor(n_tiles, 1, [&](int64_t tb, int64_t te) {
+    int i = 0;
+    for (int64_t ti = tb; ti < te; ++ti) {
+      while (ti >= tile_end[i]) ++i;
+      const WeightMatrix& w = *outputs[i].w;
+      const int64_t g0 = (ti - (i == 0 ? 0 : tile_end[i - 1])) * tile_groups[i];
+      const int64_t r0 = g0 * kRows, nr = std::min(tile_groups[i] * kRows, w.n_out - r0);
+      quant::PackedGemm(w.type, n_in, w.packed + static_cast<size_t>(g0) * group_bytes[i], nr, xp, xs, n_tokens,
+                        outputs[i].y + r0, static_cast<size_t>(w.n_out));
+    }
+  });
 }
 
 }  // namespace
@@ -48,6 +97,10 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
     return;
   }
   const int64_t n_in = w0.n_in;
+  if (AllPacked(outputs, n_outputs)) {
+    PackedMatMul(pool, outputs, n_outputs, x, n_tokens, scratch);
+    return;
+  }
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
   size_t xq_stride = static_cast<size_t>(n_in) * sizeof(float);
   if (xt != GgmlType::F32) {

@@ -31,6 +31,10 @@ struct ModelOptions {
   // for a sequence's prompt chunk; tests force either.
   enum class MlaPath { kAuto, kLatent, kExpanded };
   MlaPath mla_path = MlaPath::kAuto;
+  // Give 2-D Q4_0/Q5_0/Q8_0 weight matrices a copy repacked for the packed GEMM (AVX-512
+  // VNNI CPUs only; quant/packed_gemm.h): faster prefill, decode and batches, at the cost of
+  // private memory the size of those tensors instead of shared mapped pages (core/README.md).
+  bool repack_weights = true;
 };
 
 struct ModelInfo {

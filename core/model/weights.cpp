@@ -1,7 +1,14 @@
 // WeightLoader: presence, type, shape and block checks for every tensor the model uses.
 #include "core/model/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <new>
+
 #include "core/gguf.h"
+#include "core/quant/packed_gemm.h"
 #include "core/quant/quant.h"
 
 namespace deepgate {
@@ -25,6 +32,22 @@ std::string Shape3(int64_t a, int64_t b, int64_t c) {
   s.pop_back();
   s.append(", ").append(std::to_string(c)).append("]");
   return s;
+}
+
+// m's rows in the packed GEMM layout, in a 64-byte aligned buffer m owns. The mapped pages
+// of the tensor are then dropped from this process (MADV_DONTNEED on a read-only file
+// mapping: they come back from the page cache if a row is read again, e.g. a tied
+// embedding's rows), so the packed copy replaces them in RSS instead of adding to them.
+void Repack(WeightMatrix& m) {
+  const size_t bytes = quant::PackedWeightBytes(m.type, m.n_in, m.n_out);
+  auto* buf = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
+  m.packed_owner.reset(buf, [](const uint8_t* p) { ::operator delete(const_cast<uint8_t*>(p), std::align_val_t(64)); });
+  quant::PackWeights(m.type, m.n_in, m.data, m.row_bytes, m.n_out, buf);
+  m.packed = buf;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(m.data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(m.data) + m.row_bytes * static_cast<size_t>(m.n_out)) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -53,6 +76,7 @@ Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, int64_t n_in,
   m.n_in = n_in;
   m.n_out = n_out;
   m.row_bytes = *rb;
+  if (repack_ && quant::HasPackedGemm(m.type)) Repack(m);
   return m;
 }
 

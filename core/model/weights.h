@@ -3,6 +3,7 @@
 // Thread-safety: views are immutable; WeightLoader is used by one thread during Load.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct WeightMatrix {
   int64_t n_in = 0;               // ne[0], elements per row
   int64_t n_out = 0;              // ne[1], rows
   size_t row_bytes = 0;
+  // The rows repacked at load for quant::PackedGemm (16 interleaved rows per group), or null.
+  // MatMul prefers it; data stays valid for everything else (embedding rows, other kernels).
+  const uint8_t* packed = nullptr;
+  std::shared_ptr<const uint8_t> packed_owner;  // owns packed, shared by copies of the view
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
@@ -40,7 +45,9 @@ struct StackedMatrices {
 
 class WeightLoader {
  public:
-  explicit WeightLoader(const GgufFile& file) : file_(file) {}
+  // repack: give matrices whose type has a packed GEMM on this CPU a packed copy (see
+  // WeightMatrix::packed and ModelOptions::repack_weights).
+  explicit WeightLoader(const GgufFile& file, bool repack = false) : file_(file), repack_(repack) {}
 
   bool Has(const std::string& name) const;
   // A matrix of exactly [n_in, n_out] whose type has compute kernels and whose rows are whole
@@ -53,6 +60,7 @@ class WeightLoader {
 
  private:
   const GgufFile& file_;
+  bool repack_ = false;
 };
 
 }  // namespace deepgate

@@ -23,6 +23,10 @@ VecDotTileFn AvxVnniTileKernel(GgmlType t);
 VecDotTileFn Avx512TileKernel(GgmlType t);
 // The F32/F16/BF16 part of Avx512TileKernel (float_avx512.cpp).
 VecDotTileFn Avx512FloatTileKernel(GgmlType t);
+// The AVX-512 PackedGemm (Q4_0, Q5_0, Q8_0; see packed_gemm.h), or null.
+using PackedGemmFn = void (*)(int64_t n, const uint8_t* w_packed, int64_t n_rows, const uint8_t* x_rows,
+                              size_t x_row_stride, int64_t n_cols, float* out, size_t out_stride);
+PackedGemmFn Avx512PackedGemm(GgmlType t);
 
 // One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,

@@ -1,14 +1,18 @@
 // MatMul and MatMulShared: every output element is exactly VecDot of its weight row with the
 // quantized activation row, for decode (T = 1) and batches, and running several matrices in
 // one MatMulShared pass gives the same bits as one MatMul each, also when their activation
-// formats differ (the one-by-one fallback).
+// formats differ (the one-by-one fallback). Prefill-sized batches of Q4_0/Q5_0/Q8_0 on the
+// AVX-512 kernels take the packed GEMM, which agrees with VecDot within float rounding.
 #include "core/model/matmul.h"
 
+#include <cmath>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/quant/packed_gemm.h"
 #include "core/quant/quant.h"
 #include "core/threadpool.h"
 #include "tests/unit/quant_test_util.h"
@@ -32,8 +36,21 @@ TestMatrix MakeMatrix(GgmlType t, int64_t n_in, int64_t n_out, uint32_t seed) {
     const std::vector<float> row = RandomRow(n_in, seed + static_cast<uint32_t>(r));
     quant::QuantizeRow(t, row.data(), m.bytes.data() + r * row_bytes, n_in);
   }
-  m.w = WeightMatrix{t, m.bytes.data(), n_in, n_out, row_bytes};
+  m.w.type = t;
+  m.w.data = m.bytes.data();
+  m.w.n_in = n_in;
+  m.w.n_out = n_out;
+  m.w.row_bytes = row_bytes;
   return m;
+}
+
+// m with a packed copy of its rows, as WeightLoader gives it with repacking on.
+void Repack(TestMatrix& m) {
+  const size_t bytes = quant::PackedWeightBytes(m.w.type, m.w.n_in, m.w.n_out);
+  auto* buf = static_cast<uint8_t*>(::operator new(bytes, std::align_val_t(64)));
+  m.w.packed_owner.reset(buf, [](const uint8_t* p) { ::operator delete(const_cast<uint8_t*>(p), std::align_val_t(64)); });
+  quant::PackWeights(m.w.type, m.w.n_in, m.w.data, m.w.row_bytes, m.w.n_out, buf);
+  m.w.packed = buf;
 }
 
 // y[t][r] computed row by row with VecDot: the reference every MatMul must match bit for bit.
@@ -70,6 +87,47 @@ TEST(ModelMatMulTest, MatMulEqualsVecDotPerElementForDecodeAndBatches) {
   }
 }
 
+// |w| . |x| per output: the scale of a dot product's float rounding error.
+std::vector<double> Magnitudes(const WeightMatrix& w, const std::vector<float>& x, int64_t n_tokens) {
+  std::vector<float> wr(static_cast<size_t>(w.n_in));
+  std::vector<double> mag(static_cast<size_t>(n_tokens * w.n_out));
+  for (int64_t r = 0; r < w.n_out; ++r) {
+    quant::DequantizeRow(w.type, w.row(r), wr.data(), w.n_in);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      double s = 0;
+      for (int64_t i = 0; i < w.n_in; ++i) s += std::fabs(static_cast<double>(wr[i]) * x[t * w.n_in + i]);
+      mag[t * w.n_out + r] = s;
+    }
+  }
+  return mag;
+}
+
+// Repacked matrices run the packed GEMM for every batch size: within float rounding of
+// VecDot, and each token's outputs are the same bits whatever the batch (decode = prefill).
+TEST(ModelMatMulTest, RepackedMatricesAgreeWithVecDotForEveryBatch) {
+  ThreadPool pool(2);
+  MatMulScratch scratch;
+  constexpr int64_t kIn = 288, kOut = 70;  // 9 blocks (odd), 70 rows: a partial last group
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0}) {
+    if (!quant::HasPackedGemm(t)) GTEST_SKIP() << "no packed GEMM on this CPU (needs AVX-512 VNNI)";
+    TestMatrix m = MakeMatrix(t, kIn, kOut, 17);
+    Repack(m);
+    constexpr int64_t kMaxTokens = 41;  // past the small-batch path, odd tails
+    const std::vector<float> x = RandomRow(kIn * kMaxTokens, 98);
+    const std::vector<float> want = Reference(m.w, x, kMaxTokens);
+    const std::vector<double> mag = Magnitudes(m.w, x, kMaxTokens);
+    std::vector<float> batch(static_cast<size_t>(kMaxTokens * kOut));
+    MatMul(pool, m.w, x.data(), kMaxTokens, batch.data(), scratch);
+    SCOPED_TRACE(testing::Message() << TypeName(t));
+    for (size_t i = 0; i < batch.size(); ++i) ASSERT_NEAR(batch[i], want[i], 2e-5 * mag[i] + 1e-6) << "element " << i;
+    for (int64_t n_tokens : {1, 3, 9}) {
+      std::vector<float> y(static_cast<size_t>(n_tokens * kOut));
+      MatMul(pool, m.w, x.data(), n_tokens, y.data(), scratch);
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], batch[i]) << "T=" << n_tokens << " element " << i;
+    }
+  }
+}
+
 TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
   ThreadPool pool(2);
   MatMulScratch scratch;
@@ -81,7 +139,7 @@ TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
     std::vector<TestMatrix> ms;
     const int64_t n_out[3] = {96, 20, 36};
     for (int i = 0; i < 3; ++i) ms.push_back(MakeMatrix(types[i], kIn, n_out[i], 100 * (i + 1)));
-    for (int64_t n_tokens : {1, 5}) {
+    for (int64_t n_tokens : {1, 5, 37}) {
       const std::vector<float> x = RandomRow(kIn * n_tokens, 5);
       std::vector<std::vector<float>> ys(3);
       MatMulOutput outs[3];

@@ -1,0 +1,157 @@
+// AVX-512 VNNI PackedGemm for Q4_0 / Q5_0 / Q8_0 weights (layout in packed_gemm.h).
+//
+// Micro-kernel, 16 rows x kC activation rows, per block: the quants of the 16 rows are
+// unpacked once into 8 zmm of unsigned bytes (vector k, lane r = elements 4k..4k+3 of row r),
+// then per column
+//   dot = corr(c) + sum_k dpbusd(vector k, broadcast 4 bytes k of x(c))   (16 exact int32 dots)
+//   acc(c) += float(dot) * (scales * dx(c))
+// so a block costs 8 vpdpbusd + 4 other instructions per 16 x 32 multiply-adds (the row-pair
+// tile kernel in legacy_block_avx512.cpp spends 4 per 2 x 32). Each output is one float chain
+// over the blocks in order, whatever kC and the tile shape: decode, small batches and prefill
+// give the same bits.
+// Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; called only after
+// CpuHasAvx512Vnni().
+// Thread-safety: pure functions.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "core/quant/blocks.h"
+#include "core/quant/legacy_block_avx2.h"
+#include "core/quant/packed_gemm.h"
+#include "core/quant/tile_kernels.h"
+
+namespace deepgate::quant {
+namespace {
+
+using avx2::BlockKind;
+using avx2::BlockOf;
+
+constexpr int kGroupRows = kPackedGroupRows;  // one zmm lane per row
+constexpr size_t kXScale = 32;                // offsets in a packed activation block
+constexpr int kCols = 8;                      // activation rows per micro-kernel step
+// Activation rows per pass over a tile's row groups: 64 rows of a 4864-wide FFN input are
+// 467 KiB, which stays in L2 while every row group of the tile reads them.
+constexpr int64_t kColChunk = 64;
+// Narrow steps (decode, a few streams) are memory-bound: they prefetch this far ahead in the
+// packed quant stream (which runs on into the next group), a block's lines per block.
+constexpr size_t kPrefetchAhead = 8192;
+constexpr int64_t kPrefetchCols = 16;
+
+template <BlockKind kKind>
+constexpr GgmlType kType = kKind == BlockKind::kQ4_0 ? GgmlType::Q4_0
+                           : kKind == BlockKind::kQ5_0 ? GgmlType::Q5_0 : GgmlType::Q8_0;
+template <BlockKind kKind>
+constexpr size_t kCorrOffset = kKind == BlockKind::kQ4_0 ? 36 : kKind == BlockKind::kQ5_0 ? 40 : 44;
+
+inline int32_t LoadI32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline float LoadF32(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Per dword lane: bits j..j+3 of a 32-bit qh word as 0x10 in bytes 0..3 (Q5_0's fifth bits
+// of elements j..j+3).
+inline __m512i FifthBits(__m512i qh, int j) {
+  const __m512i b = _mm512_srli_epi32(qh, j);
+  const __m512i spread = _mm512_or_si512(
+      _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi32(1)),
+                      _mm512_and_si512(_mm512_slli_epi32(b, 7), _mm512_set1_epi32(1 << 8))),
+      _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi32(b, 14), _mm512_set1_epi32(1 << 16)),
+                      _mm512_and_si512(_mm512_slli_epi32(b, 21), _mm512_set1_epi32(1 << 24))));
+  return _mm512_slli_epi32(spread, 4);
+}
+
+// The 8 unsigned quant vectors of one packed group block (see packed_gemm.h for the layout).
+template <BlockKind kKind>
+inline void Unpack(const uint8_t* p, __m512i (&q)[8]) {
+  if constexpr (kKind == BlockKind::kQ8_0) {
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) q[k] = _mm512_load_si512(p + 64 * k);
+  } else {
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; ++k) {
+      const __m512i v = _mm512_load_si512(p + 64 * k);
+      q[k] = _mm512_and_si512(v, low4);
+      q[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+    }
+    if constexpr (kKind == BlockKind::kQ5_0) {
+      const __m512i qh = _mm512_load_si512(p + 256);
+      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) q[k] = _mm512_or_si512(q[k], FifthBits(qh, 4 * k));
+    }
+  }
+}
+
+// 16 packed rows x kC activation rows over all nb blocks; out[c * os + r] for r in mask.
+template <BlockKind kKind, int kC, bool kPrefetch>
+void Micro(int64_t nb, const uint8_t* wp, const uint8_t* x, size_t xs, float* out, size_t os, __mmask16 mask) {
+  constexpr size_t kQuants = PackedGroupQuantBytes(kType<kKind>);
+  const uint8_t* scales = wp + static_cast<size_t>(nb) * kQuants;
+  __m512 acc[kC];
+  _Pragma("GCC unroll 16") for (int c = 0; c < kC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i, wp += kQuants) {
+    if constexpr (kPrefetch) {
+      _Pragma("GCC unroll 8") for (size_t l = 0; l < kQuants; l += 64) _mm_prefetch(wp + kPrefetchAhead + l, _MM_HINT_T0);
+    }
+    __m512i q[8];
+    Unpack<kKind>(wp, q);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(scales + 32 * i)));
+    const uint8_t* xb = x + static_cast<size_t>(i) * kPackedActivationBlockBytes;
+    _Pragma("GCC unroll 16") for (int c = 0; c < kC; ++c) {
+      const uint8_t* xc = xb + c * xs;
+      __m512i dot = _mm512_set1_epi32(LoadI32(xc + kCorrOffset<kKind>));
+      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+        dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_set1_epi32(LoadI32(xc + 4 * k)));
+      }
+      const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(LoadF32(xc + kXScale)));
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[c]);
+    }
+  }
+  _Pragma("GCC unroll 16") for (int c = 0; c < kC; ++c) _mm512_mask_storeu_ps(out + c * os, mask, acc[c]);
+}
+
+template <BlockKind kKind, bool kPrefetch>
+void GemmWith(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
+              size_t os) {
+  const int64_t nb = n / kQK;
+  const int64_t n_groups = (n_rows + kGroupRows - 1) / kGroupRows;
+  const size_t group_bytes = PackedGroupBytes(kType<kKind>, n);
+  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
+    const int64_t nc = std::min(kColChunk, n_cols - c0);
+    for (int64_t g = 0; g < n_groups; ++g) {
+      const int rows = static_cast<int>(std::min<int64_t>(kGroupRows, n_rows - g * kGroupRows));
+      const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
+      ColumnGroups<kCols, 4, 2, 1>(nc, [&]<int kC>(int64_t c) {
+        Micro<kKind, kC, kPrefetch>(nb, wp + g * group_bytes, x + static_cast<size_t>(c0 + c) * xs, xs,
+                                    out + static_cast<size_t>(c0 + c) * os + g * kGroupRows, os, mask);
+      });
+    }
+  }
+}
+
+template <BlockKind kKind>
+void Gemm(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
+          size_t os) {
+  if (n_cols <= kPrefetchCols) {
+    GemmWith<kKind, true>(n, wp, n_rows, x, xs, n_cols, out, os);
+  } else {
+    GemmWith<kKind, false>(n, wp, n_rows, x, xs, n_cols, out, os);
+  }
+}
+
+}  // namespace
+
+PackedGemmFn Avx512PackedGemm(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0: return &Gemm<BlockKind::kQ4_0>;
+    case GgmlType::Q5_0: return &Gemm<BlockKind::kQ5_0>;
+    case GgmlType::Q8_0: return &Gemm<BlockKind::kQ8_0>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace deepgate::quant
