@@ -1,6 +1,8 @@
 // PackedGemm dispatch and the activation packing (plain C++: one pass per activation row).
 #include "core/quant/packed_gemm.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -43,35 +45,55 @@ size_t PackedWeightBytes(GgmlType w, int64_t n, int64_t n_rows) {
   return static_cast<size_t>((n_rows + kPackedGroupRows - 1) / kPackedGroupRows) * PackedGroupBytes(w, n);
 }
 
+namespace {
+
+// Block i of n_rows rows (from rows[0], stride row_stride) into one packed group block: q
+// (the block's quant vectors, vector k at q + 64 k, row r at lane bytes 4r..4r+3) and
+// scales (16 fp16). Block-major, so each destination line is written whole while it is in
+// cache (row-major packing walked every line of a group 16 times).
+void PackBlock(GgmlType w, const uint8_t* rows, size_t row_stride, int n_rows, uint8_t* q, uint8_t* scales) {
+  const int n_vectors = w == GgmlType::Q8_0 ? 8 : 4;
+  const size_t qs_offset = w == GgmlType::Q5_0 ? offsetof(BlockQ5_0, qs) : offsetof(BlockQ8_0, qs);
+  const uint32_t flip = w == GgmlType::Q8_0 ? 0x80808080u : 0;  // Q8_0: q + 128 as unsigned bytes
+  for (int k = 0; k < n_vectors; ++k) {
+    uint32_t lanes[kPackedGroupRows] = {};
+    for (int r = 0; r < n_rows; ++r) {
+      std::memcpy(&lanes[r], rows + static_cast<size_t>(r) * row_stride + qs_offset + 4 * k, 4);
+      lanes[r] ^= flip;
+    }
+    std::memcpy(q + 64 * k, lanes, sizeof(lanes));
+  }
+  uint32_t qh[kPackedGroupRows] = {};
+  uint16_t d[kPackedGroupRows] = {};
+  for (int r = 0; r < n_rows; ++r) {
+    const uint8_t* b = rows + static_cast<size_t>(r) * row_stride;
+    std::memcpy(&d[r], b, sizeof(uint16_t));  // d is every legacy block's first field
+    if (w == GgmlType::Q5_0) std::memcpy(&qh[r], b + offsetof(BlockQ5_0, qh), 4);
+  }
+  if (w == GgmlType::Q5_0) std::memcpy(q + 64 * 4, qh, sizeof(qh));
+  std::memcpy(scales, d, sizeof(d));
+}
+
+}  // namespace
+
 void PackWeights(GgmlType w, int64_t n, const void* rows, size_t row_stride, int64_t n_rows, void* dst) {
   const int64_t nb = n / kQK;
   const size_t quant_bytes = PackedGroupQuantBytes(w);
+  const size_t block_bytes = w == GgmlType::Q8_0 ? sizeof(BlockQ8_0) : w == GgmlType::Q4_0 ? sizeof(BlockQ4_0)
+                                                                                            : sizeof(BlockQ5_0);
+  const size_t group_bytes = PackedGroupBytes(w, n);
+  const size_t used = static_cast<size_t>(nb) * (quant_bytes + kPackedGroupScaleBytes);
   auto* out = static_cast<uint8_t*>(dst);
-  std::memset(out, 0, PackedWeightBytes(w, n, n_rows));
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = static_cast<const uint8_t*>(rows) + static_cast<size_t>(r) * row_stride;
-    const int lane = static_cast<int>(r % kPackedGroupRows);
-    uint8_t* group = out + static_cast<size_t>(r / kPackedGroupRows) * PackedGroupBytes(w, n);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += kPackedGroupRows) {
+    const uint8_t* src = static_cast<const uint8_t*>(rows) + static_cast<size_t>(r0) * row_stride;
+    const int rows_here = static_cast<int>(std::min<int64_t>(kPackedGroupRows, n_rows - r0));
+    uint8_t* group = out + static_cast<size_t>(r0 / kPackedGroupRows) * group_bytes;
     uint8_t* scales = group + static_cast<size_t>(nb) * quant_bytes;
     for (int64_t i = 0; i < nb; ++i) {
-      uint8_t* q = group + static_cast<size_t>(i) * quant_bytes + 4 * lane;  // vector k at q + 64 k
-      uint16_t d = 0;
-      if (w == GgmlType::Q8_0) {
-        const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(row)[i];
-        d = b.d;
-        for (int e = 0; e < kQK; ++e) q[64 * (e / 4) + e % 4] = static_cast<uint8_t>(b.qs[e] ^ 0x80);
-      } else if (w == GgmlType::Q4_0) {
-        const BlockQ4_0& b = reinterpret_cast<const BlockQ4_0*>(row)[i];
-        d = b.d;
-        for (int e = 0; e < kQK / 2; ++e) q[64 * (e / 4) + e % 4] = b.qs[e];
-      } else {
-        const BlockQ5_0& b = reinterpret_cast<const BlockQ5_0*>(row)[i];
-        d = b.d;
-        for (int e = 0; e < kQK / 2; ++e) q[64 * (e / 4) + e % 4] = b.qs[e];
-        std::memcpy(q + 4 * 64, b.qh, 4);
-      }
-      std::memcpy(scales + static_cast<size_t>(i) * kPackedGroupScaleBytes + 2 * lane, &d, sizeof(d));
+      PackBlock(w, src + static_cast<size_t>(i) * block_bytes, row_stride, rows_here,
+                group + static_cast<size_t>(i) * quant_bytes, scales + kPackedGroupScaleBytes * i);
     }
+    std::memset(group + used, 0, group_bytes - used);
   }
 }
 
