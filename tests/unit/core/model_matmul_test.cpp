@@ -128,6 +128,38 @@ TEST(ModelMatMulTest, RepackedMatricesAgreeWithVecDotForEveryBatch) {
   }
 }
 
+// Repacked matrices of different packed types (group sizes differ) in one MatMulShared pass:
+// each output equals its own MatMul, for decode, small batches and prefill.
+TEST(ModelMatMulTest, MatMulSharedOfRepackedMatricesEqualsOneMatMulPerMatrix) {
+  if (!quant::HasPackedGemm(GgmlType::Q8_0)) GTEST_SKIP() << "no packed GEMM on this CPU (needs AVX-512 VNNI)";
+  ThreadPool pool(2);
+  MatMulScratch scratch;
+  constexpr int64_t kIn = 352;  // 11 blocks: groups end 32 bytes short of a 64-byte line
+  const GgmlType types[3] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q5_0};
+  const int64_t n_out[3] = {100, 36, 20};
+  std::vector<TestMatrix> ms;
+  for (int i = 0; i < 3; ++i) {
+    ms.push_back(MakeMatrix(types[i], kIn, n_out[i], 50 * (i + 1)));
+    Repack(ms.back());
+  }
+  for (int64_t n_tokens : {1, 6, 40}) {
+    const std::vector<float> x = RandomRow(kIn * n_tokens, 6);
+    std::vector<std::vector<float>> ys(3);
+    MatMulOutput outs[3];
+    for (int i = 0; i < 3; ++i) {
+      ys[i].resize(static_cast<size_t>(n_tokens * n_out[i]));
+      outs[i] = MatMulOutput{&ms[i].w, ys[i].data()};
+    }
+    MatMulShared(pool, outs, 3, x.data(), n_tokens, scratch);
+    for (int i = 0; i < 3; ++i) {
+      std::vector<float> one(ys[i].size());
+      MatMul(pool, ms[i].w, x.data(), n_tokens, one.data(), scratch);
+      SCOPED_TRACE(testing::Message() << TypeName(types[i]) << " output " << i << " T=" << n_tokens);
+      ExpectSameBits(one, ys[i]);
+    }
+  }
+}
+
 TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
   ThreadPool pool(2);
   MatMulScratch scratch;
