@@ -87,6 +87,25 @@ TEST(ModelMatMulTest, MatMulEqualsVecDotPerElementForDecodeAndBatches) {
   }
 }
 
+// One MatMulShared pass over ms equals one MatMul per matrix, bit for bit.
+void ExpectSharedEqualsOneByOne(ThreadPool& pool, MatMulScratch& scratch, const std::vector<TestMatrix>& ms,
+                                const std::vector<float>& x, int64_t n_tokens) {
+  const int n = static_cast<int>(ms.size());
+  std::vector<std::vector<float>> ys(ms.size());
+  std::vector<MatMulOutput> outs(ms.size());
+  for (int i = 0; i < n; ++i) {
+    ys[i].resize(static_cast<size_t>(n_tokens * ms[i].w.n_out));
+    outs[i] = MatMulOutput{&ms[i].w, ys[i].data()};
+  }
+  MatMulShared(pool, outs.data(), n, x.data(), n_tokens, scratch);
+  for (int i = 0; i < n; ++i) {
+    std::vector<float> one(ys[i].size());
+    MatMul(pool, ms[i].w, x.data(), n_tokens, one.data(), scratch);
+    SCOPED_TRACE(testing::Message() << TypeName(ms[i].w.type) << " output " << i << " T=" << n_tokens);
+    ExpectSameBits(one, ys[i]);
+  }
+}
+
 // |w| . |x| per output: the scale of a dot product's float rounding error.
 std::vector<double> Magnitudes(const WeightMatrix& w, const std::vector<float>& x, int64_t n_tokens) {
   std::vector<float> wr(static_cast<size_t>(w.n_in));
@@ -142,22 +161,7 @@ TEST(ModelMatMulTest, MatMulSharedOfRepackedMatricesEqualsOneMatMulPerMatrix) {
     ms.push_back(MakeMatrix(types[i], kIn, n_out[i], 50 * (i + 1)));
     Repack(ms.back());
   }
-  for (int64_t n_tokens : {1, 6, 40}) {
-    const std::vector<float> x = RandomRow(kIn * n_tokens, 6);
-    std::vector<std::vector<float>> ys(3);
-    MatMulOutput outs[3];
-    for (int i = 0; i < 3; ++i) {
-      ys[i].resize(static_cast<size_t>(n_tokens * n_out[i]));
-      outs[i] = MatMulOutput{&ms[i].w, ys[i].data()};
-    }
-    MatMulShared(pool, outs, 3, x.data(), n_tokens, scratch);
-    for (int i = 0; i < 3; ++i) {
-      std::vector<float> one(ys[i].size());
-      MatMul(pool, ms[i].w, x.data(), n_tokens, one.data(), scratch);
-      SCOPED_TRACE(testing::Message() << TypeName(types[i]) << " output " << i << " T=" << n_tokens);
-      ExpectSameBits(one, ys[i]);
-    }
-  }
+  for (int64_t n_tokens : {1, 6, 40}) ExpectSharedEqualsOneByOne(pool, scratch, ms, RandomRow(kIn * n_tokens, 6), n_tokens);
 }
 
 TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
@@ -172,20 +176,7 @@ TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
     const int64_t n_out[3] = {96, 20, 36};
     for (int i = 0; i < 3; ++i) ms.push_back(MakeMatrix(types[i], kIn, n_out[i], 100 * (i + 1)));
     for (int64_t n_tokens : {1, 5, 37}) {
-      const std::vector<float> x = RandomRow(kIn * n_tokens, 5);
-      std::vector<std::vector<float>> ys(3);
-      MatMulOutput outs[3];
-      for (int i = 0; i < 3; ++i) {
-        ys[i].resize(static_cast<size_t>(n_tokens * n_out[i]));
-        outs[i] = MatMulOutput{&ms[i].w, ys[i].data()};
-      }
-      MatMulShared(pool, outs, 3, x.data(), n_tokens, scratch);
-      for (int i = 0; i < 3; ++i) {
-        std::vector<float> one(ys[i].size());
-        MatMul(pool, ms[i].w, x.data(), n_tokens, one.data(), scratch);
-        SCOPED_TRACE(testing::Message() << TypeName(types[i]) << " output " << i << " T=" << n_tokens);
-        ExpectSameBits(one, ys[i]);
-      }
+      ExpectSharedEqualsOneByOne(pool, scratch, ms, RandomRow(kIn * n_tokens, 5), n_tokens);
     }
   }
 }
