@@ -4,7 +4,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 #include "core/gguf.h"
 #include "core/quant/packed_gemm.h"
@@ -37,6 +40,27 @@ std::string Shape3(int64_t a, int64_t b, int64_t c) {
 // of the tensor are then dropped from this process (MADV_DONTNEED on a read-only file
 // mapping: they come back from the page cache if a row is read again, e.g. a tied
 // embedding's rows), so the packed copy replaces them in RSS instead of adding to them.
+// PackWeights over the CPUs, whole 16-row groups per thread (groups are independent): the
+// copy's first-touch page faults and the packing's stores both scale with threads.
+void PackInParallel(const WeightMatrix& m, uint8_t* dst) {
+  constexpr int64_t kRows = quant::kPackedGroupRows;
+  constexpr size_t kMinBytesPerThread = 4 << 20;
+  const int64_t groups = (m.n_out + kRows - 1) / kRows;
+  const size_t bytes = m.row_bytes * static_cast<size_t>(m.n_out);
+  const int64_t n_threads = std::clamp<int64_t>(static_cast<int64_t>(bytes / kMinBytesPerThread), 1,
+                                                std::min<int64_t>(groups, std::thread::hardware_concurrency()));
+  auto pack = [&](int64_t t) {
+    const int64_t g0 = groups * t / n_threads, g1 = groups * (t + 1) / n_threads;
+    const int64_t r0 = g0 * kRows, r1 = std::min(g1 * kRows, m.n_out);
+    quant::PackWeights(m.type, m.n_in, m.row(r0), m.row_bytes, r1 - r0,
+                       dst + static_cast<size_t>(g0) * quant::PackedGroupBytes(m.type, m.n_in));
+  };
+  std::vector<std::thread> threads;
+  for (int64_t t = 1; t < n_threads; ++t) threads.emplace_back(pack, t);
+  pack(0);
+  for (std::thread& th : threads) th.join();
+}
+
 // The copy is anonymous memory in transparent huge pages where the kernel allows them: on
 // VMs a first touch of each 4 KiB page costs a fault and a zeroing that made the repack of
 // a 500 MB file take 12-24 s; with 2 MiB pages it is a small part of the load.
@@ -47,7 +71,7 @@ bool Repack(WeightMatrix& m) {
   madvise(p, bytes, MADV_HUGEPAGE);
   auto* buf = static_cast<uint8_t*>(p);
   m.packed_owner.reset(buf, [bytes](const uint8_t* q) { munmap(const_cast<uint8_t*>(q), bytes); });
-  quant::PackWeights(m.type, m.n_in, m.data, m.row_bytes, m.n_out, buf);
+  PackInParallel(m, buf);
   m.packed = buf;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(m.data) + page - 1) / page * page;
