@@ -1,15 +1,15 @@
-// WriteDeepseek2DemoModel: the deepseek2 tensor plan, metadata and weight streams.
+// WriteDeepseek2DemoModel: the deepseek2 tensor plan, metadata and weight streams (the file
+// itself: demo_writer.h).
 #include "core/demo/demo_deepseek2.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
 #include <vector>
 
 #include "core/demo/demo_vocab.h"
+#include "core/demo/demo_writer.h"
 #include "core/gguf_writer.h"
-#include "core/quant/quant.h"
 
 namespace deepgate::demo {
 namespace {
@@ -123,45 +123,6 @@ float Draw(uint64_t key, uint64_t index, float std) {
   return (u - 1.0f) * std * 2.4494897f;  // triangular on [-1, 1) has std 1 / sqrt(6)
 }
 
-// Rows [r0, r1) of tensor t, quantized into dst.
-void MakeRows(const Planned& t, uint64_t key, int64_t r0, int64_t r1, size_t row_bytes, uint8_t* dst) {
-  const int64_t n = t.ne[0];
-  std::vector<float> row(static_cast<size_t>(n));
-  for (int64_t r = r0; r < r1; ++r) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float x = Draw(key, static_cast<uint64_t>(r * n + i), t.std > 0 ? t.std : 0.02f);
-      row[static_cast<size_t>(i)] = t.std > 0 ? x : 1.0f + x;
-    }
-    quant::QuantizeRow(t.type, row.data(), dst + static_cast<size_t>(r - r0) * row_bytes, n);
-  }
-}
-
-Status WriteTensors(const std::vector<Planned>& plan, uint64_t seed, int n_threads, GgufWriter* w) {
-  constexpr size_t kChunkBytes = 32u << 20;
-  std::vector<uint8_t> chunk;
-  for (size_t ti = 0; ti < plan.size(); ++ti) {
-    const Planned& t = plan[ti];
-    const size_t row_bytes = *RowBytes(t.type, t.ne[0]);
-    int64_t n_rows = 1;
-    for (size_t d = 1; d < t.ne.size(); ++d) n_rows *= t.ne[d];
-    const uint64_t key = seed * 0xD1B54A32D192ED03ull + ti;
-    const int64_t per_chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / row_bytes));
-    for (int64_t c0 = 0; c0 < n_rows; c0 += per_chunk) {
-      const int64_t rows = std::min(per_chunk, n_rows - c0);
-      chunk.resize(static_cast<size_t>(rows) * row_bytes);
-      const int nt = static_cast<int>(std::min<int64_t>(n_threads, rows));
-      std::vector<std::thread> threads;
-      for (int i = 0; i < nt; ++i) {
-        const int64_t b = c0 + rows * i / nt, e = c0 + rows * (i + 1) / nt;
-        threads.emplace_back(MakeRows, std::cref(t), key, b, e, row_bytes, chunk.data() + static_cast<size_t>(b - c0) * row_bytes);
-      }
-      for (std::thread& th : threads) th.join();
-      DG_RETURN_IF_ERROR(w->WriteTensorData(chunk.data(), chunk.size()));
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status ValidateDeepseek2DemoSpec(const DemoSpec& spec) {
@@ -184,25 +145,22 @@ Status WriteDeepseek2DemoModel(const DemoSpec& spec, const std::string& path, De
   DG_RETURN_IF_ERROR(AddMetadata(spec, s, &writer));
   DG_RETURN_IF_ERROR(AddDemoVocabMetadata(vocab, &writer));
   const std::vector<Planned> plan = Plan(spec.type, s, vocab.n_vocab());
-  int64_t n_params = 0;
-  for (const Planned& t : plan) {
-    DG_RETURN_IF_ERROR(writer.AddTensorInfo(t.name, t.type, t.ne));
-    int64_t n = 1;
-    for (int64_t d : t.ne) n *= d;
-    n_params += n;
-  }
-  DG_RETURN_IF_ERROR(writer.Begin(path));
-  const int n_threads = std::max(1, spec.n_threads > 0 ? spec.n_threads : static_cast<int>(std::thread::hardware_concurrency()));
-  DG_RETURN_IF_ERROR(WriteTensors(plan, spec.seed, n_threads, &writer));
-  DG_RETURN_IF_ERROR(writer.Finish());
-  if (stats) {
-    stats->file_bytes = writer.FileSize();
-    stats->n_params = n_params;
-    stats->n_tensors = static_cast<int32_t>(plan.size());
-    stats->n_vocab = vocab.n_vocab();
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  return Status::Ok();
+  DemoFileJob job;
+  for (const Planned& t : plan) job.tensors.push_back({t.name, t.type, t.ne});
+  // Each tensor its own counter-based stream of (seed, tensor, element).
+  job.fill = [&](size_t index, int64_t row, float* out) {
+    const Planned& t = plan[index];
+    const uint64_t key = spec.seed * 0xD1B54A32D192ED03ull + index;
+    const int64_t n = t.ne[0];
+    for (int64_t i = 0; i < n; ++i) {
+      const float x = Draw(key, static_cast<uint64_t>(row * n + i), t.std > 0 ? t.std : 0.02f);
+      out[i] = t.std > 0 ? x : 1.0f + x;
+    }
+  };
+  job.n_threads = spec.n_threads;
+  job.n_vocab = vocab.n_vocab();
+  job.start = start;
+  return WriteDemoFile(job, path, &writer, stats);
 }
 
 }  // namespace deepgate::demo

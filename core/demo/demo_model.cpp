@@ -1,15 +1,15 @@
-// WriteDemoModel: layout, metadata and parallel random-weight generation; see demo_model.h.
+// WriteDemoModel: layout, metadata and the row generator; see demo_model.h (the file itself:
+// demo_writer.h).
 #include "core/demo/demo_model.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <thread>
 #include <vector>
 
 #include "core/demo/demo_vocab.h"
+#include "core/demo/demo_writer.h"
 #include "core/gguf_writer.h"
-#include "core/quant/quant.h"
 
 namespace deepgate::demo {
 namespace {
@@ -130,31 +130,6 @@ void FillRow(const TensorPlan& t, uint64_t seed, size_t tensor_index, int64_t ro
   }
 }
 
-// Generates rows [row0, row0 + n_rows) of tensor t into dst (row-major, quantized) on up
-// to n_threads threads.
-void GenerateRows(const TensorPlan& t, size_t tensor_index, uint64_t seed, int64_t row0, int64_t n_rows,
-                  size_t row_bytes, uint8_t* dst, int n_threads) {
-  const int64_t n = t.ne[0];
-  auto work = [&](int64_t begin, int64_t end) {
-    std::vector<float> row(static_cast<size_t>(n));  // [n] f32 scratch
-    for (int64_t r = begin; r < end; ++r) {
-      FillRow(t, seed, tensor_index, row0 + r, row.data(), n);
-      quant::QuantizeRow(t.type, row.data(), dst + static_cast<size_t>(r) * row_bytes, n);
-    }
-  };
-  const int threads = static_cast<int>(std::min<int64_t>(n_threads, n_rows));
-  if (threads <= 1) {
-    work(0, n_rows);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) {
-    pool.emplace_back(work, n_rows * i / threads, n_rows * (i + 1) / threads);
-  }
-  for (std::thread& th : pool) th.join();
-}
-
 Status AddModelMetadata(const DemoSpec& spec, const Hparams& hp, uint32_t ftype, GgufWriter* w) {
   const std::string& a = spec.arch;
   DG_RETURN_IF_ERROR(w->AddString("general.architecture", a));
@@ -206,44 +181,15 @@ Status WriteDemoModel(const DemoSpec& spec, const std::string& path, DemoModelSt
   DG_RETURN_IF_ERROR(AddModelMetadata(spec, hp, ftype, &writer));
   DG_RETURN_IF_ERROR(AddDemoVocabMetadata(vocab, &writer));
   const std::vector<TensorPlan> plan = PlanTensors(spec, hp, vocab.n_vocab());
-  int64_t n_params = 0;
-  for (const TensorPlan& t : plan) {
-    DG_RETURN_IF_ERROR(writer.AddTensorInfo(t.name, t.type, t.ne));
-    int64_t elems = 1;
-    for (int64_t d : t.ne) elems *= d;
-    n_params += elems;
-  }
-  DG_RETURN_IF_ERROR(writer.Begin(path));
-
-  int n_threads = spec.n_threads > 0 ? spec.n_threads : static_cast<int>(std::thread::hardware_concurrency());
-  n_threads = std::max(n_threads, 1);
-  // Chunks of about 16 MiB: big enough to keep every thread busy, small enough that the
-  // largest tensor is never held whole.
-  constexpr size_t kChunkBytes = 16u << 20;
-  std::vector<uint8_t> chunk;
-  for (size_t i = 0; i < plan.size(); ++i) {
-    const TensorPlan& t = plan[i];
-    const size_t row_bytes = *RowBytes(t.type, t.ne[0]);
-    int64_t n_rows = 1;
-    for (size_t d = 1; d < t.ne.size(); ++d) n_rows *= t.ne[d];
-    const int64_t rows_per_chunk = std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / row_bytes));
-    for (int64_t r = 0; r < n_rows; r += rows_per_chunk) {
-      const int64_t rows = std::min(rows_per_chunk, n_rows - r);
-      chunk.resize(static_cast<size_t>(rows) * row_bytes);
-      GenerateRows(t, i, spec.seed, r, rows, row_bytes, chunk.data(), n_threads);
-      DG_RETURN_IF_ERROR(writer.WriteTensorData(chunk.data(), chunk.size()));
-    }
-  }
-  DG_RETURN_IF_ERROR(writer.Finish());
-
-  if (stats) {
-    stats->file_bytes = writer.FileSize();
-    stats->n_params = n_params;
-    stats->n_tensors = static_cast<int32_t>(plan.size());
-    stats->n_vocab = vocab.n_vocab();
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  return Status::Ok();
+  DemoFileJob job;
+  for (const TensorPlan& t : plan) job.tensors.push_back({t.name, t.type, t.ne});
+  job.fill = [&](size_t index, int64_t row, float* out) {
+    FillRow(plan[index], spec.seed, index, row, out, plan[index].ne[0]);
+  };
+  job.n_threads = spec.n_threads;
+  job.n_vocab = vocab.n_vocab();
+  job.start = start;
+  return WriteDemoFile(job, path, &writer, stats);
 }
 
 }  // namespace deepgate::demo

@@ -20,6 +20,7 @@ Result<ModelParts> BuildDeepseek2(const GgufFile& file, const std::string& arch,
   DG_RETURN_IF_ERROR(LoadEmbeddingAndOutput(file, w, &parts));
   const MlaMode mode = options.mla_path == ModelOptions::MlaPath::kLatent     ? MlaMode::kLatent
                        : options.mla_path == ModelOptions::MlaPath::kExpanded ? MlaMode::kExpanded
+                       : options.mla_path == ModelOptions::MlaPath::kMirrored ? MlaMode::kMirrored
                                                                               : MlaMode::kAuto;
   parts.layers.resize(static_cast<size_t>(h.n_layer));
   for (int32_t i = 0; i < h.n_layer; ++i) {

@@ -73,6 +73,8 @@ Result<std::unique_ptr<MlaAttention>> MlaAttention::Load(const WeightLoader& w, 
     a->v_up_.stride = kv_b.row_bytes * static_cast<size_t>(per_head);
     a->v_up_.n = h.n_head;
     a->expand_ = kv_b;
+    const GgmlType act = quant::VecDotType(kv_b.type);
+    if (act != GgmlType::F32 && act != GgmlType::F16) a->latent_act_ = act;
     if (mode != MlaMode::kExpanded) DG_RETURN_IF_ERROR(a->BuildAbsorbFromKvB(kv_b));
   }
   return a;
@@ -121,7 +123,7 @@ void MlaAttention::Forward(LayerContext& ctx, const float* x, float* out) {
   ProjectAndCache(ctx, x, q);
   float* attn = Grow(ctx.scratch.attn, static_cast<size_t>(T) * h_.n_head * d_.v);  // [T][n_head*v]
   const BatchPlan& plan = ctx.plan;
-  expanded_.assign(plan.states.size(), mode_ == MlaMode::kExpanded);
+  expanded_.assign(plan.states.size(), mode_ == MlaMode::kExpanded || mode_ == MlaMode::kMirrored);
   if (mode_ == MlaMode::kAuto) {
     std::vector<int32_t> n_tokens(plan.states.size(), 0);
     for (int32_t t = 0; t < T; ++t) ++n_tokens[static_cast<size_t>(plan.entry[t])];
@@ -153,12 +155,19 @@ void MlaAttention::ProjectAndCache(LayerContext& ctx, const float* x, float* q) 
     const MatMulOutput outs[] = {{&wq_, q}, {&wkv_a_, kva}};
     MatMulShared(ctx.pool, outs, 2, x, T, s.matmul);
   }
+  const bool requantize = latent_act_ != GgmlType::F32;
+  const size_t act_bytes = requantize ? ActivationBytes(expand_.type, d_.kv_lora_rank) : 0;
   ctx.pool.ParallelFor(T, 1, [&](int64_t b, int64_t e) {
+    std::vector<uint8_t> act(act_bytes);  // [kv_lora] in latent_act_
     for (int64_t t = b; t < e; ++t) {
       const int32_t ti = static_cast<int32_t>(t);
       for (int32_t hh = 0; hh < h_.n_head; ++hh) ctx.rope.Apply(ti, q + t * q_dim + hh * qk + d_.nope);
       float* c = kva + t * kv_dim;
       RmsNorm(c, kv_a_norm_.data(), d_.kv_lora_rank, h_.rms_eps, c);
+      if (requantize) {  // c = what llama.cpp's quantized W_kv_b matmul reads
+        quant::QuantizeRow(latent_act_, c, act.data(), d_.kv_lora_rank);
+        quant::DequantizeRow(latent_act_, act.data(), c, d_.kv_lora_rank);
+      }
       ctx.rope.Apply(ti, c + d_.kv_lora_rank);
       KvSequence* seq = plan.states[plan.entry[t]];
       quant::QuantizeRow(GgmlType::F16, c, seq->k(ctx.layer, plan.pos[t]), kv_dim);
@@ -228,9 +237,10 @@ void MlaAttention::AttendLatent(LayerContext& ctx, const float* q, const std::ve
 }
 
 // The expanded computation for one entry: kv = W_kv_b c for every position its tokens see, then
-// ordinary attention. In kAuto it mirrors llama.cpp's graph: q, k, v and the probabilities
-// rounded to f16 as its F16 cache and matmuls do, and this Eval's own latents unrounded before
-// a quantized W_kv_b. kExpanded (the checking path) computes in f32 from the cached latents.
+// ordinary attention. In kAuto and kMirrored it mirrors llama.cpp's graph: q, k, v and the
+// probabilities rounded to f16 as its F16 cache and matmuls do, and this Eval's own latents
+// not f16-rounded before a quantized W_kv_b. kExpanded (the checking path) computes in f32
+// from the cached latents.
 void MlaAttention::AttendExpandedEntry(LayerContext& ctx, const float* q, int32_t entry, float* attn) {
   const BatchPlan& plan = ctx.plan;
   ForwardScratch& s = ctx.scratch;
@@ -244,12 +254,12 @@ void MlaAttention::AttendExpandedEntry(LayerContext& ctx, const float* q, int32_
   const int32_t first_pos = plan.pos[t0], n = plan.pos[t1 - 1] + 1;
   KvSequence* seq = plan.states[static_cast<size_t>(entry)];
 
-  // Latents [n][kv_lora + rope] from the cache; this Eval's own latents unrounded when W_kv_b
-  // takes quantized activations (llama.cpp quantizes its f32 latent; for f16 weights it
-  // rounds to f16 as the cache did).
+  // Latents [n][kv_lora + rope] from the cache; this Eval's own latents as computed (after the
+  // Q8_0 round trip, not f16-rounded) when W_kv_b takes quantized activations (llama.cpp
+  // quantizes its f32 latent; for f16 weights it rounds to f16 as the cache did).
   float* lat = Grow(s.mla_v, static_cast<size_t>(n) * kv_dim);
   for (int32_t j = 0; j < n; ++j) quant::DequantizeRow(GgmlType::F16, seq->k(ctx.layer, j), lat + j * kv_dim, kv_dim);
-  const bool mirror = mode_ == MlaMode::kAuto;
+  const bool mirror = mode_ == MlaMode::kAuto || mode_ == MlaMode::kMirrored;
   auto round = [mirror](float x) { return mirror ? Fp16ToF32(F32ToFp16(x)) : x; };
   const bool own_f32 = mirror && quant::VecDotType(expand_.type) != GgmlType::F32;
   float* lat_c = Grow(s.mla_thread, static_cast<size_t>(n) * kvl);  // [n][kv_lora]

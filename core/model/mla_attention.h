@@ -10,12 +10,21 @@
 //   out_h   = sum_j p_j W_v,h c_j = W_v,h (sum_j p_j c_j),
 // one query fold and one value up-projection per token and head, whatever the context length.
 // The expanded form (W_kv_b c_j for every position the tokens see, then ordinary attention)
-// mirrors llama.cpp's graph, roundings included (f16 q, k, v and probabilities, the batch's
-// own latents unrounded before a quantized W_kv_b): MlaMode::kAuto uses it for an entry with
+// mirrors llama.cpp's graph, roundings included (f16 q, k, v and probabilities; the batch's
+// own latents as a quantized W_kv_b reads them, not f16-rounded): MlaMode::kAuto uses it for an entry with
 // at least kExpandMinTokens tokens (a prompt chunk, where it costs one W_kv_b pass per seen
 // position and reproduces llama.cpp's prefill logits to rounding), the latent form otherwise.
 // MlaMode::kExpanded expands in plain f32 from the cached latents: the checking path that
-// shows the latent form computes the same function.
+// shows the latent form computes the same function. MlaMode::kMirrored mirrors llama.cpp for
+// every entry, decode included (it re-expands the cache at every step: a checking path only).
+//
+// Where the cache rounds: each latent is stored as llama.cpp's W_kv_b matmul reads it — for
+// a quantized attn_kv_b (Q5_0, Q8_0: Q8_0 activations) the Q8_0 round trip, then f16 — so the
+// expanded keys and values of any cached position equal llama.cpp's (its cache holds them f16).
+// What the latent form cannot reproduce is the f16 rounding of those expanded keys and values
+// (relative 2^-11 each): it never forms them. On the ds3 reference files that moves a router
+// input by ~1e-3 where llama.cpp's top-2 experts are 2e-4 apart (a near tie), so one decoded
+// position of ~100 routes to another expert (tests/unit/core/deepseek2_reference_test.cpp).
 // Thread-safety: see blocks.h.
 #pragma once
 #include <cstdint>
@@ -30,7 +39,7 @@ namespace deepgate {
 
 class WeightLoader;
 
-enum class MlaMode { kAuto, kLatent, kExpanded };
+enum class MlaMode { kAuto, kLatent, kExpanded, kMirrored };
 
 class MlaAttention final : public AttentionBlock {
  public:
@@ -73,6 +82,11 @@ class MlaAttention final : public AttentionBlock {
   StackedMatrices k_b_split_;        // the file's attn_k_b (split layout), for BuildExpandFromSplit
   std::vector<uint16_t> owned_;      // f16 storage of whichever matrix was built at load
   std::vector<bool> expanded_;       // per batch entry, reused
+  // The activation type llama.cpp's W_kv_b matmul quantizes each latent to (Q8_0 for a
+  // Q5_0/Q8_0 attn_kv_b; F32 = none: f16 weights, the split layout). The cache holds the
+  // latent as that matmul saw it, so keys and values of every cached position derive from
+  // the same rounded latent in the latent and the expanded form alike.
+  GgmlType latent_act_ = GgmlType::F32;
 };
 
 }  // namespace deepgate

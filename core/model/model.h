@@ -28,8 +28,10 @@ struct ModelOptions {
   int n_threads = 0;  // <= 0: all online CPUs
   // deepseek2 attention: kAuto takes the absorbed latent form for decode and small batches
   // and the expanded form (keys/values expanded from the latent, as llama.cpp computes them)
-  // for a sequence's prompt chunk; tests force either.
-  enum class MlaPath { kAuto, kLatent, kExpanded };
+  // for a sequence's prompt chunk; tests force either. kMirrored takes the expanded form with
+  // llama.cpp's roundings for every token, decode included (slow: it re-expands the whole
+  // cache at every step): the check that the latent cache rounds where llama.cpp's does.
+  enum class MlaPath { kAuto, kLatent, kExpanded, kMirrored };
   MlaPath mla_path = MlaPath::kAuto;
   // Give 2-D Q4_0/Q5_0/Q8_0 weight matrices a copy repacked for the packed GEMM (AVX-512
   // VNNI CPUs only; quant/packed_gemm.h): faster prefill, decode and batches, at the cost of

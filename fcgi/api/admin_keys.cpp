@@ -71,7 +71,8 @@ bool ReadDuration(const Json::Value& v, int64_t* out) {
     *out = *d;
     return true;
   }
-  if (v.isIntegral() && !v.isBool() && v.asInt64() >= 0) {
+  // isInt64, not isIntegral: jsoncpp's asInt64 throws for a uint64 past INT64_MAX.
+  if (v.isInt64() && !v.isBool() && v.asInt64() >= 0) {
     *out = v.asInt64();
     return true;
   }
@@ -81,7 +82,7 @@ bool ReadDuration(const Json::Value& v, int64_t* out) {
 bool ReadCount(const Json::Value& body, const char* name, int64_t* out, ApiError* error) {
   if (!body.isMember(name)) return true;
   const Json::Value& v = body[name];
-  if (!v.isIntegral() || v.isBool() || v.asInt64() < 0) {
+  if (!v.isInt64() || v.isBool() || v.asInt64() < 0) {
     *error = ApiError::BadRequest(std::string("'") + name + "' must be a non-negative integer", name);
     return false;
   }

@@ -4,9 +4,9 @@
 
 namespace deepgate::fcgi {
 
-void AddEngineRoutes(Router& router, const ModelService& models, cache::ResponseCache* cache, cache::CacheScope scope,
-                     TokenTimingObserver* timing) {
-  const GenerationServices services{models, cache, scope, timing};
+void AddEngineRoutes(Router& router, const ModelService& models, policy::EngineShare& share,
+                     cache::ResponseCache* cache, cache::CacheScope scope, TokenTimingObserver* timing) {
+  const GenerationServices services{models, share, cache, scope, timing};
   router.Add({"POST", "/v1/chat/completions", "chat.completions", false,
               [services](RequestContext& ctx, ResponseWriter& out) {
                 ServeGeneration(*MakeChatCompletionsEndpoint(), services, ctx, out);

@@ -108,7 +108,7 @@ void Generate(GenerationEndpoint& endpoint, const GenerationServices& services, 
                                          endpoint.prompt_param(), &requests))
       return (void)out.SendError(*error);
   }
-  GenerationRunner runner(services.timing);
+  GenerationRunner runner(services.engine_share, services.timing);
   if (auto error = runner.Submit(ctx, *serving.engine, std::move(requests), ctx.config.retry_after_s))
     return (void)out.SendError(*error);
   ctx.usage.prompt_tokens = usage.prompt_tokens;  // as the usage object reports it

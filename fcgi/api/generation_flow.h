@@ -27,6 +27,7 @@
 #include "fcgi/cache/response_cache.h"
 #include "fcgi/http/api_error.h"
 #include "fcgi/http/response_writer.h"
+#include "fcgi/policy/engine_share.h"
 #include "fcgi/server/model_service.h"
 #include "fcgi/server/pipeline.h"
 
@@ -71,6 +72,7 @@ class GenerationEndpoint {
 // What the flow serves with, fixed at start-up.
 struct GenerationServices {
   const ModelService& models;
+  policy::EngineShare& engine_share;      // the worker's one share of its engine (BuildServer)
   cache::ResponseCache* cache = nullptr;  // null: no response cache
   cache::CacheScope cache_scope = cache::CacheScope::kKey;
   TokenTimingObserver* timing = nullptr;  // null: token timing not observed

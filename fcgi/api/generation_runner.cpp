@@ -9,14 +9,6 @@ namespace deepgate::fcgi {
 
 using Clock = std::chrono::steady_clock;
 
-namespace {
-// One per process, like the engine it apportions.
-policy::EngineShare& ProcessEngineShare() {
-  static policy::EngineShare share;
-  return share;
-}
-}  // namespace
-
 std::optional<ApiError> GenerationRunner::ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
                                                        int retry_after_s) {
   int64_t tokens = 0;
@@ -27,7 +19,7 @@ std::optional<ApiError> GenerationRunner::ReserveShare(RequestContext& ctx, cons
       own.max_concurrent, own.tokens_per_minute,
       reserved == 0 ? 0 : std::max<int64_t>(1, int64_t{ctx.config.max_sequences} - reserved)};
   policy::ShareRefusal refusal;
-  if (ProcessEngineShare().Reserve(ctx.principal.subject, static_cast<int64_t>(requests.size()), tokens, limits,
+  if (engine_share_.Reserve(ctx.principal.subject, static_cast<int64_t>(requests.size()), tokens, limits,
                                    &share_, &refusal))
     return std::nullopt;
   const bool rate_limited = refusal.status.code() == StatusCode::kResourceExhausted;

@@ -20,8 +20,10 @@ namespace deepgate::fcgi {
 
 class GenerationRunner {
  public:
-  // `timing` (may be null) hears each choice's first token and inter-token gaps.
-  explicit GenerationRunner(TokenTimingObserver* timing) : timing_(timing) {}
+  // `share` apportions the engine among subjects (one per worker, like the engine; it must
+  // outlive the runner). `timing` (may be null) hears each choice's first token and
+  // inter-token gaps.
+  GenerationRunner(policy::EngineShare& share, TokenTimingObserver* timing) : engine_share_(share), timing_(timing) {}
 
   // Submits every request (choice i gets requests[i]); on any refusal the ones already
   // submitted are cancelled and the error to answer with is returned. First the requests
@@ -43,6 +45,7 @@ class GenerationRunner {
   void NoteToken(size_t choice);
   std::optional<ApiError> ReserveShare(RequestContext& ctx, const std::vector<EngineRequest>& requests,
                                        int retry_after_s);
+  policy::EngineShare& engine_share_;
   TokenTimingObserver* const timing_;
   policy::EngineShare::Ticket share_;  // declared before the streams: released after they are gone
   std::vector<std::shared_ptr<EngineStream>> streams_;

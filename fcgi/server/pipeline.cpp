@@ -43,6 +43,21 @@ void NoteRefusal(const Refusal& r, AuditRecord& audit) {
   if (!r.key_id.empty()) audit.key_id = r.key_id;
 }
 
+// Runs the route's handler: "ok", or "error" when it threw (answered 500 if nothing was
+// sent yet, and never allowed to take the worker down).
+const char* RunHandler(RequestContext& ctx, ResponseWriter& out) {
+  try {
+    ctx.route.handler(ctx, out);
+    if (!out.started()) out.SendError(ApiError::Internal("The handler produced no response"));
+    return "ok";
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "deepgate-fcgi: request %s: handler threw: %s\n", ctx.request.request_id.c_str(),
+                 audit::MaskSecrets(e.what()).c_str());
+    if (!out.started()) out.SendError(ApiError::Internal("The server failed to process the request"));
+    return "error";
+  }
+}
+
 }  // namespace
 
 void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& config,
@@ -123,21 +138,11 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
       !route.is_public && DecideOverflow(config.overflow, principal, origin) == OverflowVerdict::kAllowed;
   if (may_overflow) out.AddHeader(kOverflowHeader, kOverflowAllowed);
 
-  // 6. handle. Handlers answer errors themselves; an escaping exception is a bug, answered
-  // 500 if nothing was sent yet, and never allowed to take the worker down.
+  // 6. handle. Handlers answer errors themselves; an escaping exception is a bug (RunHandler).
   RequestContext ctx{request, route, std::move(match.param), principal, config,
                      start + std::chrono::milliseconds(config.request_deadline_ms), cancel, origin, {}, std::nullopt};
   ctx.sink = &sink;
-  const char* outcome = "ok";
-  try {
-    route.handler(ctx, out);
-    if (!out.started()) out.SendError(ApiError::Internal("The handler produced no response"));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "deepgate-fcgi: request %s: handler threw: %s\n", request.request_id.c_str(),
-                 audit::MaskSecrets(e.what()).c_str());
-    if (!out.started()) out.SendError(ApiError::Internal("The server failed to process the request"));
-    outcome = "error";
-  }
+  const char* outcome = RunHandler(ctx, out);
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (admitted) stages_.admission->Release(principal, route, ctx.usage);
   // A failed token exchange counts against the client like a failed credential.

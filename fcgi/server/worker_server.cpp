@@ -81,7 +81,7 @@ void AddRoutes(WorkerServer& s) {
   s.audit_journal = std::make_unique<audit::SdAuditJournal>(s.config.audit.journal_namespace);
   AddHealthRoutes(router, *s.models);
   AddModelRoutes(router, *s.models);
-  AddEngineRoutes(router, *s.models, s.cache.get(),
+  AddEngineRoutes(router, *s.models, s.engine_share, s.cache.get(),
                   s.config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &s.metrics);
   if (s.cache) AddAdminCacheRoutes(router, *s.cache);
   AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get()});

@@ -22,6 +22,7 @@
 #include "fcgi/http/router.h"
 #include "fcgi/metrics/worker_metrics.h"
 #include "fcgi/policy/clock.h"
+#include "fcgi/policy/engine_share.h"
 #include "fcgi/policy/policy_admission.h"
 #include "fcgi/server/acceptor_pool.h"
 #include "fcgi/server/listen_socket.h"
@@ -42,6 +43,7 @@ struct WorkerServer {
   policy::SteadyClock policy_clock;
   auth::SystemClock auth_clock;
   metrics::WorkerMetrics metrics;             // fed by the audit sink's wrapper and the token timings
+  policy::EngineShare engine_share;           // each subject's share of the engine; outlives every request
   PipelineStages stages;                      // moved into `pipeline` once complete
   audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
   policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages

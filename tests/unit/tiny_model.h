@@ -12,11 +12,14 @@
 namespace deepgate::testing {
 
 // The built-in demo model alone (it has a chat template; the shared tiny model has none).
-inline std::string DemoModelPath() {
+// arch "qwen2": ChatML; "llama": the DeepSeek-R1 vocabulary and template (<think> blocks).
+inline std::string DemoModelPath(const std::string& arch = "qwen2") {
+  const std::string name = arch == "qwen2" ? "" : arch + "-";
   const std::string demo =
-      (std::filesystem::temp_directory_path() / "deepgate-test-demo-tiny-f16-seed42.gguf").string();
+      (std::filesystem::temp_directory_path() / ("deepgate-test-demo-" + name + "tiny-f16-seed42.gguf")).string();
   if (std::filesystem::exists(demo)) return demo;
   demo::DemoSpec spec;
+  spec.arch = arch;
   spec.shape = "tiny";
   spec.type = "f16";
   spec.seed = 42;

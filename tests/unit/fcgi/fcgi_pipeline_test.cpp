@@ -76,7 +76,7 @@ class PipelineTest : public ::testing::Test {
   PipelineTest() : models_(Config(), NullLoader) {
     AddHealthRoutes(router_, models_);
     AddModelRoutes(router_, models_);
-    AddEngineRoutes(router_, models_);
+    AddEngineRoutes(router_, models_, share_);
     router_.Add({"GET", "/throw", "throw", false, [](RequestContext&, ResponseWriter&) {
                    throw std::runtime_error("boom");
                  }});
@@ -116,6 +116,7 @@ class PipelineTest : public ::testing::Test {
 
   WorkerConfig config_ = Config();
   ModelService models_;
+  policy::EngineShare share_;  // the worker's one share, as BuildServer injects it
   Router router_;
   std::unique_ptr<Pipeline> pipeline_;
   RecordingAudit* audit_ = nullptr;

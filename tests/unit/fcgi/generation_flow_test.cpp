@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/model/model.h"
+#include "core/reasoning.h"
 #include "fcgi/api/engine_routes.h"
 #include "fcgi/server/model_service.h"
 #include "fcgi/server/pipeline.h"
@@ -77,7 +78,7 @@ class GenerationFlowTest : public ::testing::Test {
     models_->StartLoading(nullptr);
     models_->WaitLoaded();
     ASSERT_EQ(models_->state(), ModelState::kReady) << models_->load_error().ToString();
-    AddEngineRoutes(router_, *models_);
+    AddEngineRoutes(router_, *models_, share_);
     PipelineStages stages;
     stages.authenticator = std::make_unique<AllowListAuthenticator>();
     auto audit = std::make_unique<RecordingAudit>();
@@ -99,6 +100,7 @@ class GenerationFlowTest : public ::testing::Test {
 
   WorkerConfig config_ = Config();
   std::unique_ptr<ModelService> models_;
+  policy::EngineShare share_;  // the worker's one share, as BuildServer injects it
   Router router_;
   std::unique_ptr<Pipeline> pipeline_;
   RecordingAudit* audit_ = nullptr;
@@ -208,6 +210,89 @@ TEST_F(GenerationFlowTest, BadBodiesAre400BeforeAnyModelWork) {
   EXPECT_EQ(Post("/v1/chat/completions", R"({"model": "nope", "messages": [{"role": "user", "content": "x"}]})")
                 .data.rfind("Status: 404", 0),
             0u);
+}
+
+// The engine share is the one BuildServer injects, not a process-wide one: what a subject
+// holds in it counts against that subject's next request, and a request's hold ends with it.
+TEST_F(GenerationFlowTest, RequestsReserveInTheInjectedEngineShare) {
+  config_.engine_reserved_sequences = config_.max_sequences - 1;  // each subject: one sequence
+  policy::EngineShare::Ticket held;
+  policy::ShareRefusal refusal;
+  ASSERT_TRUE(share_.Reserve("k1", 1, 0, {0, 0, 1}, &held, &refusal));
+  FakeSink s = Post("/v1/chat/completions", std::string("{") + kChat + R"(, "max_tokens": 1})");
+  EXPECT_EQ(s.data.rfind("Status: 503", 0), 0u) << s.data;
+  ASSERT_EQ(audit_->records.size(), 1u);
+  EXPECT_EQ(audit_->records[0].reason, "engine_share");
+  held.Release();
+  s = Post("/v1/chat/completions", std::string("{") + kChat + R"(, "max_tokens": 1})");
+  EXPECT_EQ(s.data.rfind("Status: 200", 0), 0u) << s.data;
+  EXPECT_EQ(share_.sequences_held("k1"), 0);
+}
+
+// R1-style models: the flow splits the output at </think> into reasoning_content and content,
+// whole and streamed alike. The demo model's R1 vocabulary has </think> as one token; logit
+// biases leave it and two letters as the only candidates, so the seeded sample mixes them.
+class ReasoningFlowTest : public GenerationFlowTest {
+ protected:
+  void SetUp() override {
+    config_.model_path = deepgate::testing::DemoModelPath("llama");
+    GenerationFlowTest::SetUp();
+    const Tokenizer& t = models_->model()->tokenizer();
+    std::optional<int32_t> close = t.FindToken("</think>"), a = t.FindToken("a"), b = t.FindToken("b");
+    ASSERT_TRUE(close && a && b) << "the R1 demo vocabulary lacks </think>, a or b";
+    request_ = std::string("{") + kChat + R"(, "max_tokens": 16, "temperature": 1.5, "seed": 3, "logprobs": true,)" +
+               R"( "logit_bias": {")" + std::to_string(*close) + R"(": 99.5, ")" + std::to_string(*a) + R"(": 100, ")" +
+               std::to_string(*b) + R"(": 100})";
+  }
+  std::string request_;
+};
+
+TEST_F(ReasoningFlowTest, WholeAnswerSplitsAtTheFirstCloseTag) {
+  FakeSink s = Post("/v1/chat/completions", request_ + "}");
+  ASSERT_EQ(s.data.rfind("Status: 200", 0), 0u) << s.data;
+  const Json::Value v = ParseJson(s.Body());
+  const Json::Value& message = v["choices"][0]["message"];
+  std::string raw;  // what the model generated, token by token
+  for (const Json::Value& t : v["choices"][0]["logprobs"]["content"]) raw += t["token"].asString();
+  ASSERT_NE(raw.find("</think>"), std::string::npos) << raw;
+  // The prompt opened the block, so the text before the first </think> is the reasoning.
+  const ReasoningSplit want = SplitReasoning(raw, /*starts_in_reasoning=*/true);
+  EXPECT_FALSE(want.reasoning.empty()) << raw;
+  EXPECT_FALSE(want.content.empty()) << raw;
+  EXPECT_EQ(message["reasoning_content"].asString(), want.reasoning) << raw;
+  EXPECT_EQ(message["content"].asString(), want.content) << raw;
+  EXPECT_EQ(message["reasoning_content"].asString() + "</think>", raw.substr(0, raw.find("</think>") + 8));
+}
+
+TEST_F(ReasoningFlowTest, StreamSendsReasoningDeltasThenContentMatchingTheWholeAnswer) {
+  const Json::Value whole = ParseJson(Post("/v1/chat/completions", request_ + "}").Body());
+  FakeSink s = Post("/v1/chat/completions", request_ + R"(, "stream": true})");
+  ASSERT_EQ(s.data.rfind("Status: 200", 0), 0u) << s.data;
+  const std::vector<std::string> events = Events(s.Body());
+  ASSERT_GE(events.size(), 3u);
+  std::string reasoning, content;
+  bool content_seen = false;
+  for (size_t e = 0; e + 1 < events.size(); ++e) {
+    const Json::Value d = ParseJson(events[e])["choices"][0]["delta"];
+    if (d.isMember("reasoning_content")) {
+      EXPECT_FALSE(content_seen) << "reasoning after content: " << events[e];
+      EXPECT_EQ(d["reasoning_content"].asString().find("think>"), std::string::npos) << "a tag leaked: " << events[e];
+      reasoning += d["reasoning_content"].asString();
+    }
+    if (d.isMember("content")) content += d["content"].asString();
+    content_seen = content_seen || !content.empty();
+  }
+  const Json::Value& message = whole["choices"][0]["message"];
+  EXPECT_FALSE(reasoning.empty());
+  EXPECT_FALSE(content.empty());
+  EXPECT_EQ(reasoning, message["reasoning_content"].asString());
+  EXPECT_EQ(content, message["content"].asString());
+}
+
+// The ChatML demo model's template opens no reasoning block: everything is content.
+TEST_F(GenerationFlowTest, OtherTemplatesHaveNoReasoningContent) {
+  const Json::Value v = ParseJson(Post("/v1/chat/completions", std::string("{") + kChat + R"(, "max_tokens": 4})").Body());
+  EXPECT_FALSE(v["choices"][0]["message"].isMember("reasoning_content")) << v;
 }
 
 }  // namespace
