@@ -23,10 +23,6 @@ AuthFailure ExtractBearer(const Request& request, std::string* token) {
   return AuthFailure::kNone;
 }
 
-namespace {
-
-// After the credential verified: what the key itself asks for — the client certificate it is
-// bound to, and a TOTP code on admin changes. Applies to our JWTs too (they carry the key id).
 AuthFailure CheckKeyFactors(const AuthContext& auth, const Request& request, const Principal& principal) {
   std::optional<KeyRecord> key;
   if (!principal.key_id.empty()) {
@@ -39,6 +35,8 @@ AuthFailure CheckKeyFactors(const AuthContext& auth, const Request& request, con
   }
   return CheckAdminOtp(auth, request, key ? &*key : nullptr);
 }
+
+namespace {
 
 // The refusal of a key factor: 401 with the reason audited, and a message that says what is
 // missing (the caller has proved it holds the key; the factor is what it lacks).

@@ -103,7 +103,7 @@ fi
 expect "installed" "install ok installed" "$(dpkg-query -W -f='${Status}' deepgate)"
 
 for f in /usr/sbin/deepgate-fcgi /usr/bin/deepgate /etc/deepgate/deepgate.json /etc/nginx/sites-available/deepgate \
-         /etc/nginx/deepgate-allowlist.conf /etc/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,overflow}.conf \
+         /etc/nginx/deepgate-allowlist.conf /etc/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,overflow,client-cert,mtls}.conf \
          /lib/systemd/system/deepgate{.socket,.service,@.socket,@.service} /etc/systemd/journald@deepgate.conf \
          /usr/lib/tmpfiles.d/deepgate.conf /usr/share/man/man1/deepgate.1.gz /usr/share/man/man8/deepgate-fcgi.8.gz \
          /usr/share/doc/deepgate/README.Debian.gz /usr/share/doc/deepgate/copyright \

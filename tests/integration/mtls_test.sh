@@ -91,6 +91,14 @@ GOOD_ONE_LINE=$(tr -d '\n' <"$CA/good.pem")
 expect "bound key, certificate sent as headers instead: 401" 401 \
   "$(with_key "$BOUND_KEY" code /v1/models -H "Deepgate-Client-Cert: $GOOD_ONE_LINE" -H "X-SSL-Client-SHA256: $(fp good)" \
      -H "SSL-Client-Verify: SUCCESS")"
+# Its access tokens: none without the certificate, and a token is bound like the key.
+exchange() { noauth body /v1/oauth/token -X POST -d grant_type=client_credentials -d "client_id=$BOUND_ID" --data-urlencode "client_secret=$BOUND_KEY" "$@"; }
+expect "token exchange for the bound key without its certificate: no token" "" \
+  "$(exchange | json_field 'd.get("access_token", "")')"
+JWT=$(with_cert good exchange | json_field 'd.get("access_token", "")')
+expect_match "token exchange over its certificate: a token" "^ey" "$JWT"
+expect "the bound key's token over its certificate: 200" 200 "$(with_key "$JWT" with_cert good code /v1/models)"
+expect "the bound key's token without a certificate: 401" 401 "$(with_key "$JWT" code /v1/models)"
 expect "an unbound key without a certificate: 200" 200 "$(code /v1/models)"
 expect "an unbound key over a certificate: 200" 200 "$(with_cert good code /v1/models)"
 sleep 0.5
