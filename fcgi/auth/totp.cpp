@@ -17,7 +17,9 @@ std::string HotpCode(std::string_view secret, uint64_t counter, int digits) {
   for (int i = 7; i >= 0; --i, counter >>= 8) msg[i] = static_cast<unsigned char>(counter & 0xff);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg, sizeof msg, mac, &mac_len);
+  if (HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg, sizeof msg, mac, &mac_len) == nullptr ||
+      mac_len < 20)
+    return "";  // never equal to a code: MatchTotp then matches nothing
   // Dynamic truncation (RFC 4226 §5.3): 31 bits from the offset the last nibble names.
   const int offset = mac[mac_len - 1] & 0x0f;
   uint32_t bin = (static_cast<uint32_t>(mac[offset] & 0x7f) << 24) | (static_cast<uint32_t>(mac[offset + 1]) << 16) |

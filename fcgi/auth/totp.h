@@ -18,7 +18,8 @@ inline constexpr size_t kTotpSecretBytes = 20;  // 160 bits, RFC 4226's recommen
 // The step a Unix time falls in: floor(unix / 30).
 int64_t TotpStep(int64_t unix_seconds);
 
-// HOTP(secret, counter) truncated to `digits` decimal digits, zero-padded ("004242").
+// HOTP(secret, counter) truncated to `digits` (1..9) decimal digits, zero-padded ("004242");
+// "" if HMAC fails.
 std::string HotpCode(std::string_view secret, uint64_t counter, int digits = kTotpDigits);
 
 // The step (within ±window of now's) whose code equals `code`, or nullopt. Every candidate is
