@@ -4,7 +4,8 @@
 # the secret stored sealed) must send a live RFC 6238 code in X-Deepgate-OTP on every
 # mutating /admin/* call — missing, wrong and replayed codes get 401 otp_required, audited
 # with their reason and counted by the failed-credential limiter; reads need no code; a key
-# without TOTP is unaffected until auth.totp_required_for_admin; `disable` lifts it.
+# without TOTP is unaffected (unless auth.totp_required_for_admin: a second stack checks that
+# every admin change then needs an enrolled key and its code); `disable` lifts it.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/lib.sh"
 dg_it_start '"rate_limits": {"requests_per_minute": 0, "auth_failures_per_minute": 8}'
@@ -83,4 +84,15 @@ expect_match "disable is audited" "audit event=key_totp_disabled .*key_id=$ADMIN
 expect "after disable an admin change needs no code" 201 "$(create)"
 expect "enroll for an unknown key fails" 1 \
   "$("$DG_BIN/deepgate" admin totp enroll --key 0000000000000000 --config "$CONF" >/dev/null 2>&1; echo $?)"
+
+# --- auth.totp_required_for_admin: a second stack where every admin change needs a code
+DG_AUTH_EXTRA="$DG_AUTH_EXTRA, \"totp_required_for_admin\": true" dg_it_start
+CONF=$PREFIX/conf/deepgate.json
+ADMIN_ID=$(echo "$DG_ADMIN_KEY" | cut -c4-19)
+expect "required: an admin key without TOTP may not change anything: 401" 401 "$(create)"
+expect_match "... audited otp_not_enrolled" "key_id=$ADMIN_ID.*reason=\"?otp_not_enrolled" "$(cat "$PREFIX/logs/worker.log")"
+expect "required: reads still work" 200 "$(with_key "$DG_ADMIN_KEY" code /admin/keys)"
+URI=$("$DG_BIN/deepgate" admin totp enroll --key "$ADMIN_ID" --config "$CONF" --no-qr 2>/dev/null | grep '^otpauth://')
+fresh_step
+expect "required: once enrolled, with a live code: 201" 201 "$(create -H "X-Deepgate-OTP: $(totp 0)")"
 dg_it_finish
