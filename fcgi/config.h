@@ -109,7 +109,7 @@ struct WorkerConfig {
   std::string socket_path = "/run/deepgate/deepgate.sock";
   // Socket permissions: nginx's worker user must be able to connect (write) to it.
   int socket_mode = 0660;
-  std::string socket_group = "www-data";  // "" keeps the worker's own group
+  std::string socket_group = "deepgate-fcgi";  // "" keeps the worker's own group
   int listen_backlog = 128;               // pending connections the kernel queues
   // FastCGI acceptor threads. With fastcgi_keep_conn on, nginx holds idle connections open
   // and each one pins a thread, so keep this above nginx's upstream `keepalive` count.

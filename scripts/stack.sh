@@ -33,7 +33,7 @@ dg_stack_prepare() {
       -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null) || return 1
     chmod 0600 "$prefix/conf/key.pem"
   fi
-  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,console,limits}.conf "$prefix/conf/snippets/"
+  cp "$DG_SOURCE_DIR"/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,console,limits,client-cert,mtls}.conf "$prefix/conf/snippets/"
   # The web console's static files: a fresh copy, readable by nginx's worker user.
   rm -rf "$prefix/html" && cp -r "$DG_SOURCE_DIR/nginx/html" "$prefix/html" && chmod -R a+rX "$prefix/html"
   cp "$DG_SOURCE_DIR/nginx/allowlist.conf" "$prefix/conf/allowlist.conf"

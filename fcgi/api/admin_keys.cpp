@@ -2,6 +2,7 @@
 
 #include "fcgi/audit/key_events.h"
 #include "fcgi/auth/api_key.h"
+#include "fcgi/auth/client_cert.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/http/json.h"
@@ -37,6 +38,10 @@ Json::Value KeyRecordJson(const auth::KeyRecord& r, int64_t now) {
   // "local" / "overflow", null = the deployment's overflow.local_only_default.
   j["data_policy"] = r.data_policy == DataPolicy::kDeploymentDefault ? Json::Value(Json::nullValue)
                                                                      : Json::Value(DataPolicyName(r.data_policy));
+  // The client certificate the key is bound to (mTLS), null = none; whether admin changes
+  // need its TOTP code. Never the TOTP secret.
+  j["bind_cert"] = r.cert_sha256.empty() ? Json::Value(Json::nullValue) : Json::Value("SHA256:" + r.cert_sha256);
+  j["totp"] = !r.totp_sealed.empty();
   j["state"] = KeyState(r, now);
   return j;
 }
@@ -101,7 +106,7 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
   if (!parsed.ok()) return (void)out.SendError(ApiError::BadRequest(parsed.status().message()));
   const Json::Value& body = *parsed;
   static const char* kKnown[] = {"name", "role", "models", "requests_per_min", "tokens_per_min", "max_concurrent", "expires_in",
-                                 "data_policy"};
+                                 "data_policy", "bind_cert"};
   for (const auto& k : body.getMemberNames()) {
     bool known = false;
     for (const char* n : kKnown) known = known || k == n;
@@ -132,6 +137,13 @@ void Create(RequestContext& ctx, ResponseWriter& out, const auth::AuthContext& a
     if (!p || *p == DataPolicy::kDeploymentDefault)
       return (void)out.SendError(ApiError::BadRequest("'data_policy' must be \"local\" or \"overflow\"", "data_policy"));
     spec.data_policy = *p;
+  }
+  if (body.isMember("bind_cert")) {
+    std::optional<std::string> fp =
+        body["bind_cert"].isString() ? auth::ParseCertFingerprint(body["bind_cert"].asString()) : std::nullopt;
+    if (!fp)
+      return (void)out.SendError(ApiError::BadRequest("'bind_cert' must be a SHA-256 certificate fingerprint (\"SHA256:AB:CD:...\")", "bind_cert"));
+    spec.cert_sha256 = *fp;
   }
   if (body.isMember("expires_in") && !ReadDuration(body["expires_in"], &spec.lifetime_s))
     return (void)out.SendError(ApiError::BadRequest("'expires_in' must be a duration such as \"90d\"", "expires_in"));

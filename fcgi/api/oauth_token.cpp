@@ -1,6 +1,7 @@
 #include "fcgi/api/oauth_token.h"
 
 #include "fcgi/auth/api_key.h"
+#include "fcgi/auth/auth_stages.h"
 #include "fcgi/http/json.h"
 #include "fcgi/server/pipeline.h"
 
@@ -79,6 +80,14 @@ void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth) {
                 if (v.ok() && params["client_id"] != v.principal.key_id) {
                   v.failure = auth::AuthFailure::kKeyMismatch;
                   v.key_id = v.principal.key_id;
+                }
+                // A key bound to a client certificate gets no token over another one (or none).
+                if (v.ok()) {
+                  if (auth::AuthFailure f = auth::CheckKeyFactors(auth, ctx.request, v.principal);
+                      f != auth::AuthFailure::kNone) {
+                    v.failure = f;
+                    v.key_id = v.principal.key_id;
+                  }
                 }
                 if (!v.ok()) {
                   ctx.Refuse(Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated(auth::kGenericAuthMessage),

@@ -20,6 +20,8 @@ const char* AuditEventName(AuditEvent event) {
     case AuditEvent::kModelShredded: return "model_shredded";
     case AuditEvent::kSubjectErased: return "subject_erased";
     case AuditEvent::kCachePurgeRequested: return "cache_purge_requested";
+    case AuditEvent::kKeyTotpEnrolled: return "key_totp_enrolled";
+    case AuditEvent::kKeyTotpDisabled: return "key_totp_disabled";
   }
   return "unknown";
 }
@@ -32,7 +34,9 @@ int AuditPriority(AuditEvent event, int http_status) {
     case AuditEvent::kRateLimited:
     case AuditEvent::kKeyCreated:
     case AuditEvent::kKeyRevoked:
-    case AuditEvent::kKeyRotated: return 5;
+    case AuditEvent::kKeyRotated:
+    case AuditEvent::kKeyTotpEnrolled:
+    case AuditEvent::kKeyTotpDisabled: return 5;
     case AuditEvent::kKeyExpiring:
     case AuditEvent::kAnomaly: return 4;
     case AuditEvent::kConfigReloaded:

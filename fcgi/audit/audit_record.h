@@ -30,6 +30,8 @@ enum class AuditEvent {
   kModelShredded,        // file overwritten, truncated and unlinked, entry removed
   kSubjectErased,        // a subject's keys and pseudonym key deleted (SUBJECT = the old pseudonym)
   kCachePurgeRequested,  // `deepgate cache purge` queued a purge of cached responses
+  kKeyTotpEnrolled,      // `deepgate admin totp enroll`: the key's admin changes need a code
+  kKeyTotpDisabled,      // `deepgate admin totp disable`
 };
 
 const char* AuditEventName(AuditEvent event);

@@ -89,6 +89,9 @@ Status ParseAuthConfig(const Json::Value& v, AuthConfig* out) {
     if (k == "required") {
       if (!x.isBool()) return Status::InvalidArgument("'auth.required' must be true or false");
       c.required = x.asBool();
+    } else if (k == "totp_required_for_admin") {
+      if (!x.isBool()) return Status::InvalidArgument("'auth.totp_required_for_admin' must be true or false");
+      c.totp_required_for_admin = x.asBool();
     } else if (k == "key_store") DG_RETURN_IF_ERROR(Str(x, "key_store", &c.key_store));
     else if (k == "master_secret_file") DG_RETURN_IF_ERROR(Str(x, "master_secret_file", &c.master_secret_file));
     else if (k == "pepper_file") DG_RETURN_IF_ERROR(Str(x, "pepper_file", &c.pepper_file));

@@ -43,6 +43,9 @@ struct AuthConfig {
   int rotation_overlap_days = 7;             // old key stays valid this long after a rotation
   int expiry_warning_days = 14;              // key_expiring audit warning, daily, this long before expiry
   int default_requests_per_min = 120;        // for new keys
+  // Every admin change (mutating /admin/*) needs a TOTP code from a key enrolled with
+  // `deepgate admin totp enroll`; off: only enrolled keys need one (fcgi/auth/totp_guard.h).
+  bool totp_required_for_admin = false;
   RoleMap roles = DefaultRoles();
   std::optional<IdpConfig> idp;
 

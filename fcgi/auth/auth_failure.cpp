@@ -30,6 +30,13 @@ const char* AuthFailureName(AuthFailure f) {
     case AuthFailure::kJwtBadSignature: return "jwt_bad_signature";
     case AuthFailure::kJwtNoRole: return "jwt_no_role";
     case AuthFailure::kJwtBadType: return "jwt_bad_type";
+    case AuthFailure::kKeyCertMissing: return "key_cert_missing";
+    case AuthFailure::kKeyCertMismatch: return "key_cert_mismatch";
+    case AuthFailure::kOtpMissing: return "otp_missing";
+    case AuthFailure::kOtpInvalid: return "otp_invalid";
+    case AuthFailure::kOtpReplayed: return "otp_replayed";
+    case AuthFailure::kOtpNotEnrolled: return "otp_not_enrolled";
+    case AuthFailure::kOtpUnavailable: return "otp_unavailable";
   }
   return "unknown";
 }

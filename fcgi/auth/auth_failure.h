@@ -36,7 +36,17 @@ enum class AuthFailure {
   kJwtBadSignature,
   kJwtNoRole,            // signature fine, but no claim maps to a configured role
   kJwtBadType,           // a "typ" header that is not JWT / at+jwt
+  // The key's own factors (after its secret verified; client_cert.h, totp_guard.h)
+  kKeyCertMissing,       // the key is bound to a client certificate; none was verified by nginx
+  kKeyCertMismatch,      // a verified certificate, but not the one the key is bound to
+  kOtpMissing,           // admin change by a key with TOTP (or TOTP required): no X-Deepgate-OTP
+  kOtpInvalid,           // not the key's code for now ±1 step
+  kOtpReplayed,          // the key's code, but its step (or a later one) was already used
+  kOtpNotEnrolled,       // TOTP required for admin changes and the key has none enrolled
+  kOtpUnavailable,       // the sealed TOTP secret does not open (another master secret) or the store failed
 };
+// The last reason, for loops over all of them (metrics start every reason at zero).
+inline constexpr AuthFailure kLastAuthFailure = AuthFailure::kOtpUnavailable;
 
 // Stable snake_case name for logs and audit: "jwt_expired".
 const char* AuthFailureName(AuthFailure failure);

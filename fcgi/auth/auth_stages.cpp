@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include "fcgi/auth/client_cert.h"
+#include "fcgi/auth/totp_guard.h"
+
 namespace deepgate::fcgi::auth {
 
 AuthFailure ExtractBearer(const Request& request, std::string* token) {
@@ -20,6 +23,50 @@ AuthFailure ExtractBearer(const Request& request, std::string* token) {
   return AuthFailure::kNone;
 }
 
+AuthFailure CheckKeyFactors(const AuthContext& auth, const Request& request, const Principal& principal) {
+  std::optional<KeyRecord> key;
+  if (!principal.key_id.empty()) {
+    Result<std::optional<KeyRecord>> found = auth.store->FindById(principal.key_id);
+    if (!found.ok()) return AuthFailure::kKeyStoreError;
+    key = std::move(*found);
+  }
+  if (key) {
+    if (AuthFailure f = CheckCertBinding(key->cert_sha256, request.client_cert); f != AuthFailure::kNone) return f;
+  }
+  return CheckAdminOtp(auth, request, key ? &*key : nullptr);
+}
+
+namespace {
+
+// The refusal of a key factor: 401 with the reason audited, and a message that says what is
+// missing (the caller has proved it holds the key; the factor is what it lacks).
+Refusal FactorRefusal(AuthFailure f, const std::string& key_id) {
+  switch (f) {
+    case AuthFailure::kKeyCertMissing:
+    case AuthFailure::kKeyCertMismatch:
+      return Refusal(RefusalReason::kBadCredentials,
+                     Status::Unauthenticated("This key may only be used over the client certificate it is bound to"),
+                     AuthFailureName(f), key_id)
+          .WithErrorCode("client_certificate_required");
+    case AuthFailure::kOtpMissing:
+    case AuthFailure::kOtpInvalid:
+    case AuthFailure::kOtpReplayed:
+    case AuthFailure::kOtpNotEnrolled:
+    case AuthFailure::kOtpUnavailable:
+      return Refusal(RefusalReason::kBadCredentials,
+                     Status::Unauthenticated(f == AuthFailure::kOtpNotEnrolled
+                                                 ? "Admin changes need a key with a TOTP second factor enrolled"
+                                                 : "Admin changes need a fresh one-time code in the X-Deepgate-OTP header"),
+                     AuthFailureName(f), key_id)
+          .WithErrorCode("otp_required");
+    default:
+      return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated(kGenericAuthMessage), AuthFailureName(f),
+                     key_id);
+  }
+}
+
+}  // namespace
+
 std::optional<Refusal> BearerAuthenticator::Authenticate(const Request& request, Principal* principal) {
   std::string token;
   AuthFailure f = ExtractBearer(request, &token);
@@ -31,6 +78,8 @@ std::optional<Refusal> BearerAuthenticator::Authenticate(const Request& request,
   if (f == AuthFailure::kNone) {
     Verdict v = auth_.verifier->Verify(token, auth_.clock->NowUnix());
     if (v.ok()) {
+      if (AuthFailure factor = CheckKeyFactors(auth_, request, v.principal); factor != AuthFailure::kNone)
+        return FactorRefusal(factor, v.principal.key_id);
       *principal = std::move(v.principal);
       return std::nullopt;
     }

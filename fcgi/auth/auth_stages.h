@@ -44,6 +44,11 @@ class RoleAuthoriser final : public Authoriser {
   const bool required_;
 };
 
+// After a credential verified: what the key itself asks for — the client certificate it is
+// bound to (client_cert.h) and a TOTP code on admin changes (totp_guard.h). Applies to our
+// JWTs too (they carry the key id) and to the token exchange. kNone when satisfied.
+AuthFailure CheckKeyFactors(const AuthContext& auth, const Request& request, const Principal& principal);
+
 // 403 model_not_allowed when the principal's allow-list is non-empty and lacks `model`.
 std::optional<Refusal> CheckModelAllowed(const Principal& principal, const std::string& model);
 

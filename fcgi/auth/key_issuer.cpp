@@ -50,6 +50,7 @@ Result<IssuedKey> CreateKey(KeyStore& store, const Secrets& secrets, const KeySp
   r.expires_at = now + spec.lifetime_s;
   r.subject = spec.subject;
   r.data_policy = spec.data_policy;
+  r.cert_sha256 = spec.cert_sha256;
   DG_RETURN_IF_ERROR(store.Insert(r));
   out.plaintext = std::move(key.plaintext);
   return out;

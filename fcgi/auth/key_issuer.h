@@ -23,6 +23,7 @@ struct KeySpec {
   int64_t lifetime_s = 90 * 86400;
   std::string subject;               // owner (data subject) for audit and erasure; "" = the key id
   DataPolicy data_policy = DataPolicy::kDeploymentDefault;  // may its requests overflow off-site
+  std::string cert_sha256;           // bound client certificate (client_cert.h), "" = none
 };
 
 struct IssuedKey {

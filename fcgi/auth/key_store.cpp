@@ -27,7 +27,10 @@ constexpr const char* kSchema =
     " rotated_from TEXT NOT NULL DEFAULT '',"
     " superseded_by TEXT NOT NULL DEFAULT '',"
     " subject TEXT NOT NULL DEFAULT '',"
-    " data_policy TEXT NOT NULL DEFAULT '')";
+    " data_policy TEXT NOT NULL DEFAULT '',"
+    " cert_sha256 TEXT NOT NULL DEFAULT '',"
+    " totp_sealed BLOB NOT NULL DEFAULT x'',"
+    " totp_last_step INTEGER NOT NULL DEFAULT 0)";
 
 // Pseudonym keys (one per data subject) and the response-cache purge queue. Deleting a
 // subject's row makes the pseudonyms already in the journal unlinkable to it.
@@ -44,7 +47,7 @@ constexpr const char* kErasureSchema =
 
 constexpr const char* kColumns =
     "id, name, role, hash, models, requests_per_min, tokens_per_min, max_concurrent, created_at, expires_at,"
-    " revoked_at, rotated_from, superseded_by, subject, data_policy";
+    " revoked_at, rotated_from, superseded_by, subject, data_policy, cert_sha256, totp_sealed, totp_last_step";
 
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
@@ -103,6 +106,10 @@ KeyRecord ReadRow(sqlite3_stmt* s) {
   r.subject = Text(s, 13);
   // An unknown spelling (a newer version's) keeps the key on site.
   r.data_policy = ParseDataPolicy(Text(s, 14)).value_or(DataPolicy::kLocalOnly);
+  r.cert_sha256 = Text(s, 15);
+  const void* sealed = sqlite3_column_blob(s, 16);
+  r.totp_sealed.assign(static_cast<const char*>(sealed), sealed ? static_cast<size_t>(sqlite3_column_bytes(s, 16)) : 0);
+  r.totp_last_step = sqlite3_column_int64(s, 17);
   return r;
 }
 
@@ -148,6 +155,9 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(store->Exec(kSchema));
   DG_RETURN_IF_ERROR(store->AddColumnIfMissing("subject", "TEXT NOT NULL DEFAULT ''"));
   DG_RETURN_IF_ERROR(store->AddColumnIfMissing("data_policy", "TEXT NOT NULL DEFAULT ''"));
+  DG_RETURN_IF_ERROR(store->AddColumnIfMissing("cert_sha256", "TEXT NOT NULL DEFAULT ''"));
+  DG_RETURN_IF_ERROR(store->AddColumnIfMissing("totp_sealed", "BLOB NOT NULL DEFAULT x''"));
+  DG_RETURN_IF_ERROR(store->AddColumnIfMissing("totp_last_step", "INTEGER NOT NULL DEFAULT 0"));
   DG_RETURN_IF_ERROR(store->Exec(kErasureSchema));
   return store;
 }
@@ -170,7 +180,7 @@ Status KeyStore::Exec(const char* sql) {
 namespace {
 Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db, std::string("INSERT INTO api_keys (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   sqlite3_stmt* st = s.get();
   sqlite3_bind_text(st, 1, r.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, r.name.c_str(), -1, SQLITE_TRANSIENT);
@@ -187,6 +197,9 @@ Status InsertLocked(sqlite3* db, const KeyRecord& r) {
   sqlite3_bind_text(st, 13, r.superseded_by.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 14, r.subject.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 15, DataPolicyName(r.data_policy), -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 16, r.cert_sha256.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st, 17, r.totp_sealed.data(), static_cast<int>(r.totp_sealed.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 18, r.totp_last_step);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT) return Status::InvalidArgument("key store: key id " + r.id + " already exists");
   if (rc != SQLITE_DONE) return DbError(db, "insert");
@@ -301,6 +314,26 @@ Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replaceme
     return rollback(Status::NotFound("no active key with id " + old_id + " (unknown, revoked or already rotated)"));
   if (Status s = InsertLocked(db_, replacement); !s.ok()) return rollback(s);
   return Exec("COMMIT");
+}
+
+Status KeyStore::SetTotp(const std::string& id, const std::string& sealed_secret) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET totp_sealed = ?, totp_last_step = 0 WHERE id = ?"));
+  sqlite3_bind_blob(s.get(), 1, sealed_secret.data(), static_cast<int>(sealed_secret.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s.get(), 2, id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return DbError(db_, "set totp");
+  if (sqlite3_changes(db_) == 0) return Status::NotFound("no key with id " + id);
+  return Status::Ok();
+}
+
+Result<bool> KeyStore::ConsumeTotpStep(const std::string& id, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?"));
+  sqlite3_bind_int64(s.get(), 1, step);
+  sqlite3_bind_text(s.get(), 2, id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s.get(), 3, step);
+  if (sqlite3_step(s.get()) != SQLITE_DONE) return DbError(db_, "use totp step");
+  return sqlite3_changes(db_) == 1;
 }
 
 namespace {

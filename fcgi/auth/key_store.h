@@ -55,6 +55,13 @@ struct KeyRecord {
   // May its requests be served off-site (overflow)? `keys create --local-only |
   // --allow-overflow`; kDeploymentDefault follows overflow.local_only_default.
   DataPolicy data_policy = DataPolicy::kDeploymentDefault;
+  // mTLS binding (`keys create --bind-cert`): lower-case hex SHA-256 of the client certificate
+  // (DER) the key must arrive over; "" = any or none (fcgi/auth/client_cert.h).
+  std::string cert_sha256;
+  // TOTP second factor for admin changes (fcgi/auth/totp_guard.h): the secret sealed under
+  // the master secret (sealed_secret.h), "" = not enrolled; never the raw secret.
+  std::string totp_sealed;
+  int64_t totp_last_step = 0;  // the newest 30 s step whose code was used (each works once)
 };
 
 // A request to drop cached responses: one subject's, or all ("" subject). Workers follow the
@@ -110,6 +117,14 @@ class KeyStore {
   [[nodiscard]] Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq);
   // The newest purge's sequence number (0 when none): where a starting worker begins to follow.
   [[nodiscard]] Result<int64_t> LastCachePurgeSeq();
+
+  // --- TOTP (fcgi/auth/totp_guard.h) ---
+  // Sets the key's sealed TOTP secret ("" disables) and resets its last used step. NotFound
+  // for an unknown id.
+  [[nodiscard]] Status SetTotp(const std::string& id, const std::string& sealed_secret);
+  // Records `step` as the key's last used TOTP step when it is newer than the stored one, in
+  // one UPDATE (so two workers or threads cannot both use one code): true when it was.
+  [[nodiscard]] Result<bool> ConsumeTotpStep(const std::string& id, int64_t step);
 
   const std::string& path() const { return path_; }
 

@@ -16,13 +16,23 @@ std::string Actor() {
   return "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
 }
 
-void AuditCliEvent(fcgi::AuditRecord r) {
+namespace {
+void RecordCli(const fcgi::AuditRecord& r) {
   bool journal = false;
   std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
-  r.outcome = "ok";
-  r.message += " by=" + Actor();
   sink->Record(r);
   if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this event went to stderr only\n");
+}
+}  // namespace
+
+void AuditCliEvent(fcgi::AuditRecord r) {
+  r.outcome = "ok";
+  r.message += " by=" + Actor();
+  RecordCli(r);
+}
+
+void AuditKeyEvent(fcgi::AuditEvent event, const fcgi::auth::KeyRecord& key) {
+  RecordCli(fcgi::audit::KeyEventRecord(event, key, Actor()));
 }
 
 }  // namespace deepgate::cli

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fcgi/audit/audit_record.h"
+#include "fcgi/auth/key_store.h"
 
 namespace deepgate::cli {
 
@@ -13,5 +14,8 @@ std::string Actor();
 
 // Records `record` with outcome "ok" and " by=<Actor()>" appended to its message.
 void AuditCliEvent(fcgi::AuditRecord record);
+
+// A key change made by the CLI, audited like the admin API's (the actor as SUBJECT).
+void AuditKeyEvent(fcgi::AuditEvent event, const fcgi::auth::KeyRecord& key);
 
 }  // namespace deepgate::cli

@@ -9,9 +9,11 @@
 #include "fcgi/api/admin_keys.h"
 #include "fcgi/audit/key_events.h"
 #include "fcgi/audit/subject_pseudonyms.h"
+#include "fcgi/auth/client_cert.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/cli/auth_cli.h"
+#include "fcgi/cli/cli_audit.h"
 #include "fcgi/http/json.h"
 
 namespace deepgate::cli {
@@ -37,17 +39,6 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-// Key changes made here are audited like the admin API's: to journald when it listens.
-void AuditKeyEvent(fcgi::AuditEvent event, const fcgi::auth::KeyRecord& key) {
-  bool journal = false;
-  std::unique_ptr<fcgi::audit::JournalAuditSink> sink = fcgi::audit::OpenCliAuditSink(&journal);
-  const char* user = std::getenv("SUDO_USER");
-  if (user == nullptr) user = std::getenv("USER");
-  std::string actor = "cli:" + (user ? std::string(user) : "uid" + std::to_string(::getuid()));
-  sink->Record(fcgi::audit::KeyEventRecord(event, key, actor));
-  if (!journal) std::fprintf(stderr, "deepgate: warning: no journald listening; this key event went to stderr only\n");
-}
-
 void PrintIssued(const fcgi::auth::IssuedKey& k) {
   std::fprintf(stderr, "deepgate: key %s (name '%s', role %s) expires %s; it is shown once — store it now\n",
                k.record.id.c_str(), k.record.name.c_str(), k.record.role.c_str(),
@@ -56,7 +47,7 @@ void PrintIssued(const fcgi::auth::IssuedKey& k) {
 }
 
 int Create(const std::vector<std::string>& argv) {
-  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models", "--subject"},
+  Args a(argv, {"--config", "--name", "--role", "--expires", "--rpm", "--tpm", "--concurrent", "--models", "--subject", "--bind-cert"},
          {"--local-only", "--allow-overflow"});
   if (!a.ok()) return Fail(a.error(), 2);
   if (!a.Has("--name") || !a.Has("--role")) return Fail("keys create needs --name and --role", 2);
@@ -77,6 +68,11 @@ int Create(const std::vector<std::string>& argv) {
   if (a.Has("--local-only") && a.Has("--allow-overflow")) return Fail("give --local-only or --allow-overflow, not both", 2);
   if (a.Has("--local-only")) spec.data_policy = fcgi::DataPolicy::kLocalOnly;
   if (a.Has("--allow-overflow")) spec.data_policy = fcgi::DataPolicy::kMayLeave;
+  if (auto c = a.Get("--bind-cert")) {
+    std::optional<std::string> fp = fcgi::auth::ParseCertFingerprint(*c);
+    if (!fp) return Fail("--bind-cert must be a SHA-256 fingerprint (openssl x509 -noout -fingerprint -sha256)", 2);
+    spec.cert_sha256 = *fp;
+  }
   if (auto s = a.Get("--subject")) {
     std::optional<std::string> subject = SubjectArg(*s);
     if (!subject) return 2;
@@ -159,14 +155,16 @@ const char* kConfigHelp = "  --config FILE   worker config (default /etc/deepgat
 
 CommandRegistration create_cmd({"keys create", "create an API key (printed once)",
                                 std::string("usage: deepgate keys create --name N --role R [--expires 90d] [--rpm 120]"
-                                            " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--local-only | --allow-overflow]"
+                                            " [--tpm N] [--concurrent N] [--models a,b] [--subject OWNER] [--local-only | --allow-overflow] [--bind-cert SHA256:...]"
                                             " [--config FILE]\n"
                                             "  --subject OWNER  the person or system the key belongs to: audit entries carry\n"
                                             "                   its pseudonym and `deepgate erase --subject` removes its keys;\n"
                                             "                   `--subject -` reads it from stdin (kept out of ps and journald's _CMDLINE)\n"
                                             "  --local-only     its requests are never sent to the overflow upstream\n"
                                             "  --allow-overflow they may be, when this host is full (config \"overflow\");\n"
-                                            "                   neither: overflow.local_only_default decides\n") + kConfigHelp,
+                                            "                   neither: overflow.local_only_default decides\n"
+                                            "  --bind-cert FP   only usable over the client certificate with this SHA-256\n"
+                                            "                   fingerprint, verified by nginx (mTLS; README, Client certificates)\n") + kConfigHelp,
                                 Create});
 CommandRegistration list_cmd({"keys list", "list API keys (no secrets)",
                               std::string("usage: deepgate keys list [--expiring 14d] [--json] [--config FILE]\n") + kConfigHelp,

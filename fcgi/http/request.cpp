@@ -57,6 +57,7 @@ bool BuildRequest(RequestSource& source, int64_t max_body_bytes, Request* out, A
 
   r.method = ParamOr(source, "REQUEST_METHOD", "GET");
   r.remote_addr = ParamOr(source, "REMOTE_ADDR");
+  r.client_cert = ParamOr(source, "DEEPGATE_CLIENT_CERT");
   r.query = ParamOr(source, "QUERY_STRING");
   // DOCUMENT_URI is nginx's normalised $uri (decoded, dot segments resolved); REQUEST_URI is
   // the raw fallback for servers that do not send it.

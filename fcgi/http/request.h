@@ -23,6 +23,9 @@ struct Request {
   std::string body;
   std::string remote_addr;  // client address as nginx saw it (REMOTE_ADDR)
   std::string request_id;   // from nginx, the client (validated) or generated
+  // The client certificate nginx verified (PEM, FastCGI param DEEPGATE_CLIENT_CERT, sent only
+  // when $ssl_client_verify is SUCCESS); "" when none. Never taken from a header.
+  std::string client_cert;
 
   // Header value or "" when absent. `name` in lower case.
   const std::string& Header(const std::string& name) const;

@@ -6,7 +6,7 @@ namespace deepgate::fcgi::metrics {
 
 WorkerMetrics::WorkerMetrics() {
   // Every reason exists from the first scrape, so rate() over a fresh reason is never a gap.
-  for (int f = static_cast<int>(auth::AuthFailure::kNone) + 1; f <= static_cast<int>(auth::AuthFailure::kJwtBadType); ++f)
+  for (int f = static_cast<int>(auth::AuthFailure::kNone) + 1; f <= static_cast<int>(auth::kLastAuthFailure); ++f)
     auth_failures_.Get({auth::AuthFailureName(static_cast<auth::AuthFailure>(f))});
 }
 

@@ -36,9 +36,9 @@ mods=${DEEPGATE_NODE_CONSOLE_DIR:-$(cd "$DG_BIN/.." && pwd)/node-console}
 dg_it_npm_ci "$HERE/console" "$mods" "the console browser test" puppeteer-core
 cp "$HERE/console/console_check.mjs" "$HERE/console/units.test.mjs" "$mods/"
 # The DOM-free modules first, under node:test (package.json there makes .js files ES modules).
-mkdir -p "$mods/units" && cp "$DG_SOURCE_DIR"/nginx/html/js/{sse,export}.js "$mods/units/"
+mkdir -p "$mods/units" && cp "$DG_SOURCE_DIR"/nginx/html/js/{sse,export,api}.js "$mods/units/"
 node --test "$mods/units.test.mjs" >"$mods/units.log" 2>&1
-expect "console JS units (node --test: SSE parser, exports)" 0 $?
+expect "console JS units (node --test: SSE parser, exports, the OTP header)" 0 $?
 [ "$DG_IT_FAILS" -eq 0 ] || cat "$mods/units.log"
 echo "puppeteer-core $(node -p "require('$mods/node_modules/puppeteer-core/package.json').version"), $("$chromium" --version 2>/dev/null), node $(node --version)"
 

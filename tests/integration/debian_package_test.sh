@@ -103,7 +103,7 @@ fi
 expect "installed" "install ok installed" "$(dpkg-query -W -f='${Status}' deepgate)"
 
 for f in /usr/sbin/deepgate-fcgi /usr/bin/deepgate /etc/deepgate/deepgate.json /etc/nginx/sites-available/deepgate \
-         /etc/nginx/deepgate-allowlist.conf /etc/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,overflow}.conf \
+         /etc/nginx/deepgate-allowlist.conf /etc/nginx/snippets/deepgate-{tls,fastcgi,errors,locations,log-format,overflow,client-cert,mtls}.conf \
          /lib/systemd/system/deepgate{.socket,.service,@.socket,@.service} /etc/systemd/journald@deepgate.conf \
          /usr/lib/tmpfiles.d/deepgate.conf /usr/share/man/man1/deepgate.1.gz /usr/share/man/man8/deepgate-fcgi.8.gz \
          /usr/share/doc/deepgate/README.Debian.gz /usr/share/doc/deepgate/copyright \
@@ -116,6 +116,12 @@ expect_match "journal namespace keeps 180 days" "^MaxRetentionSec=180day" "$(gre
 expect_match "config points at /var/lib/deepgate" '"key_store": "/var/lib/deepgate/keys.db"' "$(cat /etc/deepgate/deepgate.json)"
 expect_match "system user deepgate" "^deepgate:x:[0-9]+:[0-9]+:.*:/var/lib/deepgate:/usr/sbin/nologin$" "$(getent passwd deepgate)"
 expect_match "group deepgate" "^deepgate:" "$(getent group deepgate)"
+# The FastCGI socket's own group: nginx's user is its only member (no other web app may connect).
+expect_match "group deepgate-fcgi holds www-data alone" "^deepgate-fcgi:x:[0-9]+:www-data$" "$(getent group deepgate-fcgi)"
+expect "the socket unit's group" "SocketGroup=deepgate-fcgi" "$(grep ^SocketGroup= /lib/systemd/system/deepgate.socket)"
+expect "the socket unit's mode" "SocketMode=0660" "$(grep ^SocketMode= /lib/systemd/system/deepgate.socket)"
+expect "the template socket unit's group" "SocketGroup=deepgate-fcgi" "$(grep ^SocketGroup= /lib/systemd/system/deepgate@.socket)"
+expect_match "the shipped config's socket group" '"socket_group": "deepgate-fcgi"' "$(cat /etc/deepgate/deepgate.json)"
 expect "/var/lib/deepgate" "750 deepgate deepgate" "$(mode_of /var/lib/deepgate)"
 expect "/var/lib/deepgate/models" "750 deepgate deepgate" "$(mode_of /var/lib/deepgate/models)"
 expect "/run/deepgate (tmpfiles)" "755 deepgate deepgate" "$(mode_of /run/deepgate)"
@@ -164,8 +170,9 @@ expect_match "root CLI says whom it acts as" "acting as user 'deepgate'" "$(cat 
 expect "key store after a root CLI run" "600 deepgate deepgate" "$(mode_of /var/lib/deepgate/keys.db)"
 expect "no root-owned files in /var/lib/deepgate" "" "$(find /var/lib/deepgate -user root 2>/dev/null)"
 
-# As deepgate.socket + deepgate.service: the socket is bound by root, 0660 deepgate:www-data,
-# and handed as fd 3 to the worker running as deepgate (setpriv execs: same pid, LISTEN_PID holds).
+# As deepgate.socket + deepgate.service: the socket is bound by root, owner, group and mode as the
+# installed unit says (SocketUser/SocketGroup/SocketMode), and handed as fd 3 to the worker
+# running as deepgate (setpriv execs: same pid, LISTEN_PID holds).
 SOCK=/run/deepgate/deepgate.sock
 systemd-socket-activate -l "$SOCK" \
   setpriv --reuid=deepgate --regid=deepgate --init-groups --inh-caps=-all \
@@ -173,7 +180,21 @@ systemd-socket-activate -l "$SOCK" \
 PIDS+=($!)
 WORKER=$!
 for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-chown deepgate:www-data "$SOCK" && chmod 0660 "$SOCK"
+unit_value() { sed -n "s/^$1=//p" /lib/systemd/system/deepgate.socket; }
+chown "$(unit_value SocketUser):$(unit_value SocketGroup)" "$SOCK" && chmod "$(unit_value SocketMode)" "$SOCK"
+expect "socket mode and owner" "660 deepgate deepgate-fcgi" "$(mode_of "$SOCK")"
+# Who may connect: nginx's user (through the group) yes; any other user, here nobody, no.
+connect_as() {
+  setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups --inh-caps=-all /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print(type(e).__name__)' "$SOCK" 2>&1
+}
+expect "www-data connects to the FastCGI socket" connected "$(connect_as www-data)"
+expect "another user (nobody) cannot connect" PermissionError "$(connect_as nobody)"
 
 # nginx with the installed site: only ports, certificate and log paths changed.
 N=$WORK/nginx
@@ -246,6 +267,7 @@ for f in /usr/sbin/deepgate-fcgi /usr/bin/deepgate /etc/deepgate /var/lib/deepga
          /etc/systemd/system/sockets.target.wants/deepgate.socket /etc/systemd/system/multi-user.target.wants/deepgate.service; do
   expect "purged $f" no "$(exists "$f")"
 done
+expect "purge removes the group deepgate-fcgi" "" "$(getent group deepgate-fcgi)"
 echo "note: the system user deepgate is kept after purge (Debian practice): $(getent passwd deepgate | cut -d: -f1,3)"
 
 if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi

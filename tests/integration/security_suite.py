@@ -205,6 +205,22 @@ def build_cases(s):
         case("revoked key", **c401, token=K["revoked"], journal=key_fail("key_revoked", "revoked")),
         case("expired key", **c401, token=K["expired"], journal=key_fail("key_expired", "expired")),
         case("rotated-out key (overlap 0)", **c401, token=K["rotated"], journal=key_fail("key_rotated", "rotated")),
+        # --- a key's own factors: the client certificate it is bound to, TOTP on admin changes
+        case("certificate-bound key, no verified certificate", status=401, code="client_certificate_required",
+             token=K["bound"], journal=key_fail("key_cert_missing", "bound")),
+        case("certificate-bound key, certificate forged as headers", status=401, code="client_certificate_required",
+             token=K["bound"], headers={"Deepgate-Client-Cert": "-----BEGIN CERTIFICATE-----", "SSL-Client-Verify": "SUCCESS",
+                                        "X-SSL-Client-SHA256": "SHA256:" + "AB" * 32},
+             journal=key_fail("key_cert_missing", "bound")),
+        case("TOTP admin key: admin change without a code", status=401, code="otp_required", token=K["totp_admin"],
+             method="POST", path="/admin/keys", body="{}", ctype="application/json",
+             journal=key_fail("otp_missing", "totp_admin")),
+        case("TOTP admin key: a 4000-digit code", status=401, code="otp_required", token=K["totp_admin"],
+             method="POST", path="/admin/keys", body="{}", ctype="application/json", headers={"X-Deepgate-OTP": "1" * 4000},
+             journal=key_fail("otp_invalid", "totp_admin")),
+        case("TOTP admin key: a code that is not six digits", status=401, code="otp_required", token=K["totp_admin"],
+             method="POST", path="/admin/keys", body="{}", ctype="application/json", headers={"X-Deepgate-OTP": "12 345"},
+             journal=key_fail("otp_invalid", "totp_admin")),
         # --- our own HS256 JWTs: one row per verifier step
         case("JWT not three parts", **c401, token="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0",
              journal=jwt_fail("jwt_malformed")),
@@ -443,7 +459,11 @@ def run(suite_file):
         else:
             ok(f"{name}: {detail}")
         if err and st == 401:
-            messages_401.add(err.get("message"))
+            # A bad credential gets one generic message (no oracle). A key's own factor (its
+            # certificate, a TOTP code) is refused only once the key itself verified, and says
+            # what is missing: its caller holds the key already.
+            if got_code == "invalid_api_key":
+                messages_401.add(err.get("message"))
             if err.get("type") != "authentication_error":
                 fail(f"{name}: error type", f"expected authentication_error, got {err.get('type')}")
         if c["retry_after"]:
@@ -471,7 +491,7 @@ def run(suite_file):
         elif n % 10 == 0 or n == len(cases):
             ok(f"worker keeps serving after {n} cases (/health 200, pid alive)")
 
-    expect("every 401 has the same generic message", 1, len(messages_401))
+    expect("every credential 401 has the same generic message", 1, len(messages_401))
 
     # --- the audit trail. A sentinel request last: once its entry is in, so is every earlier one.
     _, hdrs, _ = stack.send("GET", "/health", {})

@@ -2,7 +2,9 @@
 # Hostile and wrong requests, table-driven (security_suite.py), through nginx + TLS with a
 # private journald: every JWT failure (our HS256 tokens and an external RS256/ES256 IdP),
 # unknown / revoked / expired / rotated-out keys, wrong roles, a disallowed model, denied and
-# unplaceable countries, the nginx allowlist (127.0.0.2), a rate limit, an oversized header.
+# unplaceable countries, the nginx allowlist (127.0.0.2), a rate limit, an oversized header,
+# a certificate-bound key without its certificate (or with one forged as headers), a TOTP
+# admin key's admin change without a code or with malformed ones.
 # Each case gets the right status and error code and one audit entry with the right fields
 # (read back with journalctl -o json by its request id) or, when nginx refuses it, provably
 # none; the worker keeps serving throughout. A planted key and JWT, sent where credentials
@@ -54,6 +56,12 @@ MONITOR=$(key ss-monitor monitor --rpm 0)
 NARROW=$(key ss-narrow developer --rpm 0 --models other-model)
 LIMITED=$(key ss-limited developer --rpm 2)
 PLANTED=$(key ss-planted developer --rpm 0)
+# Second factors (issue 16, items 8 and 9): a key bound to a client certificate this stack
+# never verifies (no mTLS here), and an admin key with TOTP enrolled.
+BOUND=$(key ss-bound developer --rpm 0 --bind-cert "SHA256:$(printf 'ab%.0s' $(seq 32))")
+TOTP_ADMIN=$(key ss-totp-admin admin --rpm 0)
+"$DG_BIN/deepgate" admin totp enroll --config "$CONF" --key "$(id_of "$TOTP_ADMIN")" --no-qr >/dev/null 2>&1 ||
+  { echo "FAIL: totp enroll"; exit 1; }
 REVOKED=$(key ss-revoked developer --rpm 0)
 "$DG_BIN/deepgate" keys revoke --config "$CONF" "$(id_of "$REVOKED")" 2>/dev/null || { echo "FAIL: revoke"; exit 1; }
 ROTATED=$(key ss-rotated developer --rpm 0)
@@ -102,7 +110,7 @@ json.dump({
   "idp_issuer": "$IDP_ISSUER", "idp_audience": "$IDP_AUDIENCE",
   "keys": {"developer": "$DEV", "admin": "$ADMIN", "monitor": "$MONITOR", "narrow": "$NARROW",
            "limited": "$LIMITED", "planted": "$PLANTED", "revoked": "$REVOKED", "rotated": "$ROTATED",
-           "expired": "$EXPIRED"},
+           "expired": "$EXPIRED", "bound": "$BOUND", "totp_admin": "$TOTP_ADMIN"},
   "jwts": {"developer": "$DEV_JWT", "narrow": "$NARROW_JWT", "planted": "$PLANTED_JWT"},
 }, open(sys.argv[1], "w"))
 PY

@@ -88,6 +88,8 @@ export async function call(method, path, body, opts = {}) {
   if (!token) throw new ApiError(401, 'Not signed in');
   const headers = { Authorization: `Bearer ${token}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A key with a TOTP second factor sends its one-time code on admin changes.
+  if (opts.otp) headers['X-Deepgate-OTP'] = opts.otp;
   let res;
   try {
     res = await fetch(path, {

@@ -12,6 +12,15 @@ function showError(e) {
   $('#keys-error').textContent = !e ? '' : (e instanceof ApiError ? e.describe() : String(e.message || e));
 }
 
+// The one-time code field (keys with a TOTP second factor): sent with each change when
+// filled, then cleared — a code is accepted once.
+function otpOpts() {
+  const field = $('#otp');
+  const otp = field.value.trim();
+  field.value = '';
+  return otp ? { otp } : {};
+}
+
 async function init() {
   $('#create').addEventListener('submit', (ev) => { ev.preventDefault(); create(); });
   $('#show-inactive').addEventListener('change', load);
@@ -70,7 +79,7 @@ function revokeButton(k) {
       return;
     }
     try {
-      await request('POST', `/admin/keys/${encodeURIComponent(k.id)}/revoke`);
+      await request('POST', `/admin/keys/${encodeURIComponent(k.id)}/revoke`, undefined, otpOpts());
       await load();
     } catch (e) { showError(e); }
   } }, 'Revoke');
@@ -83,7 +92,7 @@ function rotateControl(k) {
   overlap.value = '7d';
   const b = el('button', { type: 'button', class: 'rotate', onclick: async () => {
     try {
-      const issued = await request('POST', `/admin/keys/${encodeURIComponent(k.id)}/rotate`, { overlap: overlap.value });
+      const issued = await request('POST', `/admin/keys/${encodeURIComponent(k.id)}/rotate`, { overlap: overlap.value }, otpOpts());
       showNewKey(issued, `Rotated ${k.name}: the old key keeps working for ${overlap.value}`);
       await load();
     } catch (e) { showError(e); }
@@ -103,7 +112,7 @@ async function create() {
   const models = $('#create-models').value.split(',').map((s) => s.trim()).filter(Boolean);
   if (models.length) spec.models = models;
   try {
-    const issued = await request('POST', '/admin/keys', spec);
+    const issued = await request('POST', '/admin/keys', spec, otpOpts());
     showNewKey(issued, `Created ${issued.name} (${issued.role})`);
     $('#create-name').value = '';
     await load();

@@ -262,7 +262,18 @@ async function keysAsAdmin(browser, log) {
   check('dismissing removes the shown key', (await page.$('#new-key-value')) === null);
   const madeId = made.split('_')[1];
   await page.waitForSelector(`tr[data-key-id="${madeId}"]`);
+  // The one-time code field (keys with TOTP): sent as X-Deepgate-OTP with the next change,
+  // then cleared, since a code is accepted once. This admin key has no TOTP: the server ignores it.
+  const otpSent = [];
+  const onRequest = (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/admin/keys')) otpSent.push(r.headers()['x-deepgate-otp'] || '');
+  };
+  page.on('request', onRequest);
+  await page.type('#otp', '123456');
   const soon = await create('console-expiring', '3d');
+  page.off('request', onRequest);
+  check('the one-time code goes out as X-Deepgate-OTP', otpSent[0] === '123456', otpSent.join(','));
+  check('... and the field is cleared after use', (await page.$eval('#otp', (e) => e.value)) === '');
   await page.click('#dismiss-key');
   const soonId = soon.split('_')[1];
   await page.waitForSelector(`tr[data-key-id="${soonId}"]`);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { SseParser } from './units/sse.js';
 import { conversationJson, conversationMarkdown } from './units/export.js';
+import { call } from './units/api.js';
 
 test('SSE events split across chunks and line endings are reassembled', () => {
   const p = new SseParser();
@@ -41,4 +42,18 @@ test('Markdown export quotes reasoning and fences text holding markup', () => {
   assert.match(md, /## User\n\nhi\n/);
   assert.match(md, /> \*\*Reasoning\*\*\n>\n> think\n> more\n/);
   assert.match(md, /```text\nuse `x` <b>\n```/);
+});
+
+// The keys page's one-time code (issue 16, TOTP): sent as X-Deepgate-OTP only when given.
+test('call() sends X-Deepgate-OTP when a code is given, and only then', async () => {
+  const seen = [];
+  globalThis.fetch = async (path, init) => {
+    seen.push(init.headers);
+    return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+  };
+  await call('POST', '/admin/keys', { name: 'n' }, { token: 't', otp: '123456' });
+  await call('POST', '/admin/keys', { name: 'n' }, { token: 't' });
+  assert.equal(seen[0]['X-Deepgate-OTP'], '123456');
+  assert.equal(seen[0].Authorization, 'Bearer t');
+  assert.equal('X-Deepgate-OTP' in seen[1], false);
 });

@@ -291,7 +291,7 @@ TEST(JwksTest, RefusesPrivateAndSymmetricKeys) {
 }
 
 TEST(AuthFailureTest, EveryReasonHasAName) {
-  for (int i = 0; i <= static_cast<int>(AuthFailure::kJwtBadType); ++i)
+  for (int i = 0; i <= static_cast<int>(kLastAuthFailure); ++i)
     EXPECT_STRNE(AuthFailureName(static_cast<AuthFailure>(i)), "unknown");
 }
 

@@ -252,7 +252,7 @@ TEST(MetricsExposition, FullScrapeParsesAndCountsRequests) {
 TEST(MetricsExposition, EveryAuthFailureReasonStartsAtZero) {
   WorkerMetrics m;
   const Scrape s = Parse(RenderMetrics({&m, nullptr, nullptr, nullptr}));
-  for (int f = 1; f <= static_cast<int>(auth::AuthFailure::kJwtBadType); ++f) {
+  for (int f = 1; f <= static_cast<int>(auth::kLastAuthFailure); ++f) {
     const char* reason = auth::AuthFailureName(static_cast<auth::AuthFailure>(f));
     EXPECT_EQ(Value(s, "deepgate_auth_failures_total", {{"reason", reason}}), 0) << reason;
   }
