@@ -1,5 +1,5 @@
 // SQLite is called only here; every statement is prepared with bound parameters.
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -132,7 +132,7 @@ Status PrepareFile(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(PrepareFile(path));
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
@@ -141,7 +141,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
     sqlite3_close_v2(db);
     return s;
   }
-  std::unique_ptr<KeyStore> store(new KeyStore(db, path));
+  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db, path));
   sqlite3_busy_timeout(db, 5000);
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
@@ -152,12 +152,12 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   return store;
 }
 
-KeyStore::~KeyStore() {
+SqliteKeyStore::~SqliteKeyStore() {
   sqlite3_finalize(find_by_id_);  // a no-op on nullptr
   sqlite3_close_v2(db_);
 }
 
-Status KeyStore::Exec(const char* sql) {
+Status SqliteKeyStore::Exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
@@ -194,12 +194,12 @@ Status InsertLocked(sqlite3* db, const KeyRecord& r) {
 }
 }  // namespace
 
-Status KeyStore::Insert(const KeyRecord& r) {
+Status SqliteKeyStore::Insert(const KeyRecord& r) {
   std::lock_guard<std::mutex> lock(mu_);
   return InsertLocked(db_, r);
 }
 
-KeyStore::FilesStamp KeyStore::Stamp() const {
+SqliteKeyStore::FilesStamp SqliteKeyStore::Stamp() const {
   FilesStamp stamp;
   const char* files[2] = {path_.c_str(), wal_path_.c_str()};
   for (int i = 0; i < 2; ++i) {
@@ -212,7 +212,7 @@ KeyStore::FilesStamp KeyStore::Stamp() const {
   return stamp;
 }
 
-Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
+Result<std::optional<KeyRecord>> SqliteKeyStore::FindById(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   // Stamp before reading: a commit after this point changes the stamp the next call sees.
   const FilesStamp stamp = Stamp();
@@ -245,7 +245,7 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   return std::optional<KeyRecord>(std::move(rows[0]));
 }
 
-Result<std::vector<KeyRecord>> KeyStore::List() {
+Result<std::vector<KeyRecord>> SqliteKeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at DESC, id"));
   return ReadAll(db_, s.get());
@@ -253,7 +253,7 @@ Result<std::vector<KeyRecord>> KeyStore::List() {
 
 // Stores created before owner subjects (empty: the key id is the subject) or data policies
 // (empty: the deployment default) existed get the column.
-Status KeyStore::AddColumnIfMissing(const char* name, const char* definition) {
+Status SqliteKeyStore::AddColumnIfMissing(const char* name, const char* definition) {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = ?"));
   sqlite3_bind_text(s.get(), 1, name, -1, SQLITE_STATIC);
   const int rc = sqlite3_step(s.get());
@@ -262,7 +262,7 @@ Status KeyStore::AddColumnIfMissing(const char* name, const char* definition) {
   return Exec((std::string("ALTER TABLE api_keys ADD COLUMN ") + name + " " + definition).c_str());
 }
 
-Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t window_s) {
+Result<std::vector<KeyRecord>> SqliteKeyStore::ListExpiring(int64_t now, int64_t window_s) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns +
                                                " FROM api_keys WHERE revoked_at = 0 AND expires_at > ? AND expires_at <= ?"
@@ -272,7 +272,7 @@ Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t windo
   return ReadAll(db_, s.get());
 }
 
-Status KeyStore::Revoke(const std::string& id, int64_t now) {
+Status SqliteKeyStore::Revoke(const std::string& id, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?"));
   sqlite3_bind_int64(s.get(), 1, now);
@@ -282,7 +282,7 @@ Status KeyStore::Revoke(const std::string& id, int64_t now) {
   return Status::Ok();
 }
 
-Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) {
+Status SqliteKeyStore::Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) {
   std::lock_guard<std::mutex> lock(mu_);
   // IMMEDIATE: take the write lock up front so two rotations of one key cannot interleave.
   DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
@@ -313,7 +313,7 @@ Result<int64_t> InsertPurgeLocked(sqlite3* db, const std::string& subject, int64
 }
 }  // namespace
 
-Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) {
+Result<std::string> SqliteKeyStore::SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   {
     DG_ASSIGN_OR_RETURN(Stmt ins, Prepare(db_, "INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)"));
@@ -329,7 +329,7 @@ Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::
   return std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(sel.get(), 0)) : 0);
 }
 
-Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
+Result<bool> SqliteKeyStore::HasSubjectKey(const std::string& subject) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM subject_keys WHERE subject = ?"));
   sqlite3_bind_text(s.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
@@ -338,7 +338,7 @@ Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
   return rc == SQLITE_ROW;
 }
 
-Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_t now) {
+Result<SubjectErasure> SqliteKeyStore::EraseSubject(const std::string& subject, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [&](Status s) {
@@ -368,12 +368,12 @@ Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_
   return out;
 }
 
-Result<int64_t> KeyStore::RecordCachePurge(const std::string& subject, int64_t now) {
+Result<int64_t> SqliteKeyStore::RecordCachePurge(const std::string& subject, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   return InsertPurgeLocked(db_, subject, now);
 }
 
-Result<std::vector<CachePurge>> KeyStore::ListCachePurgesSince(int64_t seq) {
+Result<std::vector<CachePurge>> SqliteKeyStore::ListCachePurgesSince(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT seq, subject, created_at FROM cache_purges WHERE seq > ? ORDER BY seq"));
   sqlite3_bind_int64(s.get(), 1, seq);
@@ -386,7 +386,7 @@ Result<std::vector<CachePurge>> KeyStore::ListCachePurgesSince(int64_t seq) {
   }
 }
 
-Result<int64_t> KeyStore::LastCachePurgeSeq() {
+Result<int64_t> SqliteKeyStore::LastCachePurgeSeq() {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM cache_purges"));
   if (sqlite3_step(s.get()) != SQLITE_ROW) return DbError(db_, "read cache purges");
