@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,23 @@ struct CachePurge {
   int64_t seq = 0;
   std::string subject;
   int64_t created_at = 0;
+};
+
+// A subject's pseudonym key as stored (for `deepgate store copy`).
+struct SubjectKeyRecord {
+  std::string subject;
+  std::string key;  // 32 random bytes
+  int64_t created_at = 0;
+};
+
+// The backend's state, for /ready and /metrics.
+struct KeyStoreHealth {
+  std::string backend = "sqlite";  // "sqlite" | "postgres"
+  bool reachable = true;
+  bool listening = false;          // postgres: LISTEN connection up (cross-host invalidation live)
+  uint64_t outages = 0;            // backend_degraded transitions
+  uint64_t stale_answers = 0;      // keys answered from the stale window while unreachable
+  std::string last_error;          // never holds a secret
 };
 
 // What EraseSubject removed.
@@ -86,6 +104,14 @@ class KeyStore {
   [[nodiscard]] virtual Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq) = 0;
   // The newest purge's sequence number (0 when none): where a starting worker begins to follow.
   [[nodiscard]] virtual Result<int64_t> LastCachePurgeSeq() = 0;
+  // Every subject pseudonym key (`deepgate store copy` moves them with the keys).
+  [[nodiscard]] virtual Result<std::vector<SubjectKeyRecord>> ListSubjectKeys() = 0;
+
+  virtual KeyStoreHealth Health() const { return {}; }
+  // `wake` is called (from another thread) when another process queued a cache purge, so the
+  // purge follower need not wait for its next poll. Stores without change notification
+  // never call it.
+  virtual void SetPurgeWaker(std::function<void()> wake) { (void)wake; }
 };
 
 }  // namespace deepgate::fcgi::auth

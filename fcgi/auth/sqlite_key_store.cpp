@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fcgi/auth/model_list.h"
+
 namespace deepgate::fcgi::auth {
 namespace {
 
@@ -59,24 +61,6 @@ Result<Stmt> Prepare(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return DbError(db, "prepare");
   return Stmt(s);
-}
-
-// Model ids are joined with '\n' (they are validated to hold no control characters).
-std::string JoinModels(const std::vector<std::string>& models) {
-  std::string out;
-  for (const auto& m : models) out += (out.empty() ? "" : "\n") + m;
-  return out;
-}
-std::vector<std::string> SplitModels(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t end = s.find('\n', pos);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
 }
 
 std::string Text(sqlite3_stmt* s, int col) {
@@ -391,6 +375,21 @@ Result<int64_t> SqliteKeyStore::LastCachePurgeSeq() {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM cache_purges"));
   if (sqlite3_step(s.get()) != SQLITE_ROW) return DbError(db_, "read cache purges");
   return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+Result<std::vector<SubjectKeyRecord>> SqliteKeyStore::ListSubjectKeys() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT subject, key, created_at FROM subject_keys ORDER BY subject"));
+  std::vector<SubjectKeyRecord> out;
+  for (;;) {
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return DbError(db_, "read pseudonym keys");
+    const void* blob = sqlite3_column_blob(s.get(), 1);
+    out.push_back({Text(s.get(), 0),
+                   std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(s.get(), 1)) : 0),
+                   sqlite3_column_int64(s.get(), 2)});
+  }
 }
 
 }  // namespace deepgate::fcgi::auth

@@ -73,6 +73,7 @@ class SqliteKeyStore final : public KeyStore {
   [[nodiscard]] Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq) override;
   // The newest purge's sequence number (0 when none): where a starting worker begins to follow.
   [[nodiscard]] Result<int64_t> LastCachePurgeSeq() override;
+  [[nodiscard]] Result<std::vector<SubjectKeyRecord>> ListSubjectKeys() override;
 
   const std::string& path() const { return path_; }
 

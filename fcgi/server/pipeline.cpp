@@ -93,7 +93,8 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (!route.is_public) {
     // 3. authenticate
     if (auto no = stages_.authenticator->Authenticate(request, &principal)) {
-      stages_.admission->NoteAuthFailure(origin);
+      // A key store outage (503) is not the client's failed credential.
+      if (no->status.code() != StatusCode::kUnavailable) stages_.admission->NoteAuthFailure(origin);
       return refuse(*no);
     }
     audit.subject = AuditSubject(principal);
