@@ -89,12 +89,12 @@ void BuildCache(WorkerServer& s) {
 void AddRoutes(WorkerServer& s) {
   Router& router = s.router;
   s.audit_journal = std::make_unique<audit::SdAuditJournal>(s.config.audit.journal_namespace);
-  AddHealthRoutes(router, *s.models);
+  AddHealthRoutes(router, *s.models, s.credentials->store.get());
   AddModelRoutes(router, *s.models);
   AddEngineRoutes(router, *s.models, s.cache.get(),
                   s.config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &s.metrics);
   if (s.cache) AddAdminCacheRoutes(router, *s.cache);
-  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get()});
+  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get(), s.credentials->store.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     WorkerLog("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);
