@@ -93,7 +93,7 @@ void AddRoutes(WorkerServer& s) {
   AddModelRoutes(router, *s.models);
   AddEngineRoutes(router, *s.models, s.cache.get(),
                   s.config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &s.metrics);
-  if (s.cache) AddAdminCacheRoutes(router, *s.cache);
+  if (s.cache) AddAdminCacheRoutes(router, *s.cache, s.credentials->store.get());
   AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get(), s.credentials->store.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     WorkerLog("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");

@@ -184,6 +184,13 @@ Result<std::optional<KeyRecord>> PostgresKeyStore::FindById(const std::string& i
     if (hit->id.empty()) return std::optional<KeyRecord>();  // cached absence
     return hit;
   }
+  // The listener is down (server unreachable or hung): a key confirmed within the stale
+  // window is answered at once instead of waiting out a timeout per request; the listener's
+  // reconnect (every 500 ms) brings lookups back to the server.
+  if (listener_ && !listening_) {
+    Result<std::optional<KeyRecord>> stale = StaleOrUnavailable(id, Status::Unavailable("stale"));
+    if (stale.ok()) return stale;
+  }
   const uint64_t epoch = epoch_, invalidations = invalidations_;
   Result<PgResult> r = Read(std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = $1", {PgParam::Text(id)});
   if (!r.ok()) {

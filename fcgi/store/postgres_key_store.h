@@ -16,8 +16,11 @@
 // key_store_unavailable). So a revoked key is never accepted longer than stale_key_seconds
 // after the outage began, and everything recovers by itself when the server is back
 // (connections are re-opened on demand, the listener reconnects every 500 ms).
+// While the listener is down, such keys are answered from the cache at once (no timeout per
+// request); lookups go back to the server when the listener has reconnected.
 // Timeouts: connect_ms and statement_ms bound every call; the connection lock is waited for at
-// most statement_ms, so a hung server holds a request for at most about twice that.
+// most statement_ms, so a hung server holds a request for at most statement_ms + connect_ms
+// (+ statement_ms waiting for the lock).
 // Thread-safety: every method from any thread (one connection behind a timed mutex, the cache
 // behind its own mutex, so cached answers never wait for the server).
 #pragma once

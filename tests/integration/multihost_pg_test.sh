@@ -110,6 +110,11 @@ expect "carol's key, erased on B, is refused on A" 401 "$(on "$A" "$KS" /v1/mode
 sleep 1
 expect "a purge queued on B was applied by A's worker" 1 \
   "$(has 'cache purge (all)' "$PREFIX_A/logs/worker.log")"
+N_BEFORE=$(grep -c 'cache purge (one subject)' "$PREFIX_A/logs/worker.log")
+expect "a purge through B's admin API" 200 "$(on "$B" "$ADMIN" /admin/cache/purge -X POST -d '{"subject": "dave"}')"
+sleep 1
+expect "  was applied by A's worker too" 1 \
+  "$([ "$(grep -c 'cache purge (one subject)' "$PREFIX_A/logs/worker.log")" -gt "$N_BEFORE" ] && echo 1 || echo 0)"
 
 # --- PostgreSQL killed ---
 on "$A" "$K3" /v1/models >/dev/null

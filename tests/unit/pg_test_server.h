@@ -45,6 +45,9 @@ class PgTestServer {
   std::string password() const { return Output("cat " + dir_ + "/password"); }
   void Kill() const { ASSERT_EQ(Shell("pg_kill " + dir_), 0); }
   void Restart() const { ASSERT_EQ(Shell("pg_restart " + dir_), 0); }
+  // SIGSTOP / SIGCONT every server process: a hung server (connections open, no answers).
+  void Freeze() const { ASSERT_EQ(Shell("for p in $(pg_server_pids " + dir_ + "); do kill -STOP $p; done"), 0); }
+  void Thaw() const { ASSERT_EQ(Shell("for p in $(pg_server_pids " + dir_ + "); do kill -CONT $p; done"), 0); }
 
   // A new, empty database; with_schema: `deepgate store init` done.
   std::string NewDatabase(bool with_schema) {
