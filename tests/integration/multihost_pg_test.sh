@@ -134,6 +134,10 @@ FAKE="dg_0123456789abcdef_$(printf 'A%.0s' $(seq 43))"
 expect "an unknown key is 503 during the outage" 503 "$(on "$A" "$FAKE" /v1/models)"
 expect "  with code key_store_unavailable" key_store_unavailable \
   "$(on_body "$A" "$FAKE" /v1/models | json_field 'd["error"]["code"]')"
+expect "a token exchange with an unverified key is 503 during the outage" 503 \
+  "$(curl -k -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST "$A/v1/oauth/token" \
+     --data-urlencode grant_type=client_credentials --data-urlencode "client_id=$(id_of "$K5")" \
+     --data-urlencode "client_secret=$K5")"
 expect "an admin write is 503 during the outage" 503 \
   "$(on "$B" "$ADMIN" /admin/keys -X POST -d '{"name": "x", "role": "developer"}')"
 "$DG_BIN/deepgate" keys create --config "$CA" --name x --role developer >/dev/null 2>"$PGROOT/cli-down.log"
