@@ -16,9 +16,12 @@
 #                        [--rounds 3] [--concurrency "1 4 8"] [--duration 10] [--threads 2]
 #                        [--logprobs]   (one event per token even when tokens have no text:
 #                                        needed for TTFT/ITL on the qwen2-0.5b demo model)
+#                        [--pg-store]   (a second stack whose worker keeps its keys on a
+#                                        PostgreSQL started here: /v1/models with an API key
+#                                        and its worker p50, beside the SQLite default's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2 logprobs=0
+shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2 logprobs=0 pg_store=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2; shift 2 ;;
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --logprobs) logprobs=1; shift ;;
+    --pg-store) pg_store=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -117,6 +121,33 @@ dg_stack_start_nginx "$prefix"
 dg_stack_wait_ready "$prefix" 120
 url=$(dg_stack_url "$prefix")
 
+# --pg-store: the same stack again (same secrets and keys, copied with `deepgate store copy`)
+# with its keys on PostgreSQL (tests/integration/postgres.sh starts one in a temp dir).
+pg_url=""
+if [ "$pg_store" = 1 ]; then
+  source tests/integration/postgres.sh
+  pg_available || { echo "--pg-store: PostgreSQL binaries missing (scripts/install-deps.sh)" >&2; exit 1; }
+  pg_root=$(mktemp -d /tmp/deepgate-sbench-pg.XXXXXX) && chmod 0711 "$pg_root"
+  pg_prefix=$(mktemp -d /tmp/deepgate-sbench.XXXXXX)
+  cleanup() { kill "$hello_pid" 2>/dev/null || true; dg_stack_stop "$prefix"; dg_stack_stop "$pg_prefix"; pg_stop "$pg_root/pg"; rm -rf "$prefix" "$pg_prefix" "$pg_root"; }
+  pg_start "$pg_root/pg" >/dev/null
+  (umask 077 && pg_dsn "$pg_root/pg" >"$pg_root/dsn")
+  dg_stack_prepare "$pg_prefix" "$(dg_free_port)" "$model" 1048576 "\"max_sequences\": $maxc, \"engine_reserved_sequences\": 0,
+  \"rate_limits\": {\"requests_per_minute\": 0, \"tokens_per_minute\": 0, \"max_concurrent\": 0},
+  \"store\": {\"url\": \"postgres:$pg_root/dsn\"}" >/dev/null
+  sed -i -e "s/\"threads\": 2/\"threads\": $threads/" \
+    -e 's|"audit": {"required": false}|"audit": {"required": false, "stderr": false}|' "$pg_prefix/conf/deepgate.json"
+  sed -i '/limit_req zone=/d' "$pg_prefix/conf/snippets/deepgate-locations.conf"
+  sed -i 's|^\(\s*\)access_log .*;|\1access_log off;|' "$pg_prefix/conf/nginx.conf"
+  cp -p "$prefix"/secrets/* "$pg_prefix/secrets/"
+  "$DG_BIN/deepgate" store init --config "$pg_prefix/conf/deepgate.json" >/dev/null
+  "$DG_BIN/deepgate" store copy --from "sqlite:$prefix/keys/keys.db" --to "postgres:$pg_root/dsn" >/dev/null
+  dg_stack_start_worker "$pg_prefix" /dev/null
+  dg_stack_start_nginx "$pg_prefix"
+  dg_stack_wait_ready "$pg_prefix" 120
+  pg_url=$(dg_stack_url "$pg_prefix")
+fi
+
 echo "## deepgate serving bench"
 echo
 echo "model: $label ($(( $(stat -c %s "$model") / 1000 )) kB); worker threads $threads, max_sequences $maxc;" \
@@ -151,7 +182,7 @@ row() {  # row LABEL "rps p50 p99 non2xx" BASE_RPS
 # best RUN_A RUN_B: the run with the higher req/s.
 best() { if [ -z "$1" ] || awk "BEGIN{exit !(${2%% *} > ${1%% *})}"; then echo "$2"; else echo "$1"; fi; }
 # The worker's own request-duration histogram for the models route, around the first API-key run.
-scrape() { curl -k -s -H "Authorization: Bearer $monitor_key" "$url/metrics" | grep '^deepgate_request_duration_seconds_bucket{route="models.list"' || true; }
+scrape() { curl -k -s -H "Authorization: Bearer $monitor_key" "${1:-$url}/metrics" | grep '^deepgate_request_duration_seconds_bucket{route="models.list"' || true; }
 # $rounds rounds, each running every target once in turn, so drifting load on a shared machine
 # hits them alike; the best run of each is kept.
 key="" tok="" health="" hello="" base=""
@@ -165,6 +196,11 @@ for ((r = 0; r < rounds; r++)); do
   key=$(best "$key" "$(run_wrk "$url/v1/models" -H "Authorization: Bearer $DG_API_KEY")")
   [ -n "$perf_pid" ] && wait "$perf_pid"
   [ "$r" -eq 0 ] && after=$(scrape)
+  if [ -n "$pg_url" ]; then  # --pg-store: the same request on the PostgreSQL-store stack
+    [ "$r" -eq 0 ] && pg_before=$(scrape "$pg_url")
+    pgkey=$(best "${pgkey:-}" "$(run_wrk "$pg_url/v1/models" -H "Authorization: Bearer $DG_API_KEY")")
+    [ "$r" -eq 0 ] && pg_after=$(scrape "$pg_url")
+  fi
   hello=$(best "$hello" "$(run_wrk "https://127.0.0.1:$bport/fcgi")")
   tok=$(best "$tok" "$(run_wrk "$url/v1/models" -H "Authorization: Bearer $jwt")")
   health=$(best "$health" "$(run_wrk "$url/health")")
@@ -174,6 +210,7 @@ b_rps=${base%% *}
 echo "| wrk -t2 -c32 -d${duration}s, keep-alive, TLS, best of $rounds interleaved | req/s | p50 ms | p99 ms | non-2xx | ÷ return 200 |"
 echo "| --- | --- | --- | --- | --- | --- |"
 row "GET /v1/models, API key (auth + policy + audit)" "$key" "$b_rps"
+[ -n "$pg_url" ] && row "GET /v1/models, API key, keys on PostgreSQL (--pg-store)" "$pgkey" "$b_rps"
 row "GET /v1/models, JWT (HS256)" "$tok" "$b_rps"
 row "GET /health (same FastCGI path, no credentials)" "$health" "$b_rps"
 row "bare FastCGI hello-world (bench/fcgi_hello.cpp, same nginx)" "$hello" "$b_rps"
@@ -183,5 +220,9 @@ echo
 echo "authenticated /v1/models ÷ bare FastCGI hello-world: API key $(ratio "$key" "$hello"), JWT $(ratio "$tok" "$hello");" \
   "÷ /health: API key $(ratio "$key" "$health"), JWT $(ratio "$tok" "$health")"
 python3 bench/histogram_quantiles.py "$before" "$after"  # first API-key run only
+if [ -n "$pg_url" ]; then
+  echo "keys on PostgreSQL ÷ SQLite (API key, req/s): $(ratio "$pgkey" "$key"); worker time, keys on PostgreSQL:"
+  python3 bench/histogram_quantiles.py "$pg_before" "$pg_after"
+fi
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -322,6 +322,8 @@ const std::vector<KeySpec>& Keys() {
       Row("cache", kRestart, &WorkerConfig::cache, ApplyCache),
       Row("overflow", kLive, &WorkerConfig::overflow, ApplyOverflow),
       Row("trusted_proxies", kLive, &WorkerConfig::trusted_proxies, ApplyTrustedProxies),
+      Row("store", kRestart, &WorkerConfig::store,
+          [](const Json::Value& v, WorkerConfig& c) { return store::ParseStoreConfig(v, &c.store); }),
   };
   return keys;
 }

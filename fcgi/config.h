@@ -13,6 +13,7 @@
 #include "core/engine.h"
 #include "core/status.h"
 #include "fcgi/auth/auth_config.h"
+#include "fcgi/store/store_config.h"
 
 namespace deepgate::fcgi {
 
@@ -157,6 +158,8 @@ struct WorkerConfig {
   AuditConfig audit;
   CacheConfig cache;
   OverflowConfig overflow;
+  // Key store backend (restart to change): SQLite (default) or PostgreSQL, fcgi/store/.
+  store::StoreConfig store;
   // Peers whose X-Forwarded-For is believed (CIDR or address). Empty: REMOTE_ADDR is the
   // client, always. (reloadable)
   std::vector<std::string> trusted_proxies;

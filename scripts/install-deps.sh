@@ -9,6 +9,8 @@ DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang lib
 DEEPGATE_PACKAGES+=(chromium)
 # libqrencode-dev: `deepgate admin totp enroll` draws the otpauth:// QR code in the terminal.
 DEEPGATE_PACKAGES+=(libqrencode-dev)
+# libpq-dev: the PostgreSQL key store (fcgi/store/); postgresql: its tests start a real server.
+DEEPGATE_PACKAGES+=(libpq-dev postgresql)
 
 deepgate_install_deps() {
   local missing=()

@@ -2,6 +2,7 @@
 
 #include "fcgi/audit/key_events.h"
 #include "fcgi/auth/api_key.h"
+#include "fcgi/auth/auth_stages.h"
 #include "fcgi/auth/client_cert.h"
 #include "fcgi/auth/duration.h"
 #include "fcgi/auth/key_issuer.h"
@@ -64,6 +65,13 @@ ApiError FromStoreStatus(const Status& s) {
   if (s.code() == StatusCode::kIoError) {
     std::fprintf(stderr, "deepgate-fcgi: admin keys: %s\n", s.message().c_str());
     return ApiError::Internal("The key store failed");
+  }
+  // The shared (PostgreSQL) store is unreachable: nothing was written, retry later. The
+  // message is PgConnection's, scrubbed of the password; the client gets a fixed text.
+  if (s.code() == StatusCode::kUnavailable) {
+    std::fprintf(stderr, "deepgate-fcgi: admin keys: %s\n", s.message().c_str());
+    return ApiError::Unavailable("The key store is unavailable; nothing was changed, try again shortly",
+                                 "key_store_unavailable", auth::kKeyStoreRetryAfterS);
   }
   return ApiError::FromStatus(s);
 }

@@ -3,18 +3,32 @@
 #include "fcgi/server/pipeline.h"
 
 namespace deepgate::fcgi {
+namespace {
+// The key store's backend and whether it answers. Public (/ready needs no credentials), so
+// no error text: that may name hosts; it goes to the worker log and the journal.
+Json::Value KeyStoreState(const auth::KeyStore& store) {
+  const auth::KeyStoreHealth h = store.Health();
+  Json::Value v(Json::objectValue);
+  v["backend"] = h.backend;
+  v["reachable"] = h.reachable;
+  if (h.backend != "sqlite") v["listening"] = h.listening;
+  return v;
+}
+}  // namespace
 
-void AddHealthRoutes(Router& router, const ModelService& models) {
+void AddHealthRoutes(Router& router, const ModelService& models, const auth::KeyStore* key_store) {
   router.Add({"GET", "/health", "health", true, [](RequestContext&, ResponseWriter& out) {
                 Json::Value body(Json::objectValue);
                 body["status"] = "ok";
                 out.SendJson(200, body);
               }});
-  router.Add({"GET", "/ready", "ready", true, [&models](RequestContext& ctx, ResponseWriter& out) {
+  router.Add({"GET", "/ready", "ready", true, [&models, key_store](RequestContext& ctx, ResponseWriter& out) {
                 switch (models.state()) {
                   case ModelState::kReady: {
                     Json::Value body(Json::objectValue);
                     body["status"] = "ready";
+                    // Still ready when the key store is not: recently verified keys keep working.
+                    if (key_store != nullptr) body["key_store"] = KeyStoreState(*key_store);
                     out.SendJson(200, body);
                     return;
                   }

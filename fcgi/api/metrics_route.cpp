@@ -64,6 +64,17 @@ void RenderCache(ExpositionWriter& w, const cache::ResponseCache* c) {
   One(w, "deepgate_cache_entries", "gauge", "Cached answers.", static_cast<double>(s.entries));
 }
 
+// The key store backend (PostgreSQL outages and the stale-key window in use).
+void RenderKeyStore(ExpositionWriter& w, const auth::KeyStore* store) {
+  if (store == nullptr) return;
+  const auth::KeyStoreHealth h = store->Health();
+  One(w, "deepgate_key_store_up", "gauge", "1 while the key store answers, 0 during an outage.", h.reachable ? 1 : 0);
+  One(w, "deepgate_key_store_outages_total", "counter", "Key store outages (backend_degraded events).",
+      static_cast<double>(h.outages));
+  One(w, "deepgate_key_store_stale_answers_total", "counter",
+      "Keys accepted from the stale window while the key store was unreachable.", static_cast<double>(h.stale_answers));
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& src) {
@@ -71,6 +82,7 @@ std::string RenderMetrics(const MetricsSources& src) {
   if (src.requests != nullptr) src.requests->Render(w);
   RenderEngine(w, src.models);
   RenderCache(w, src.cache);
+  RenderKeyStore(w, src.key_store);
   One(w, "deepgate_audit_entries_total", "counter", "Audit entries written.",
       src.audit ? static_cast<double>(src.audit->entries()) : 0.0);
   One(w, "deepgate_audit_send_errors_total", "counter", "Audit entries journald refused (sd_journal_send errors).",

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "fcgi/audit/journal_audit_sink.h"
+#include "fcgi/auth/key_store.h"
 #include "fcgi/cache/response_cache.h"
 #include "fcgi/http/router.h"
 #include "fcgi/metrics/worker_metrics.h"
@@ -19,6 +20,7 @@ struct MetricsSources {
   const ModelService* models = nullptr;          // null: no engine series
   const audit::JournalAuditSink* audit = nullptr;  // null: no audit series
   const cache::ResponseCache* cache = nullptr;     // null: cache disabled (series at 0)
+  const auth::KeyStore* key_store = nullptr;       // null: no key store series
 };
 
 // The whole exposition text.

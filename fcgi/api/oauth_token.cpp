@@ -81,6 +81,13 @@ void AddOAuthTokenRoute(Router& router, const auth::AuthContext& auth) {
                   v.failure = auth::AuthFailure::kKeyMismatch;
                   v.key_id = v.principal.key_id;
                 }
+                if (v.failure == auth::AuthFailure::kKeyStoreUnavailable) {  // the store, not the client: 503
+                  ctx.Refuse(Refusal(RefusalReason::kBadCredentials, Status::Unavailable("key store unavailable"),
+                                     auth::AuthFailureName(v.failure), v.key_id));
+                  return (void)out.SendError(ApiError::Unavailable(
+                      "The key store is unavailable; credentials cannot be checked, try again shortly",
+                      "key_store_unavailable", auth::kKeyStoreRetryAfterS));
+                }
                 // A key bound to a client certificate gets no token over another one (or none).
                 if (v.ok()) {
                   if (auth::AuthFailure f = auth::CheckKeyFactors(auth, ctx.request, v.principal);

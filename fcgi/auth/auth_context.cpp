@@ -4,7 +4,8 @@
 
 namespace deepgate::fcgi::auth {
 
-Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock) {
+Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock,
+                                              std::unique_ptr<KeyStore> store) {
   auto ctx = std::make_unique<AuthContext>();
   ctx->config = config;
   ctx->clock = &clock;
@@ -12,7 +13,7 @@ Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const Wa
   DG_ASSIGN_OR_RETURN(ctx->secrets.master, LoadSecret(kMasterSecretCredential, config.master_secret_file));
   DG_ASSIGN_OR_RETURN(ctx->secrets.pepper, LoadSecret(kPepperCredential, config.pepper_file));
   DG_ASSIGN_OR_RETURN(ctx->secrets.jwt_key, LoadSecret(kJwtSecretCredential, config.jwt_secret_file));
-  DG_ASSIGN_OR_RETURN(ctx->store, KeyStore::Open(config.key_store));
+  ctx->store = std::move(store);
 
   JwtVerifierConfig jwt;
   jwt.leeway_s = config.leeway_s;

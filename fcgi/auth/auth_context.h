@@ -33,6 +33,8 @@ struct AuthContext {
 // Fails (with a message naming the file, never a secret) when a secret is missing, too short
 // or too open, the store cannot be opened, or the IdP's JWKS is unusable. `clock` must outlive
 // the context.
-[[nodiscard]] Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock);
+// `store`: the key store the caller opened (fcgi/store/open_key_store.h).
+[[nodiscard]] Result<std::unique_ptr<AuthContext>> OpenAuth(const AuthConfig& config, const WallClock& clock,
+                                                            std::unique_ptr<KeyStore> store);
 
 }  // namespace deepgate::fcgi::auth

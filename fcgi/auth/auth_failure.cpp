@@ -15,6 +15,7 @@ const char* AuthFailureName(AuthFailure f) {
     case AuthFailure::kKeyExpired: return "key_expired";
     case AuthFailure::kKeyRotated: return "key_rotated";
     case AuthFailure::kKeyStoreError: return "key_store_error";
+    case AuthFailure::kKeyStoreUnavailable: return "key_store_unavailable";
     case AuthFailure::kJwtMalformed: return "jwt_malformed";
     case AuthFailure::kJwtBadBase64: return "jwt_bad_base64url";
     case AuthFailure::kJwtBadJson: return "jwt_bad_json";

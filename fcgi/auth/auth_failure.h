@@ -20,6 +20,7 @@ enum class AuthFailure {
   kKeyExpired,
   kKeyRotated,           // replaced by a newer key and past its overlap window
   kKeyStoreError,        // the store could not be read (answered 401, logged loudly)
+  kKeyStoreUnavailable,  // the shared store is unreachable and the key not recently verified (503)
   // JWT, in the order the verifier checks them (cheap first)
   kJwtMalformed,         // not three dot-separated parts
   kJwtBadBase64,         // a part is not strict base64url

@@ -86,6 +86,12 @@ std::optional<Refusal> BearerAuthenticator::Authenticate(const Request& request,
     f = v.failure;
     key_id = v.key_id;
   }
+  if (f == AuthFailure::kKeyStoreUnavailable)  // not the caller's fault: 503, retry later
+    return Refusal(RefusalReason::kBadCredentials,
+                   Status::Unavailable("The key store is unavailable; credentials cannot be checked, try again shortly"),
+                   AuthFailureName(f), key_id)
+        .WithErrorCode("key_store_unavailable")
+        .WithRetryAfter(kKeyStoreRetryAfterS);
   return Refusal(RefusalReason::kBadCredentials, Status::Unauthenticated(kGenericAuthMessage), AuthFailureName(f),
                  key_id);
 }

@@ -55,5 +55,7 @@ std::optional<Refusal> CheckModelAllowed(const Principal& principal, const std::
 // The message every 401 carries: the same whatever the reason.
 inline constexpr const char* kGenericAuthMessage =
     "Invalid or missing credentials. Send an API key or access token as 'Authorization: Bearer <token>'.";
+// Retry-After of a 503 key_store_unavailable (the shared key store is down).
+inline constexpr int kKeyStoreRetryAfterS = 5;
 
 }  // namespace deepgate::fcgi::auth

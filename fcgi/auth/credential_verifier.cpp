@@ -5,6 +5,12 @@
 #include "fcgi/auth/jwt.h"
 
 namespace deepgate::fcgi::auth {
+namespace {
+// An unreachable shared store (Unavailable) is a 503, any other store error the 401 it was.
+AuthFailure StoreFailure(const Status& s) {
+  return s.code() == StatusCode::kUnavailable ? AuthFailure::kKeyStoreUnavailable : AuthFailure::kKeyStoreError;
+}
+}  // namespace
 
 Principal PrincipalForKey(const KeyRecord& r) {
   Principal p;
@@ -38,7 +44,7 @@ Verdict CredentialVerifier::Verify(std::string_view token, int64_t now) const {
   if (!v.key_id.empty()) {
     Result<std::optional<KeyRecord>> found = store_.FindById(v.key_id);
     AuthFailure f = AuthFailure::kNone;
-    if (!found.ok()) f = AuthFailure::kKeyStoreError;
+    if (!found.ok()) f = StoreFailure(found.status());
     else if (!found->has_value()) f = AuthFailure::kKeyUnknown;
     else if ((*found)->revoked_at != 0) f = AuthFailure::kKeyRevoked;
     else if (now >= (*found)->expires_at) f = (*found)->superseded_by.empty() ? AuthFailure::kKeyExpired : AuthFailure::kKeyRotated;
@@ -63,7 +69,7 @@ Verdict CredentialVerifier::VerifyApiKey(std::string_view token, int64_t now) co
   v.key_id = parsed->id;
   Result<std::optional<KeyRecord>> found = store_.FindById(parsed->id);
   if (!found.ok()) {
-    v.failure = AuthFailure::kKeyStoreError;
+    v.failure = StoreFailure(found.status());
     return v;
   }
   // The hash is computed even for an unknown id, so timing does not tell which ids exist.

@@ -1,33 +1,14 @@
-// KeyStore: API key records in SQLite, shared by the worker (reads, admin API writes) and the
-// `deepgate keys` CLI (writes) through the same file.
-//
-// Durability: WAL journal with synchronous=FULL. WAL lets readers (every request) run while
-// the CLI writes; FULL fsyncs the WAL on every commit, so a committed key survives kill -9 and
-// power loss alike. NORMAL would only be safe against process crashes, and key writes are rare
-// (one fsync each is nothing), while a key shown once and then lost is not.
-// busy_timeout (5 s) makes a writer wait for another instead of failing with SQLITE_BUSY.
-// FindById (every authenticated request) answers from memory while the store is unchanged:
-// any commit, by this process or another (the CLI, a second worker), appends to the -wal file
-// and a checkpoint rewrites the main file, so a changed size/mtime/inode of either drops every
-// cached record; cached records are also dropped after kRecordCacheMaxAge whatever the files
-// say. A revocation therefore takes effect at the next request — at worst after that second,
-// when a commit rewrites a reset WAL to the same size within one file-timestamp tick of the
-// previous lookup.
-// The file is created 0600 (SQLite gives its -wal/-shm files the same mode); an existing file
-// that other users can access is refused.
-// Thread-safety: one connection guarded by a mutex; every method may be called from any thread.
+// KeyStore: the API key records, subject pseudonym keys and the cache-purge queue, shared by
+// the worker (reads, admin API writes) and the `deepgate keys` CLI (writes). One interface,
+// two backends: SqliteKeyStore (sqlite_key_store.h, the single-host default) and
+// PostgresKeyStore (postgres_key_store.h, one store for many hosts). Keys are stored only as
+// peppered hashes. Thread-safety: every implementation may be called from any thread.
 #pragma once
 
-#include <sqlite3.h>
-
-#include <chrono>
 #include <cstdint>
-#include <memory>
-#include <mutex>
+#include <functional>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/status.h"
@@ -72,6 +53,23 @@ struct CachePurge {
   int64_t created_at = 0;
 };
 
+// A subject's pseudonym key as stored (for `deepgate store copy`).
+struct SubjectKeyRecord {
+  std::string subject;
+  std::string key;  // 32 random bytes
+  int64_t created_at = 0;
+};
+
+// The backend's state, for /ready and /metrics.
+struct KeyStoreHealth {
+  std::string backend = "sqlite";  // "sqlite" | "postgres"
+  bool reachable = true;
+  bool listening = false;          // postgres: LISTEN connection up (cross-host invalidation live)
+  uint64_t outages = 0;            // backend_degraded transitions
+  uint64_t stale_answers = 0;      // keys answered from the stale window while unreachable
+  std::string last_error;          // never holds a secret
+};
+
 // What EraseSubject removed.
 struct SubjectErasure {
   int keys_deleted = 0;
@@ -81,80 +79,55 @@ struct SubjectErasure {
 
 class KeyStore {
  public:
-  // Opens (creating if needed) the store at path and its schema.
-  [[nodiscard]] static Result<std::unique_ptr<KeyStore>> Open(const std::string& path);
-  ~KeyStore();
-  KeyStore(const KeyStore&) = delete;
-  KeyStore& operator=(const KeyStore&) = delete;
+  virtual ~KeyStore() = default;
 
   // InvalidArgument if the id exists.
-  [[nodiscard]] Status Insert(const KeyRecord& record);
+  [[nodiscard]] virtual Status Insert(const KeyRecord& record) = 0;
   // nullopt when no such id.
-  [[nodiscard]] Result<std::optional<KeyRecord>> FindById(const std::string& id);
+  [[nodiscard]] virtual Result<std::optional<KeyRecord>> FindById(const std::string& id) = 0;
   // Every key, newest first.
-  [[nodiscard]] Result<std::vector<KeyRecord>> List();
+  [[nodiscard]] virtual Result<std::vector<KeyRecord>> List() = 0;
   // Keys neither revoked nor expired at `now` that expire within `window_s` of it — for
   // `keys list --expiring` and the audit helper's daily warning.
-  [[nodiscard]] Result<std::vector<KeyRecord>> ListExpiring(int64_t now, int64_t window_s);
+  [[nodiscard]] virtual Result<std::vector<KeyRecord>> ListExpiring(int64_t now, int64_t window_s) = 0;
   // NotFound for an unknown id; revoking twice keeps the first time.
-  [[nodiscard]] Status Revoke(const std::string& id, int64_t now);
+  [[nodiscard]] virtual Status Revoke(const std::string& id, int64_t now) = 0;
   // One transaction: inserts `replacement` and marks `old_id` superseded by it, its expiry
   // brought forward to `old_valid_until` (not extended).
-  [[nodiscard]] Status Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until);
+  [[nodiscard]] virtual Status Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) = 0;
 
   // --- data-subject erasure (GDPR Art. 17) and audit pseudonyms ---
   // The subject's pseudonym key: the stored one, or `candidate` (32 random bytes from the
   // caller) stored now if it has none. Concurrent callers all get the one that was stored.
-  [[nodiscard]] Result<std::string> SubjectKey(const std::string& subject, const std::string& candidate, int64_t now);
+  [[nodiscard]] virtual Result<std::string> SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) = 0;
   // Whether the subject has a pseudonym key (without making one).
-  [[nodiscard]] Result<bool> HasSubjectKey(const std::string& subject);
+  [[nodiscard]] virtual Result<bool> HasSubjectKey(const std::string& subject) = 0;
   // One transaction: deletes every key whose subject or id is `subject`, the subject's
   // pseudonym key, and queues a purge of its cached responses.
-  [[nodiscard]] Result<SubjectErasure> EraseSubject(const std::string& subject, int64_t now);
+  [[nodiscard]] virtual Result<SubjectErasure> EraseSubject(const std::string& subject, int64_t now) = 0;
   // Queues a purge of cached responses ("" = all); returns its sequence number.
-  [[nodiscard]] Result<int64_t> RecordCachePurge(const std::string& subject, int64_t now);
+  [[nodiscard]] virtual Result<int64_t> RecordCachePurge(const std::string& subject, int64_t now) = 0;
   // Purges queued after `seq`, oldest first.
-  [[nodiscard]] Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq);
+  [[nodiscard]] virtual Result<std::vector<CachePurge>> ListCachePurgesSince(int64_t seq) = 0;
   // The newest purge's sequence number (0 when none): where a starting worker begins to follow.
-  [[nodiscard]] Result<int64_t> LastCachePurgeSeq();
+  [[nodiscard]] virtual Result<int64_t> LastCachePurgeSeq() = 0;
+  // Every subject pseudonym key (`deepgate store copy` moves them with the keys).
+  [[nodiscard]] virtual Result<std::vector<SubjectKeyRecord>> ListSubjectKeys() = 0;
 
   // --- TOTP (fcgi/auth/totp_guard.h) ---
   // Sets the key's sealed TOTP secret ("" disables) and resets its last used step. NotFound
   // for an unknown id.
-  [[nodiscard]] Status SetTotp(const std::string& id, const std::string& sealed_secret);
+  [[nodiscard]] virtual Status SetTotp(const std::string& id, const std::string& sealed_secret) = 0;
   // Records `step` as the key's last used TOTP step when it is newer than the stored one, in
-  // one UPDATE (so two workers or threads cannot both use one code): true when it was.
-  [[nodiscard]] Result<bool> ConsumeTotpStep(const std::string& id, int64_t step);
+  // one conditional UPDATE (so two workers, threads or hosts cannot both use one code): true
+  // when it was.
+  [[nodiscard]] virtual Result<bool> ConsumeTotpStep(const std::string& id, int64_t step) = 0;
 
-  const std::string& path() const { return path_; }
-
- private:
-  KeyStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)), wal_path_(path_ + "-wal") {}
-  Status Exec(const char* sql);
-  // Stores made by older versions get columns added since (ALTER TABLE ... ADD COLUMN).
-  Status AddColumnIfMissing(const char* name, const char* definition);
-
-  // Size, mtime and inode of the database file and its -wal file: see the header comment.
-  struct FilesStamp {
-    int64_t values[6] = {};
-    bool operator==(const FilesStamp&) const = default;
-  };
-  FilesStamp Stamp() const;
-  static constexpr std::chrono::milliseconds kRecordCacheMaxAge{1000};
-  static constexpr size_t kRecordCacheMaxEntries = 4096;
-
-  std::mutex mu_;
-  sqlite3* db_;  // GUARDED_BY(mu_)
-  FilesStamp cache_stamp_;                                   // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point cache_since_;        // GUARDED_BY(mu_)
-  std::unordered_map<std::string, KeyRecord> cached_;        // GUARDED_BY(mu_): id → record
-  // Ids found absent, dropped with cached_: a flood of made-up key ids costs a hash lookup,
-  // not a SQLite query each, and a key created since (any commit) is seen at once.
-  std::unordered_set<std::string> absent_;                   // GUARDED_BY(mu_)
-  // FindById runs on every request: its statement is prepared once, reset between uses.
-  sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
-  std::string path_;
-  std::string wal_path_;  // SQLite's WAL file beside path_, stamped by FindById
+  virtual KeyStoreHealth Health() const { return {}; }
+  // `wake` is called (from another thread) when another process queued a cache purge, so the
+  // purge follower need not wait for its next poll. Stores without change notification
+  // never call it.
+  virtual void SetPurgeWaker(std::function<void()> wake) { (void)wake; }
 };
 
 }  // namespace deepgate::fcgi::auth

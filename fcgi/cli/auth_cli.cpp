@@ -5,6 +5,7 @@
 
 #include "fcgi/cli/state_owner.h"
 #include "fcgi/config.h"
+#include "fcgi/store/open_key_store.h"
 
 namespace deepgate::cli {
 
@@ -16,8 +17,19 @@ std::unique_ptr<fcgi::auth::AuthContext> OpenCliAuth(const Args& args) {
     Fail(config.status().message());
     return nullptr;
   }
-  if (!BecomeStateOwner(config->auth.key_store)) return nullptr;
-  Result<std::unique_ptr<fcgi::auth::AuthContext>> auth = fcgi::auth::OpenAuth(config->auth, clock);
+  Result<fcgi::store::StoreUrl> url = fcgi::store::ParseStoreUrl(config->store.url, config->auth.key_store);
+  if (!url.ok()) {
+    Fail(url.status().message());
+    return nullptr;
+  }
+  if (!url->postgres && !BecomeStateOwner(url->path)) return nullptr;
+  Result<std::unique_ptr<fcgi::auth::KeyStore>> store = fcgi::store::OpenKeyStore(*url, config->store, {});
+  if (!store.ok()) {
+    Fail(store.status().message());
+    return nullptr;
+  }
+  Result<std::unique_ptr<fcgi::auth::AuthContext>> auth =
+      fcgi::auth::OpenAuth(config->auth, clock, std::move(store).value());
   if (!auth.ok()) {
     Fail(auth.status().message());
     return nullptr;

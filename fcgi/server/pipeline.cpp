@@ -108,7 +108,8 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (!route.is_public) {
     // 3. authenticate
     if (auto no = stages_.authenticator->Authenticate(request, &principal)) {
-      stages_.admission->NoteAuthFailure(origin);
+      // A key store outage (503) is not the client's failed credential.
+      if (no->status.code() != StatusCode::kUnavailable) stages_.admission->NoteAuthFailure(origin);
       return refuse(*no);
     }
     audit.subject = AuditSubject(principal);
@@ -146,7 +147,8 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
   if (admitted) stages_.admission->Release(principal, route, ctx.usage);
   // A failed token exchange counts against the client like a failed credential.
-  if (ctx.refusal && ctx.refusal->reason == RefusalReason::kBadCredentials)
+  if (ctx.refusal && ctx.refusal->reason == RefusalReason::kBadCredentials &&
+      ctx.refusal->status.code() != StatusCode::kUnavailable)  // a key store outage is not the client's
     stages_.admission->NoteAuthFailure(origin);
   // 7. audit
   if (ctx.refusal) NoteRefusal(*ctx.refusal, audit);

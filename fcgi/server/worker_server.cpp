@@ -18,6 +18,7 @@
 #include "fcgi/api/test_routes.h"
 #include "fcgi/audit/key_events.h"
 #include "fcgi/auth/auth_stages.h"
+#include "fcgi/store/open_key_store.h"
 #include "fcgi/metrics/metrics_audit_sink.h"
 #include "fcgi/server/fcgx_stream.h"
 #include "fcgi/server/model_loader.h"
@@ -52,7 +53,16 @@ Status BuildAuditAndPolicy(WorkerServer& s) {
 // Credentials: a worker that cannot check them (missing or world-readable secret, unreadable
 // key store) must not start serving. Then the erasure side: pseudonymous SUBJECTs.
 Status BuildCredentials(WorkerServer& s) {
-  Result<std::unique_ptr<auth::AuthContext>> opened = auth::OpenAuth(s.config.auth, s.auth_clock);
+  Result<store::StoreUrl> url = store::ParseStoreUrl(s.config.store.url, s.config.auth.key_store);
+  if (!url.ok()) return url.status().WithContext("store");
+  store::OpenOptions options;
+  options.listen = true;  // other hosts' revocations and purges reach this worker at once
+  if (audit::JournalSocketPresent()) options.journal = std::make_unique<audit::SdJournalWriter>();
+  Result<std::unique_ptr<auth::KeyStore>> key_store = store::OpenKeyStore(*url, s.config.store, std::move(options));
+  if (!key_store.ok()) return key_store.status().WithContext("store");
+  WorkerLog(std::string("key store: ") + (url->postgres ? "postgres" : "sqlite " + url->path));
+  Result<std::unique_ptr<auth::AuthContext>> opened =
+      auth::OpenAuth(s.config.auth, s.auth_clock, std::move(key_store).value());
   if (!opened.ok()) return opened.status().WithContext("auth");
   s.credentials = std::move(opened).value();
   if (!s.config.auth.required)
@@ -79,12 +89,12 @@ void BuildCache(WorkerServer& s) {
 void AddRoutes(WorkerServer& s) {
   Router& router = s.router;
   s.audit_journal = std::make_unique<audit::SdAuditJournal>(s.config.audit.journal_namespace);
-  AddHealthRoutes(router, *s.models);
+  AddHealthRoutes(router, *s.models, s.credentials->store.get());
   AddModelRoutes(router, *s.models);
   AddEngineRoutes(router, *s.models, s.engine_share, s.cache.get(),
                   s.config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &s.metrics);
-  if (s.cache) AddAdminCacheRoutes(router, *s.cache);
-  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get()});
+  if (s.cache) AddAdminCacheRoutes(router, *s.cache, s.credentials->store.get());
+  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get(), s.credentials->store.get()});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     WorkerLog("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);

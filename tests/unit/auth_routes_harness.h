@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "fcgi/auth/auth_context.h"
+#include "fcgi/auth/sqlite_key_store.h"
 #include "fcgi/server/pipeline.h"
 #include "auth_test_util.h"
 #include "fcgi_fakes.h"
@@ -58,7 +59,10 @@ class AuthRoutesHarness {
     config.master_secret_file = WriteSecret("master_secret", 'm');
     config.pepper_file = WriteSecret("pepper", 'p');
     config.jwt_secret_file = WriteSecret("jwt_hs256", 'j');
-    Result<std::unique_ptr<auth::AuthContext>> opened = auth::OpenAuth(config, clock_);
+    Result<std::unique_ptr<auth::SqliteKeyStore>> store = auth::SqliteKeyStore::Open(config.key_store);
+    Result<std::unique_ptr<auth::AuthContext>> opened =
+        store.ok() ? auth::OpenAuth(config, clock_, std::move(store).value())
+                   : Result<std::unique_ptr<auth::AuthContext>>(store.status());
     open_status_ = opened.status();
     if (opened.ok()) auth_ = std::move(opened).value();
     worker_.model_path = "/m.gguf";

@@ -12,7 +12,7 @@
 #include "fcgi/auth/credential_verifier.h"
 #include "fcgi/auth/jwt_verifier.h"
 #include "fcgi/auth/key_issuer.h"
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 
 namespace deepgate::fcgi::audit {
 namespace {
@@ -23,7 +23,7 @@ class ErasureTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = auth::testing::TempDir("erasure");
-    auto s = auth::KeyStore::Open(dir_ + "/keys.db");
+    auto s = auth::SqliteKeyStore::Open(dir_ + "/keys.db");
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
     secrets_ = {std::string(32, 'm'), std::string(32, 'p'), std::string(32, 'j')};
@@ -193,7 +193,7 @@ TEST(KeyStoreMigrationTest, AStoreWithoutTheSubjectColumnGetsIt) {
   const std::string dir = auth::testing::TempDir("migrate");
   const std::string path = dir + "/keys.db";
   {
-    auto s = auth::KeyStore::Open(path);
+    auto s = auth::SqliteKeyStore::Open(path);
     ASSERT_TRUE(s.ok());
   }
   // Rebuild api_keys as the previous release made it (no subject column), with one key.
@@ -210,7 +210,7 @@ TEST(KeyStoreMigrationTest, AStoreWithoutTheSubjectColumnGetsIt) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  auto s = auth::KeyStore::Open(path);
+  auto s = auth::SqliteKeyStore::Open(path);
   ASSERT_TRUE(s.ok()) << s.status().message();
   auto old = (*s)->FindById("00000000000000aa");
   ASSERT_TRUE(old.ok() && old->has_value());

@@ -6,6 +6,7 @@
 #include "fcgi/audit/audit_format.h"
 #include "fcgi/audit/key_events.h"
 #include "fcgi/auth/key_issuer.h"
+#include "fcgi/auth/sqlite_key_store.h"
 #include "tests/unit/auth_test_util.h"
 
 namespace deepgate::fcgi::audit {
@@ -24,7 +25,7 @@ class KeyEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = auth::testing::TempDir("events");
-    auto s = auth::KeyStore::Open(dir_ + "/keys.db");
+    auto s = auth::SqliteKeyStore::Open(dir_ + "/keys.db");
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
     secrets_ = {std::string(32, 'm'), std::string(32, 'p'), std::string(32, 'j')};

@@ -13,7 +13,7 @@
 #include "fcgi/auth/clock.h"
 #include "fcgi/auth/credential_verifier.h"
 #include "fcgi/auth/key_issuer.h"
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 
 namespace deepgate::fcgi::auth {
 namespace {
@@ -75,7 +75,7 @@ class KeyStoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::TempDir("store");
     path_ = dir_ + "/keys.db";
-    auto s = KeyStore::Open(path_);
+    auto s = SqliteKeyStore::Open(path_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(s).value();
     secrets_ = {std::string(32, 'm'), std::string(32, 'p'), std::string(32, 'j')};
@@ -106,7 +106,7 @@ TEST_F(KeyStoreTest, FileIsCreatedOwnerOnly) {
 
 TEST_F(KeyStoreTest, RefusesAWorldReadableFile) {
   chmod(path_.c_str(), 0644);
-  EXPECT_FALSE(KeyStore::Open(path_).ok());
+  EXPECT_FALSE(SqliteKeyStore::Open(path_).ok());
 }
 
 TEST_F(KeyStoreTest, StoresOnlyTheHashWithDefaults) {
@@ -122,7 +122,7 @@ TEST_F(KeyStoreTest, StoresOnlyTheHashWithDefaults) {
 
 TEST_F(KeyStoreTest, SecondConnectionSeesCommittedKeys) {
   IssuedKey k = Create("ci");
-  auto other = KeyStore::Open(path_);
+  auto other = SqliteKeyStore::Open(path_);
   ASSERT_TRUE(other.ok());
   auto found = (*other)->FindById(k.record.id);
   ASSERT_TRUE(found.ok());
@@ -135,7 +135,7 @@ TEST_F(KeyStoreTest, SecondConnectionSeesCommittedKeys) {
 // or by this one must still be seen by the very next lookup, many times in a row (commits
 // land within one file-timestamp tick here).
 TEST_F(KeyStoreTest, CachedLookupsSeeEveryCommitAtOnce) {
-  auto other = KeyStore::Open(path_);
+  auto other = SqliteKeyStore::Open(path_);
   ASSERT_TRUE(other.ok());
   for (int i = 0; i < 40; ++i) {
     IssuedKey k = Create("k" + std::to_string(i));

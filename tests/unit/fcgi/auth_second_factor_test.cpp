@@ -7,6 +7,7 @@
 #include "fcgi/auth/client_cert.h"
 #include "fcgi/auth/key_issuer.h"
 #include "fcgi/auth/sealed_secret.h"
+#include "fcgi/auth/sqlite_key_store.h"
 #include "fcgi/auth/totp.h"
 #include "fcgi/auth/totp_guard.h"
 
@@ -85,7 +86,7 @@ class TotpGuardTest : public ::testing::Test {
     auth_.secrets.master = std::string(32, 'm');
     auth_.secrets.pepper = std::string(32, 'p');
     auth_.clock = &clock_;
-    auth_.store = std::move(KeyStore::Open(dir_ + "/keys.db")).value();
+    auth_.store = std::move(SqliteKeyStore::Open(dir_ + "/keys.db")).value();
     KeySpec spec;
     spec.name = "ops";
     spec.role = "admin";

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "auth_test_util.h"
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 #include "fcgi/config.h"
 #include "fcgi/policy/overflow_policy.h"
 
@@ -95,7 +95,7 @@ TEST(OverflowConfigParse, ReadsTheSectionAndRejectsBadValues) {
 
 TEST(KeyStoreDataPolicy, RoundTripsEachPolicy) {
   const std::string dir = auth::testing::TempDir("ov");
-  auto store = auth::KeyStore::Open(dir + "/keys.db");
+  auto store = auth::SqliteKeyStore::Open(dir + "/keys.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   int i = 0;
   for (DataPolicy p : {DataPolicy::kDeploymentDefault, DataPolicy::kLocalOnly, DataPolicy::kMayLeave}) {
@@ -119,7 +119,7 @@ TEST(KeyStoreDataPolicy, OlderStoreGetsTheColumn) {
   const std::string dir = auth::testing::TempDir("ov-old");
   const std::string path = dir + "/keys.db";
   {
-    auto store = auth::KeyStore::Open(path);
+    auto store = auth::SqliteKeyStore::Open(path);
     ASSERT_TRUE(store.ok());
   }
   sqlite3* db = nullptr;
@@ -132,7 +132,7 @@ TEST(KeyStoreDataPolicy, OlderStoreGetsTheColumn) {
             SQLITE_OK)
       << sqlite3_errmsg(db);
   sqlite3_close(db);
-  auto store = auth::KeyStore::Open(path);
+  auto store = auth::SqliteKeyStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto found = (*store)->FindById("00000000000000aa");
   ASSERT_TRUE(found.ok() && found->has_value());
@@ -143,8 +143,8 @@ TEST(KeyStoreDataPolicy, OlderStoreGetsTheColumn) {
 // Unknown ids are remembered as absent (no SQLite query each), until the store changes.
 TEST(KeyStoreNegativeCache, AnIdCreatedAfterAMissIsFoundAtOnce) {
   const std::string dir = auth::testing::TempDir("neg");
-  auto reader = auth::KeyStore::Open(dir + "/keys.db");
-  auto writer = auth::KeyStore::Open(dir + "/keys.db");  // the CLI, another process in real life
+  auto reader = auth::SqliteKeyStore::Open(dir + "/keys.db");
+  auto writer = auth::SqliteKeyStore::Open(dir + "/keys.db");  // the CLI, another process in real life
   ASSERT_TRUE(reader.ok() && writer.ok());
   for (int i = 0; i < 3; ++i) {
     auto miss = (*reader)->FindById("00000000000000bb");

@@ -9,7 +9,7 @@
 #include "auth_test_util.h"
 #include "fcgi/audit/audit_format.h"
 #include "fcgi/auth/key_issuer.h"
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 #include "fcgi/config.h"
 
 namespace deepgate::fcgi {
@@ -31,14 +31,14 @@ TEST(GeoIpDefaults, AnAllowListDeniesUnplaceableAddressesUnlessConfigured) {
 TEST(KeyStoreFile, GroupReadableStoreIsRefused) {
   const std::string dir = auth::testing::TempDir("ks-mode");
   const std::string path = dir + "/keys.db";
-  ASSERT_TRUE(auth::KeyStore::Open(path).ok());
+  ASSERT_TRUE(auth::SqliteKeyStore::Open(path).ok());
   ::chmod(path.c_str(), 0640);
-  auto opened = auth::KeyStore::Open(path);
+  auto opened = auth::SqliteKeyStore::Open(path);
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.status().message().find("chmod 0600"), std::string::npos);
   ::chmod(path.c_str(), 0600);
   std::filesystem::create_symlink(path, dir + "/link.db");
-  EXPECT_FALSE(auth::KeyStore::Open(dir + "/link.db").ok());  // never through a symlink
+  EXPECT_FALSE(auth::SqliteKeyStore::Open(dir + "/link.db").ok());  // never through a symlink
   std::filesystem::remove_all(dir);
 }
 
@@ -59,7 +59,7 @@ TEST(JournalFields, MessageAndPathCarryNoRawNewline) {
 
 TEST(KeyRotation, AnOverlapThatWouldOverflowIsRefused) {
   const std::string dir = auth::testing::TempDir("rot");
-  auto store = auth::KeyStore::Open(dir + "/keys.db");
+  auto store = auth::SqliteKeyStore::Open(dir + "/keys.db");
   ASSERT_TRUE(store.ok());
   auth::Secrets secrets{std::string(32, 'm'), std::string(32, 'p'), std::string(32, 'j')};
   auth::KeySpec spec;

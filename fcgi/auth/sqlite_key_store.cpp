@@ -1,5 +1,5 @@
 // SQLite is called only here; every statement is prepared with bound parameters.
-#include "fcgi/auth/key_store.h"
+#include "fcgi/auth/sqlite_key_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "fcgi/auth/model_list.h"
 
 namespace deepgate::fcgi::auth {
 namespace {
@@ -62,24 +64,6 @@ Result<Stmt> Prepare(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return DbError(db, "prepare");
   return Stmt(s);
-}
-
-// Model ids are joined with '\n' (they are validated to hold no control characters).
-std::string JoinModels(const std::vector<std::string>& models) {
-  std::string out;
-  for (const auto& m : models) out += (out.empty() ? "" : "\n") + m;
-  return out;
-}
-std::vector<std::string> SplitModels(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t end = s.find('\n', pos);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
 }
 
 std::string Text(sqlite3_stmt* s, int col) {
@@ -139,7 +123,7 @@ Status PrepareFile(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
+Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path) {
   DG_RETURN_IF_ERROR(PrepareFile(path));
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
@@ -148,7 +132,7 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
     sqlite3_close_v2(db);
     return s;
   }
-  std::unique_ptr<KeyStore> store(new KeyStore(db, path));
+  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(db, path));
   sqlite3_busy_timeout(db, 5000);
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   DG_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
@@ -162,12 +146,12 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path) {
   return store;
 }
 
-KeyStore::~KeyStore() {
+SqliteKeyStore::~SqliteKeyStore() {
   sqlite3_finalize(find_by_id_);  // a no-op on nullptr
   sqlite3_close_v2(db_);
 }
 
-Status KeyStore::Exec(const char* sql) {
+Status SqliteKeyStore::Exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
@@ -207,12 +191,12 @@ Status InsertLocked(sqlite3* db, const KeyRecord& r) {
 }
 }  // namespace
 
-Status KeyStore::Insert(const KeyRecord& r) {
+Status SqliteKeyStore::Insert(const KeyRecord& r) {
   std::lock_guard<std::mutex> lock(mu_);
   return InsertLocked(db_, r);
 }
 
-KeyStore::FilesStamp KeyStore::Stamp() const {
+SqliteKeyStore::FilesStamp SqliteKeyStore::Stamp() const {
   FilesStamp stamp;
   const char* files[2] = {path_.c_str(), wal_path_.c_str()};
   for (int i = 0; i < 2; ++i) {
@@ -225,7 +209,7 @@ KeyStore::FilesStamp KeyStore::Stamp() const {
   return stamp;
 }
 
-Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
+Result<std::optional<KeyRecord>> SqliteKeyStore::FindById(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   // Stamp before reading: a commit after this point changes the stamp the next call sees.
   const FilesStamp stamp = Stamp();
@@ -258,7 +242,7 @@ Result<std::optional<KeyRecord>> KeyStore::FindById(const std::string& id) {
   return std::optional<KeyRecord>(std::move(rows[0]));
 }
 
-Result<std::vector<KeyRecord>> KeyStore::List() {
+Result<std::vector<KeyRecord>> SqliteKeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns + " FROM api_keys ORDER BY created_at DESC, id"));
   return ReadAll(db_, s.get());
@@ -266,7 +250,7 @@ Result<std::vector<KeyRecord>> KeyStore::List() {
 
 // Stores created before owner subjects (empty: the key id is the subject) or data policies
 // (empty: the deployment default) existed get the column.
-Status KeyStore::AddColumnIfMissing(const char* name, const char* definition) {
+Status SqliteKeyStore::AddColumnIfMissing(const char* name, const char* definition) {
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM pragma_table_info('api_keys') WHERE name = ?"));
   sqlite3_bind_text(s.get(), 1, name, -1, SQLITE_STATIC);
   const int rc = sqlite3_step(s.get());
@@ -275,7 +259,7 @@ Status KeyStore::AddColumnIfMissing(const char* name, const char* definition) {
   return Exec((std::string("ALTER TABLE api_keys ADD COLUMN ") + name + " " + definition).c_str());
 }
 
-Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t window_s) {
+Result<std::vector<KeyRecord>> SqliteKeyStore::ListExpiring(int64_t now, int64_t window_s) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, std::string("SELECT ") + kColumns +
                                                " FROM api_keys WHERE revoked_at = 0 AND expires_at > ? AND expires_at <= ?"
@@ -285,7 +269,7 @@ Result<std::vector<KeyRecord>> KeyStore::ListExpiring(int64_t now, int64_t windo
   return ReadAll(db_, s.get());
 }
 
-Status KeyStore::Revoke(const std::string& id, int64_t now) {
+Status SqliteKeyStore::Revoke(const std::string& id, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?"));
   sqlite3_bind_int64(s.get(), 1, now);
@@ -295,7 +279,7 @@ Status KeyStore::Revoke(const std::string& id, int64_t now) {
   return Status::Ok();
 }
 
-Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) {
+Status SqliteKeyStore::Supersede(const std::string& old_id, const KeyRecord& replacement, int64_t old_valid_until) {
   std::lock_guard<std::mutex> lock(mu_);
   // IMMEDIATE: take the write lock up front so two rotations of one key cannot interleave.
   DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
@@ -316,7 +300,7 @@ Status KeyStore::Supersede(const std::string& old_id, const KeyRecord& replaceme
   return Exec("COMMIT");
 }
 
-Status KeyStore::SetTotp(const std::string& id, const std::string& sealed_secret) {
+Status SqliteKeyStore::SetTotp(const std::string& id, const std::string& sealed_secret) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET totp_sealed = ?, totp_last_step = 0 WHERE id = ?"));
   sqlite3_bind_blob(s.get(), 1, sealed_secret.data(), static_cast<int>(sealed_secret.size()), SQLITE_TRANSIENT);
@@ -326,7 +310,7 @@ Status KeyStore::SetTotp(const std::string& id, const std::string& sealed_secret
   return Status::Ok();
 }
 
-Result<bool> KeyStore::ConsumeTotpStep(const std::string& id, int64_t step) {
+Result<bool> SqliteKeyStore::ConsumeTotpStep(const std::string& id, int64_t step) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "UPDATE api_keys SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?"));
   sqlite3_bind_int64(s.get(), 1, step);
@@ -346,7 +330,7 @@ Result<int64_t> InsertPurgeLocked(sqlite3* db, const std::string& subject, int64
 }
 }  // namespace
 
-Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) {
+Result<std::string> SqliteKeyStore::SubjectKey(const std::string& subject, const std::string& candidate, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   {
     DG_ASSIGN_OR_RETURN(Stmt ins, Prepare(db_, "INSERT OR IGNORE INTO subject_keys (subject, key, created_at) VALUES (?, ?, ?)"));
@@ -362,7 +346,7 @@ Result<std::string> KeyStore::SubjectKey(const std::string& subject, const std::
   return std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(sel.get(), 0)) : 0);
 }
 
-Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
+Result<bool> SqliteKeyStore::HasSubjectKey(const std::string& subject) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT 1 FROM subject_keys WHERE subject = ?"));
   sqlite3_bind_text(s.get(), 1, subject.c_str(), -1, SQLITE_TRANSIENT);
@@ -371,7 +355,7 @@ Result<bool> KeyStore::HasSubjectKey(const std::string& subject) {
   return rc == SQLITE_ROW;
 }
 
-Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_t now) {
+Result<SubjectErasure> SqliteKeyStore::EraseSubject(const std::string& subject, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [&](Status s) {
@@ -401,12 +385,12 @@ Result<SubjectErasure> KeyStore::EraseSubject(const std::string& subject, int64_
   return out;
 }
 
-Result<int64_t> KeyStore::RecordCachePurge(const std::string& subject, int64_t now) {
+Result<int64_t> SqliteKeyStore::RecordCachePurge(const std::string& subject, int64_t now) {
   std::lock_guard<std::mutex> lock(mu_);
   return InsertPurgeLocked(db_, subject, now);
 }
 
-Result<std::vector<CachePurge>> KeyStore::ListCachePurgesSince(int64_t seq) {
+Result<std::vector<CachePurge>> SqliteKeyStore::ListCachePurgesSince(int64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT seq, subject, created_at FROM cache_purges WHERE seq > ? ORDER BY seq"));
   sqlite3_bind_int64(s.get(), 1, seq);
@@ -419,11 +403,26 @@ Result<std::vector<CachePurge>> KeyStore::ListCachePurgesSince(int64_t seq) {
   }
 }
 
-Result<int64_t> KeyStore::LastCachePurgeSeq() {
+Result<int64_t> SqliteKeyStore::LastCachePurgeSeq() {
   std::lock_guard<std::mutex> lock(mu_);
   DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT COALESCE(MAX(seq), 0) FROM cache_purges"));
   if (sqlite3_step(s.get()) != SQLITE_ROW) return DbError(db_, "read cache purges");
   return static_cast<int64_t>(sqlite3_column_int64(s.get(), 0));
+}
+
+Result<std::vector<SubjectKeyRecord>> SqliteKeyStore::ListSubjectKeys() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DG_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "SELECT subject, key, created_at FROM subject_keys ORDER BY subject"));
+  std::vector<SubjectKeyRecord> out;
+  for (;;) {
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return DbError(db_, "read pseudonym keys");
+    const void* blob = sqlite3_column_blob(s.get(), 1);
+    out.push_back({Text(s.get(), 0),
+                   std::string(static_cast<const char*>(blob), blob ? static_cast<size_t>(sqlite3_column_bytes(s.get(), 1)) : 0),
+                   sqlite3_column_int64(s.get(), 2)});
+  }
 }
 
 }  // namespace deepgate::fcgi::auth
