@@ -7,6 +7,8 @@ DEEPGATE_PACKAGES=(g++ cmake make pkg-config libgtest-dev libgmock-dev clang lib
   wrk debhelper dpkg-dev lintian)  # wrk: bench/serve_bench.sh. debhelper, dpkg-dev, lintian: the .deb (debian_package_test). The OpenAI SDK test also wants Node 20+ and npm (it skips without).
 # chromium: the web console's browser test (tests/integration/console_test.sh, with npm puppeteer-core).
 DEEPGATE_PACKAGES+=(chromium)
+# redis-server, libhiredis-dev: the Redis limits and cache (fcgi/redis/; unit tests and redis_test.sh start their own server).
+DEEPGATE_PACKAGES+=(redis-server libhiredis-dev)
 
 deepgate_install_deps() {
   local missing=()

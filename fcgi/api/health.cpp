@@ -4,17 +4,34 @@
 
 namespace deepgate::fcgi {
 
-void AddHealthRoutes(Router& router, const ModelService& models) {
+namespace {
+
+// The "redis" block of /ready; false when the worker cannot serve because of it.
+bool RedisReadiness(RedisState& redis, Json::Value* block) {
+  const bool up = redis.Probe();
+  (*block)["state"] = up ? "up" : "down";
+  (*block)["on_failure"] = redis.health->fallback();
+  return up || !redis.fail_closed;
+}
+
+}  // namespace
+
+void AddHealthRoutes(Router& router, const ModelService& models, RedisState* redis) {
   router.Add({"GET", "/health", "health", true, [](RequestContext&, ResponseWriter& out) {
                 Json::Value body(Json::objectValue);
                 body["status"] = "ok";
                 out.SendJson(200, body);
               }});
-  router.Add({"GET", "/ready", "ready", true, [&models](RequestContext& ctx, ResponseWriter& out) {
+  router.Add({"GET", "/ready", "ready", true, [&models, redis](RequestContext& ctx, ResponseWriter& out) {
                 switch (models.state()) {
                   case ModelState::kReady: {
                     Json::Value body(Json::objectValue);
                     body["status"] = "ready";
+                    if (redis != nullptr && !RedisReadiness(*redis, &body["redis"])) {
+                      out.SendError(ApiError::Unavailable("Redis, which holds the rate limits, is unreachable",
+                                                          "limits_unavailable", ctx.config.retry_after_s));
+                      return;
+                    }
                     out.SendJson(200, body);
                     return;
                   }

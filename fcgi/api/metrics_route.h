@@ -10,6 +10,7 @@
 #include "fcgi/cache/response_cache.h"
 #include "fcgi/http/router.h"
 #include "fcgi/metrics/worker_metrics.h"
+#include "fcgi/redis/backend_health.h"
 #include "fcgi/server/model_service.h"
 
 namespace deepgate::fcgi {
@@ -19,6 +20,7 @@ struct MetricsSources {
   const ModelService* models = nullptr;          // null: no engine series
   const audit::JournalAuditSink* audit = nullptr;  // null: no audit series
   const cache::ResponseCache* cache = nullptr;     // null: cache disabled (series at 0)
+  const redis::BackendHealth* redis = nullptr;     // null: no Redis configured (no backend series)
 };
 
 // The whole exposition text.

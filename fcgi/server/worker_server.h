@@ -30,6 +30,7 @@
 #include "fcgi/server/model_service.h"
 #include "fcgi/server/pipeline.h"
 #include "fcgi/server/purge_loop.h"
+#include "fcgi/server/redis_setup.h"
 #include "fcgi/server/systemd_notifier.h"
 
 namespace deepgate::fcgi {
@@ -42,6 +43,7 @@ struct WorkerServer {
   policy::SteadyClock policy_clock;
   auth::SystemClock auth_clock;
   metrics::WorkerMetrics metrics;             // fed by the audit sink's wrapper and the token timings
+  std::unique_ptr<RedisState> redis;          // null: no Redis configured; outlives the stages using it
   PipelineStages stages;                      // moved into `pipeline` once complete
   audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
   policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages
