@@ -19,13 +19,14 @@ struct LimitVerdict {
   RateDecision decision;
   std::string lease;         // admitted: hand back to Finish (opaque; "" for an in-process slot)
   bool unavailable = false;  // the shared backend could not decide and the policy is fail_closed
+  std::optional<AnomalyAlert> alert;  // this request tipped the anomaly detector (refused or not)
 };
 
 class Limits {
  public:
   virtual ~Limits() = default;
-  // Counts one request for the anomaly detector; the alert when it tipped this minute.
-  virtual std::optional<AnomalyAlert> Observe(const std::string& subject) = 0;
+  // Counts the request for the anomaly detector (the alert when it tipped this minute), then
+  // decides on the limits.
   virtual LimitVerdict Admit(const std::string& subject, const LimitSpec& spec) = 0;
   // Ends an admitted request: frees its slot and charges the tokens it used.
   virtual void Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease,
@@ -38,9 +39,9 @@ class LocalLimits final : public Limits {
  public:
   LocalLimits(const MonotonicClock& clock, const AnomalySettings& settings) : limiter_(clock), anomaly_(clock, settings) {}
 
-  std::optional<AnomalyAlert> Observe(const std::string& subject) override { return anomaly_.Observe(subject); }
   LimitVerdict Admit(const std::string& subject, const LimitSpec& spec) override {
-    return LimitVerdict{limiter_.Admit(subject, spec), "", false};
+    std::optional<AnomalyAlert> alert = anomaly_.Observe(subject);
+    return LimitVerdict{limiter_.Admit(subject, spec), "", false, alert};
   }
   void Finish(const std::string& subject, const LimitSpec&, const std::string&, int64_t tokens_used) override {
     limiter_.Finish(subject, tokens_used);

@@ -108,13 +108,13 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   const auto r = rules();
   Admission a;
   if (r->geo && RefuseCountry(r->countries, origin, &a)) return a;
-  if (auto alert = limits_->Observe(principal.subject)) {
+  LimitVerdict v = limits_->Admit(principal.subject, lookup_(principal, r->limits));
+  if (const auto& alert = v.alert) {
     char text[160];
     std::snprintf(text, sizeof text, "%lld requests this minute > threshold %.1f (mean %.1f, stddev %.1f)",
                   static_cast<long long>(alert->count), alert->threshold, alert->mean, alert->stddev);
     a.anomaly = text;
   }
-  LimitVerdict v = limits_->Admit(principal.subject, lookup_(principal, r->limits));
   if (v.unavailable) {
     a.refusal = Refusal(RefusalReason::kLimitsUnavailable,
                         Status::Unavailable("Rate limits cannot be checked right now; retry shortly"))

@@ -32,7 +32,6 @@ RedisLimits::RedisLimits(redis::RedisPool& pool, redis::BackendHealth& health, c
     : health_(health),
       on_failure_(options.on_failure),
       limiter_(pool, options.key_prefix, options.lease),
-      anomaly_(pool, options.key_prefix),
       local_(clock, settings),
       renewer_(limiter_),
       lease_prefix_(RandomHex(8) + ":"),
@@ -48,32 +47,20 @@ void RedisLimits::Configure(const AnomalySettings& settings) {
   settings_ = settings;
 }
 
-std::optional<AnomalyAlert> RedisLimits::Observe(const std::string& subject) {
-  AnomalySettings s;
+LimitVerdict RedisLimits::Admit(const std::string& subject, const LimitSpec& spec) {
+  AnomalySettings anomaly;
   {
     std::lock_guard lock(mu_);
-    s = settings_;
+    anomaly = settings_;
   }
-  if (!s.enabled) return std::nullopt;
-  Result<std::optional<AnomalyAlert>> r = anomaly_.Observe(subject, s);
-  if (r.ok()) {
-    health_.NoteSuccess();
-    if (r->has_value()) alerts_.fetch_add(1, std::memory_order_relaxed);
-    return *r;
-  }
-  health_.NoteFailure(r.status());
-  // Fail-closed refuses in Admit anyway; under `local` this worker's own counts stand in.
-  return on_failure_ == BackendFailure::kLocal ? local_.Observe(subject) : std::nullopt;
-}
-
-LimitVerdict RedisLimits::Admit(const std::string& subject, const LimitSpec& spec) {
-  if (Unlimited(spec)) return LimitVerdict{};  // nothing to count: no round trip
+  if (Unlimited(spec) && !anomaly.enabled) return LimitVerdict{};  // nothing to count: no round trip
   const std::string id = NewLeaseId();
-  Result<RateDecision> r = limiter_.Admit(subject, spec, id);
+  Result<RedisDecision> r = limiter_.Admit(subject, spec, id, anomaly);
   if (r.ok()) {
     health_.NoteSuccess();
-    LimitVerdict v{std::move(r).value(), "", false};
-    if (v.decision.admitted) {
+    if (r->alert) alerts_.fetch_add(1, std::memory_order_relaxed);
+    LimitVerdict v{std::move(r->decision), "", false, r->alert};
+    if (v.decision.admitted && !Unlimited(spec)) {
       v.lease = kRedisLease + id;
       if (spec.max_concurrent > 0) renewer_.Add(subject, id);
     }
@@ -91,11 +78,13 @@ LimitVerdict RedisLimits::Admit(const std::string& subject, const LimitSpec& spe
 void RedisLimits::Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease,
                          int64_t tokens_used) {
   if (lease.rfind(kRedisLease, 0) != 0) {
-    if (!Unlimited(spec)) local_.Finish(subject, spec, lease, tokens_used);
+    local_.Finish(subject, spec, lease, tokens_used);  // admitted locally (or not counted at all)
     return;
   }
   const std::string id = lease.substr(sizeof kRedisLease - 1);
   renewer_.Remove(id);
+  // Nothing to free (no concurrency cap, so no lease was stored) and nothing to charge: no round trip.
+  if (spec.max_concurrent <= 0 && (spec.tokens_per_minute <= 0 || tokens_used <= 0)) return;
   // On failure the lease expires by itself; the tokens are not charged (documented window).
   if (Status st = limiter_.Finish(subject, spec, id, tokens_used); !st.ok()) health_.NoteFailure(st);
   else health_.NoteSuccess();

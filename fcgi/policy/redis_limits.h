@@ -1,5 +1,6 @@
-// RedisLimits: Limits shared by all workers of all hosts through Redis (RedisRateLimiter,
-// RedisAnomalyDetector, leases kept alive by a LeaseRenewer), with the failure policy applied
+// RedisLimits: Limits shared by all workers of all hosts through Redis (RedisRateLimiter:
+// one script per request for the anomaly count and the limits; leases kept alive by a
+// LeaseRenewer), with the failure policy applied
 // when Redis cannot answer within its timeout:
 //   kFailClosed — the request is refused 503 limits_unavailable (LimitVerdict::unavailable);
 //   kLocal      — this worker decides alone with its own LocalLimits (per-worker limits, so N
@@ -20,7 +21,6 @@
 
 #include "fcgi/policy/lease_renewer.h"
 #include "fcgi/policy/limits.h"
-#include "fcgi/policy/redis_anomaly_detector.h"
 #include "fcgi/policy/redis_rate_limiter.h"
 #include "fcgi/redis/backend_health.h"
 
@@ -39,7 +39,6 @@ class RedisLimits final : public Limits {
   RedisLimits(redis::RedisPool& pool, redis::BackendHealth& health, const MonotonicClock& clock,
               const AnomalySettings& settings, const RedisLimitsOptions& options);
 
-  std::optional<AnomalyAlert> Observe(const std::string& subject) override;
   LimitVerdict Admit(const std::string& subject, const LimitSpec& spec) override;
   void Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease, int64_t tokens_used) override;
   void Configure(const AnomalySettings& settings) override;
@@ -53,7 +52,6 @@ class RedisLimits final : public Limits {
   redis::BackendHealth& health_;
   const BackendFailure on_failure_;
   RedisRateLimiter limiter_;
-  RedisAnomalyDetector anomaly_;
   LocalLimits local_;
   LeaseRenewer renewer_;
   const std::string lease_prefix_;  // random per process: lease ids of two workers never collide

@@ -20,15 +20,20 @@ std::string RedisRateLimiter::Key(const std::string& subject, const char* kind) 
   return prefix_ + "{" + subject + "}:" + kind;
 }
 
-Result<RateDecision> RedisRateLimiter::Admit(const std::string& subject, const LimitSpec& spec,
-                                              const std::string& lease_id) {
+Result<RedisDecision> RedisRateLimiter::Admit(const std::string& subject, const LimitSpec& spec,
+                                               const std::string& lease_id, const AnomalySettings& anomaly) {
   DG_ASSIGN_OR_RETURN(
       redis::RedisReply r,
-      pool_.Eval(AdmitScript(), {Key(subject, "rq"), Key(subject, "tk"), Key(subject, "ls")},
+      pool_.Eval(DecideScript(), {Key(subject, "rq"), Key(subject, "tk"), Key(subject, "ls"), Key(subject, "an")},
                  {std::to_string(spec.requests_per_minute), std::to_string(spec.tokens_per_minute),
-                  std::to_string(spec.max_concurrent), lease_id, std::to_string(lease_.count())}));
-  if (r.kind != redis::RedisReply::Kind::kArray || r.items.size() != 5) return Malformed("admit", r);
-  RateDecision d;
+                  std::to_string(spec.max_concurrent), lease_id, std::to_string(lease_.count()),
+                  std::to_string(anomaly.enabled ? anomaly.history_minutes : 0),
+                  std::to_string(anomaly.floor_per_minute)}));
+  if (r.kind != redis::RedisReply::Kind::kArray || r.items.size() != 10) return Malformed("decide", r);
+  RedisDecision out;
+  if (r.At(5).AsInt() == 1)
+    out.alert = AnomalyAlert{r.At(6).AsInt(), Number(r.At(7)), Number(r.At(8)), Number(r.At(9))};
+  RateDecision& d = out.decision;
   d.admitted = r.At(0).AsInt() == 1;
   if (!d.admitted) {
     d.reason = r.At(1).text;
@@ -42,7 +47,7 @@ Result<RateDecision> RedisRateLimiter::Admit(const std::string& subject, const L
   };
   add("requests", spec.requests_per_minute, Number(r.At(3)));
   add("tokens", spec.tokens_per_minute, Number(r.At(4)));
-  return d;
+  return out;
 }
 
 Status RedisRateLimiter::Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease_id,

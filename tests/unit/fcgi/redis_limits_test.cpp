@@ -3,6 +3,7 @@
 // leases that expire and are renewed, the anomaly rule on shared counts, and the failure
 // policy (fail_closed → unavailable, local → per-worker limits, journal events both ways).
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <thread>
 
@@ -159,8 +160,9 @@ TEST_F(RedisLimitsTest, RenewalKeepsALongRequestsSlot) {
 TEST_F(RedisLimitsTest, AnomalyIsJudgedOnTheSharedCount) {
   auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
   int alerts = 0;
+  const LimitSpec unlimited{0, 0, 0};  // the anomaly count runs for unlimited keys too
   for (int i = 0; i < 8; ++i) {  // floor 5: the 6th request this minute alerts, once
-    auto alert = (i % 2 ? a : b)->Observe("busy");
+    auto alert = (i % 2 ? a : b)->Admit("busy", unlimited).alert;
     if (alert) {
       ++alerts;
       EXPECT_EQ(alert->count, 6);
@@ -169,6 +171,33 @@ TEST_F(RedisLimitsTest, AnomalyIsJudgedOnTheSharedCount) {
   }
   EXPECT_EQ(alerts, 1);
   EXPECT_EQ(a->anomalies() + b->anomalies(), 1u);
+}
+
+TEST_F(RedisLimitsTest, AnomalyBaselineIsThePreviousMinutesOfTheSharedCount) {
+  // Three earlier minutes of 4, 4 and 10 requests written as the script keeps them: mean 6,
+  // stddev sqrt(8) = 2.83, threshold 14.49 (above the floor of 5).
+  const redis::RedisReply t = pool_->Command({"TIME"}).value();
+  const int64_t m = t.At(0).AsInt() / 60;
+  const std::string key = "deepgate:{hist}:an";
+  ASSERT_TRUE(pool_->Command({"HSET", key, "first", std::to_string(m - 3), "m" + std::to_string(m - 3), "4",
+                              "m" + std::to_string(m - 2), "4", "m" + std::to_string(m - 1), "10",
+                              "m" + std::to_string(m - 400), "9"})  // outside the 60-minute window
+                  .ok());
+  auto limits = Make(BackendFailure::kFailClosed);
+  std::optional<AnomalyAlert> alert;
+  int n = 0;
+  while (!alert && n < 40) {
+    alert = limits->Admit("hist", LimitSpec{0, 0, 0}).alert;
+    ++n;
+  }
+  ASSERT_TRUE(alert.has_value());
+  if (pool_->Command({"TIME"}).value().At(0).AsInt() / 60 != m) GTEST_SKIP() << "crossed a minute boundary";
+  EXPECT_EQ(n, 15);
+  EXPECT_EQ(alert->count, 15);
+  EXPECT_NEAR(alert->mean, 6.0, 1e-9);
+  EXPECT_NEAR(alert->stddev, std::sqrt(8.0), 1e-9);
+  EXPECT_NEAR(alert->threshold, 6.0 + 3 * std::sqrt(8.0), 1e-9);
+  EXPECT_EQ(pool_->Command({"HEXISTS", key, "m" + std::to_string(m - 400)}).value().integer, 0);  // trimmed
 }
 
 TEST_F(RedisLimitsTest, FailClosedRefusesWhileRedisIsDownAndRecovers) {
@@ -220,6 +249,34 @@ TEST_F(RedisLimitsTest, HungRedisCostsAdmitAtMostTheTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(700));
   EXPECT_TRUE(v.decision.admitted);  // decided locally
   server_.Resume();
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::policy
+
+namespace deepgate::fcgi::policy {
+namespace {
+
+// Not a benchmark gate: prints what one decision costs (hiredis round trip vs the script), the
+// figure bench/RESULTS.md cites for "hiredis or our own RESP client". Asserts only a loose
+// bound so a broken pool (a reconnect per call) fails.
+TEST_F(RedisLimitsTest, PrintsTheCostOfOneDecision) {
+  auto limits = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{1000000, 0, 1000};
+  constexpr int kCalls = 2000;
+  auto time_us = [&](auto&& call) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) call();
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kCalls;
+  };
+  const double ping = time_us([&] { ASSERT_TRUE(pool_->Command({"PING"}).ok()); });
+  const double admit = time_us([&] {
+    LimitVerdict v = limits->Admit("bench", spec);
+    ASSERT_TRUE(v.decision.admitted);
+    limits->Finish("bench", spec, v.lease, 0);
+  });
+  std::printf("redis over a unix socket: PING %.1f us, Admit + Finish (2 scripts) %.1f us per request\n", ping, admit);
+  EXPECT_LT(admit, 5000.0);
 }
 
 }  // namespace
