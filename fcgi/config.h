@@ -99,7 +99,9 @@ struct RedisConfig {
   // first); "" = no AUTH. Never logged.
   std::string password_file;
   int timeout_ms = 100;       // ms; connect and every command: a hung Redis costs a request this much
-  int pool_size = 4;          // connections per worker, shared by its acceptor threads
+  // Connections per worker, shared by its acceptor threads: as many as acceptor_threads, so a
+  // thread never queues for one (a Redis connection is a socket and a few KiB on each side).
+  int pool_size = 16;
   std::string key_prefix = "deepgate:";  // one Redis may serve several deployments
 
   bool operator==(const RedisConfig&) const = default;
