@@ -96,7 +96,12 @@ class SilentSocket {
 };
 
 TEST(RedisConnectionTest, CommandOnAServerThatNeverAnswersTimesOut) {
-  const std::string path = (testing::TempDir("redis-silent") / "silent.sock").string();
+  const std::filesystem::path dir = testing::TempDir("redis-silent");
+  const std::string path = (dir / "silent.sock").string();
+  struct RemoveDir {
+    std::filesystem::path d;
+    ~RemoveDir() { std::filesystem::remove_all(d); }
+  } remove_dir{dir};
   SilentSocket silent(path);
   auto c = RedisConnection::Open({path, "", 0}, milliseconds(150), "");
   ASSERT_TRUE(c.ok()) << c.status().message();
