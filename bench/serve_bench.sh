@@ -19,8 +19,11 @@
 #                        [--pg-store]   (a second stack whose worker keeps its keys on a
 #                                        PostgreSQL started here: /v1/models with an API key
 #                                        and its worker p50, beside the SQLite default's)
+#   bench/serve_bench.sh --redis [--rounds 3] [--duration 10]
+#                        global limits on Redis vs in-process limits (bench/serve_bench_redis.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${1:-}" = --redis ] && exec bench/serve_bench_redis.sh "${@:2}"
 shape=tiny type=q8_0 model="" max_tokens=128 rounds=3 levels="1 4 8" duration=10 threads=2 logprobs=0 pg_store=0
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -14,6 +14,7 @@
 #include "fcgi/models/file_digest.h"
 #include "fcgi/models/model_manifest.h"
 #include "fcgi/policy/client_address.h"
+#include "fcgi/redis/redis_connection.h"
 
 namespace deepgate::fcgi {
 namespace {
@@ -159,6 +160,14 @@ Status ReadCountries(const Json::Value& v, const char* name, std::vector<std::st
   return Status::Ok();
 }
 
+// A two-way choice spelled as a string: *out = (value == yes).
+Status ReadChoice(const Json::Value& v, const char* name, const char* yes, const char* no, bool* out) {
+  if (!v.isString() || (v.asString() != yes && v.asString() != no))
+    return Status::InvalidArgument(std::string("'") + name + "' must be \"" + yes + "\" or \"" + no + "\"");
+  *out = v.asString() == yes;
+  return Status::Ok();
+}
+
 Status ApplyRateLimits(const Json::Value& v, WorkerConfig& c) {
   static const std::vector<SubKey<RateLimitConfig>> keys = {
       SubInt("requests_per_minute", 0, int64_t{1} << 40, &RateLimitConfig::requests_per_minute),
@@ -236,6 +245,8 @@ Status ApplyCache(const Json::Value& v, WorkerConfig& c) {
          cc.shared = x.asString() == "shared";
          return Status::Ok();
        }},
+      {"backend", [](const Json::Value& x, CacheConfig& cc) { return ReadChoice(x, "backend", "redis", "local", &cc.redis); }},
+      SubInt("max_entry_bytes", 1024, int64_t{512} << 20, &CacheConfig::max_entry_bytes),
   };
   return ApplyObject(v, "cache", keys, c.cache);
 }
@@ -256,6 +267,49 @@ Status ApplyTrustedProxies(const Json::Value& v, WorkerConfig& c) {
   for (const std::string& p : c.trusted_proxies)
     if (Result<policy::IpNetwork> n = policy::IpNetwork::Parse(p); !n.ok())
       return n.status().WithContext("'trusted_proxies'");
+  return Status::Ok();
+}
+
+// --- shared state: "redis" and "limits" (issue 15) ---
+Status ApplyRedis(const Json::Value& v, WorkerConfig& c) {
+  auto string_key = [](const char* name, std::string RedisConfig::*field) {
+    return SubKey<RedisConfig>{name, [=](const Json::Value& x, RedisConfig& r) {
+                                 if (!x.isString()) return Status::InvalidArgument(std::string("'") + name + "' must be a string");
+                                 r.*field = x.asString();
+                                 return Status::Ok();
+                               }};
+  };
+  static const std::vector<SubKey<RedisConfig>> keys = {
+      {"url", [](const Json::Value& x, RedisConfig& r) {
+         if (!x.isString()) return Status::InvalidArgument("'url' must be a string");
+         if (!x.asString().empty()) DG_RETURN_IF_ERROR(redis::ParseRedisUrl(x.asString()).status());
+         r.url = x.asString();
+         return Status::Ok();
+       }},
+      string_key("password_file", &RedisConfig::password_file),
+      string_key("key_prefix", &RedisConfig::key_prefix),
+      // 5 ms..10 s: below, a busy Redis times out for nothing; above, a hung one stalls requests.
+      SubInt("timeout_ms", 5, 10000, &RedisConfig::timeout_ms),
+      SubInt("pool_size", 1, 256, &RedisConfig::pool_size),
+  };
+  return ApplyObject(v, "redis", keys, c.redis);
+}
+
+Status ApplyLimits(const Json::Value& v, WorkerConfig& c) {
+  static const std::vector<SubKey<LimitsConfig>> keys = {
+      {"backend", [](const Json::Value& x, LimitsConfig& l) { return ReadChoice(x, "backend", "redis", "local", &l.redis); }},
+      {"on_backend_failure", [](const Json::Value& x, LimitsConfig& l) {
+         return ReadChoice(x, "on_backend_failure", "fail_closed", "local", &l.fail_closed);
+       }},
+      SubInt("lease_seconds", 1, 3600, &LimitsConfig::lease_seconds),
+  };
+  return ApplyObject(v, "limits", keys, c.limits);
+}
+
+// A backend named without a Redis to reach would silently fall back: refuse at load.
+Status CheckRedisUse(const WorkerConfig& c, const std::string& origin) {
+  if (c.redis.url.empty() && (c.limits.redis || c.cache.redis))
+    return Status::InvalidArgument(origin + ": 'limits.backend' or 'cache.backend' is \"redis\" but 'redis.url' is not set");
   return Status::Ok();
 }
 
@@ -324,6 +378,8 @@ const std::vector<KeySpec>& Keys() {
       Row("trusted_proxies", kLive, &WorkerConfig::trusted_proxies, ApplyTrustedProxies),
       Row("store", kRestart, &WorkerConfig::store,
           [](const Json::Value& v, WorkerConfig& c) { return store::ParseStoreConfig(v, &c.store); }),
+      Row("redis", kRestart, &WorkerConfig::redis, ApplyRedis),
+      Row("limits", kRestart, &WorkerConfig::limits, ApplyLimits),
   };
   return keys;
 }
@@ -362,6 +418,7 @@ Result<WorkerConfig> ParseConfig(const std::string& text, const std::string& ori
   } catch (const std::exception& e) {  // jsoncpp throws on type mismatches we did not foresee
     return Status::InvalidArgument(origin + ": " + e.what());
   }
+  DG_RETURN_IF_ERROR(CheckRedisUse(config, origin));
   // With a manifest file the served model is picked once LoadConfig has read it.
   if (config.model_manifest.empty()) DG_RETURN_IF_ERROR(ResolveServedModel(config, origin));
   return config;

@@ -84,8 +84,41 @@ struct CacheConfig {
   // "key": each principal (subject) sees only the answers it caused; "shared": one cache for
   // everyone (more hits, but a hit tells a key that someone asked the same thing).
   bool shared = false;
+  // "redis": entries live in Redis (the "redis" object), so every worker on every host shares
+  // them; "local": this process only. A Redis that cannot answer is a miss, never an error.
+  bool redis = false;
+  int64_t max_entry_bytes = int64_t{1} << 20;  // bytes; a larger answer is not stored (redis)
 
   bool operator==(const CacheConfig&) const = default;
+};
+
+// Redis for state shared by all workers of all hosts (global limits, the response cache).
+// Off unless "url" is set and limits.backend or cache.backend names it. (restart to change)
+struct RedisConfig {
+  std::string url;            // "unix:/run/redis/redis.sock" or "redis://host:port"; "" = none
+  // AUTH password: a 0600/0640 file of at least 32 bytes (systemd credential "redis-password"
+  // first); "" = no AUTH. Never logged.
+  std::string password_file;
+  int timeout_ms = 100;       // ms; connect and every command: a hung Redis costs a request this much
+  // Connections per worker, shared by its acceptor threads: as many as acceptor_threads, so a
+  // thread never queues for one (a Redis connection is a socket and a few KiB on each side).
+  int pool_size = 16;
+  std::string key_prefix = "deepgate:";  // one Redis may serve several deployments
+
+  bool operator==(const RedisConfig&) const = default;
+};
+
+// Where per-key limits and anomaly counts live (fcgi/policy/limits.h). (restart to change)
+struct LimitsConfig {
+  bool redis = false;        // "backend": "local" (per worker, default) or "redis" (global)
+  // "on_backend_failure": Redis unreachable → "fail_closed" (503 limits_unavailable) or
+  // "local" (per-worker limits until Redis answers again).
+  bool fail_closed = true;
+  // s; a concurrency slot's lease: renewed every third of it while its request runs, so a
+  // killed worker's slots free themselves within this long.
+  int lease_seconds = 30;
+
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 // Overflow to a cloud or second-site upstream (nginx's @overflow, see
@@ -170,6 +203,10 @@ struct WorkerConfig {
 
   // --- credentials (restart to change): the "auth" object, see fcgi/auth/auth_config.h ---
   auth::AuthConfig auth;
+
+  // --- shared state beyond one host (restart to change) ---
+  RedisConfig redis;
+  LimitsConfig limits;
 };
 
 // Parses config text (JSON object). `origin` names the source in error messages.

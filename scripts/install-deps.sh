@@ -11,6 +11,8 @@ DEEPGATE_PACKAGES+=(chromium)
 DEEPGATE_PACKAGES+=(libqrencode-dev)
 # libpq-dev: the PostgreSQL key store (fcgi/store/); postgresql: its tests start a real server.
 DEEPGATE_PACKAGES+=(libpq-dev postgresql)
+# redis-server, libhiredis-dev: the Redis limits and cache (fcgi/redis/; unit tests and redis_test.sh start their own server).
+DEEPGATE_PACKAGES+=(redis-server libhiredis-dev)
 
 deepgate_install_deps() {
   local missing=()

@@ -14,21 +14,34 @@ Json::Value KeyStoreState(const auth::KeyStore& store) {
   if (h.backend != "sqlite") v["listening"] = h.listening;
   return v;
 }
+
+// The "redis" block of /ready; false when the worker cannot serve because of it.
+bool RedisReadiness(RedisState& redis, Json::Value* block) {
+  const bool up = redis.Probe();
+  (*block)["state"] = up ? "up" : "down";
+  (*block)["on_failure"] = redis.health->fallback();
+  return up || !redis.fail_closed;
+}
 }  // namespace
 
-void AddHealthRoutes(Router& router, const ModelService& models, const auth::KeyStore* key_store) {
+void AddHealthRoutes(Router& router, const ModelService& models, const auth::KeyStore* key_store, RedisState* redis) {
   router.Add({"GET", "/health", "health", true, [](RequestContext&, ResponseWriter& out) {
                 Json::Value body(Json::objectValue);
                 body["status"] = "ok";
                 out.SendJson(200, body);
               }});
-  router.Add({"GET", "/ready", "ready", true, [&models, key_store](RequestContext& ctx, ResponseWriter& out) {
+  router.Add({"GET", "/ready", "ready", true, [&models, key_store, redis](RequestContext& ctx, ResponseWriter& out) {
                 switch (models.state()) {
                   case ModelState::kReady: {
                     Json::Value body(Json::objectValue);
                     body["status"] = "ready";
                     // Still ready when the key store is not: recently verified keys keep working.
                     if (key_store != nullptr) body["key_store"] = KeyStoreState(*key_store);
+                    if (redis != nullptr && !RedisReadiness(*redis, &body["redis"])) {
+                      out.SendError(ApiError::Unavailable("Redis, which holds the rate limits, is unreachable",
+                                                          "limits_unavailable", ctx.config.retry_after_s));
+                      return;
+                    }
                     out.SendJson(200, body);
                     return;
                   }

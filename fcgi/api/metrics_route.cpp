@@ -75,6 +75,17 @@ void RenderKeyStore(ExpositionWriter& w, const auth::KeyStore* store) {
       "Keys accepted from the stale window while the key store was unreachable.", static_cast<double>(h.stale_answers));
 }
 
+void RenderBackend(ExpositionWriter& w, const audit::BackendHealth& h) {
+  const metrics::Labels labels{{"backend", h.backend()}};
+  w.Family("deepgate_backend_up", "gauge", "1 while the shared backend answers, 0 during an outage.");
+  w.Sample("deepgate_backend_up", labels, h.up() ? 1 : 0);
+  w.Family("deepgate_backend_outages_total", "counter", "Outages of the shared backend (backend_degraded events).");
+  w.Sample("deepgate_backend_outages_total", labels, static_cast<double>(h.outages()));
+  w.Family("deepgate_backend_degraded_decisions_total", "counter",
+           "Limit decisions made without the shared backend (local fallback or 503 limits_unavailable).");
+  w.Sample("deepgate_backend_degraded_decisions_total", labels, static_cast<double>(h.degraded_calls()));
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& src) {
@@ -83,6 +94,7 @@ std::string RenderMetrics(const MetricsSources& src) {
   RenderEngine(w, src.models);
   RenderCache(w, src.cache);
   RenderKeyStore(w, src.key_store);
+  if (src.redis != nullptr) RenderBackend(w, *src.redis);
   One(w, "deepgate_audit_entries_total", "counter", "Audit entries written.",
       src.audit ? static_cast<double>(src.audit->entries()) : 0.0);
   One(w, "deepgate_audit_send_errors_total", "counter", "Audit entries journald refused (sd_journal_send errors).",

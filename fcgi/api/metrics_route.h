@@ -11,6 +11,7 @@
 #include "fcgi/cache/response_cache.h"
 #include "fcgi/http/router.h"
 #include "fcgi/metrics/worker_metrics.h"
+#include "fcgi/audit/backend_health.h"
 #include "fcgi/server/model_service.h"
 
 namespace deepgate::fcgi {
@@ -21,6 +22,7 @@ struct MetricsSources {
   const audit::JournalAuditSink* audit = nullptr;  // null: no audit series
   const cache::ResponseCache* cache = nullptr;     // null: cache disabled (series at 0)
   const auth::KeyStore* key_store = nullptr;       // null: no key store series
+  const audit::BackendHealth* redis = nullptr;     // null: no Redis configured (no backend series)
 };
 
 // The whole exposition text.

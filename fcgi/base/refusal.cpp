@@ -13,6 +13,7 @@ const char* RefusalReasonName(RefusalReason reason) {
     case RefusalReason::kEngineShare: return "engine_share";
     case RefusalReason::kClientThrottled: return "auth_failures";
     case RefusalReason::kModelRejected: return "sha256_mismatch";
+    case RefusalReason::kLimitsUnavailable: return "limits_unavailable";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class RefusalReason {
   kEngineShare,          // 503: the subject already holds its share of the engine's sequences
   kClientThrottled,      // 429: too many failed credentials from this client address
   kModelRejected,        // the model file's bytes do not hash to its manifest sha256
+  kLimitsUnavailable,    // 503: the shared limits backend (Redis) is down and the policy is fail_closed
 };
 
 // Stable snake_case name ("role_not_permitted").

@@ -58,6 +58,7 @@ struct Admission {
   std::optional<Refusal> refusal;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string anomaly;  // non-empty: this request tipped the anomaly detector; the pipeline audits it
+  std::string lease;    // admitted: the concurrency slot taken (opaque), handed back to Release
 };
 
 class AdmissionPolicy {
@@ -67,7 +68,9 @@ class AdmissionPolicy {
   virtual Admission Admit(const Principal& principal, const Route& route, const Request& request,
                           const ClientOrigin& origin) = 0;
   // Called once for every admitted request when it ends (releases concurrency slots, charges tokens).
-  virtual void Release(const Principal& principal, const Route& route, const RequestUsage& usage) = 0;
+  // `lease` is the admitted request's Admission::lease.
+  virtual void Release(const Principal& principal, const Route& route, const RequestUsage& usage,
+                       const std::string& lease) = 0;
   // Before any credential is looked at: rules that depend on the client alone (its country,
   // its recent failed credentials), so a refused client learns nothing about a key (no 401
   // vs 403 oracle) and cannot try keys faster than the failure limit. Default: admit.

@@ -14,7 +14,29 @@ void ResponseCache::EraseLocked(Lru::iterator it) {
   lru_.erase(it);
 }
 
+std::shared_ptr<const CachedResponse> ResponseCache::LookupShared(const std::string& key) {
+  Result<std::optional<CachedResponse>> got = shared_->Get(key);
+  if (!got.ok() || !got->has_value()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return std::make_shared<const CachedResponse>(std::move(**got));
+}
+
+void ResponseCache::StoreShared(const std::string& key, const std::string& subject, const CachedResponse& response) {
+  if (static_cast<int64_t>(response.Bytes()) > options_.max_entry_bytes) return;
+  if (shared_->Put(key, subject, response, options_.ttl).ok()) stores_.fetch_add(1, std::memory_order_relaxed);
+}
+
+size_t ResponseCache::Purged(Result<size_t> n) {
+  const size_t dropped = n.ok() ? *n : 0;
+  purged_.fetch_add(dropped, std::memory_order_relaxed);
+  return dropped;
+}
+
 std::shared_ptr<const CachedResponse> ResponseCache::Lookup(const std::string& key) {
+  if (shared_) return LookupShared(key);
   std::lock_guard lock(mu_);
   auto found = index_.find(key);
   if (found == index_.end()) {
@@ -34,6 +56,7 @@ std::shared_ptr<const CachedResponse> ResponseCache::Lookup(const std::string& k
 }
 
 void ResponseCache::Store(const std::string& key, const std::string& subject, CachedResponse response) {
+  if (shared_) return StoreShared(key, subject, response);
   const size_t bytes = response.Bytes() + key.size() + subject.size();
   if (static_cast<int64_t>(bytes) > options_.max_bytes) return;
   auto shared = std::make_shared<const CachedResponse>(std::move(response));
@@ -52,6 +75,7 @@ void ResponseCache::Store(const std::string& key, const std::string& subject, Ca
 }
 
 size_t ResponseCache::PurgeAll() {
+  if (shared_) return Purged(shared_->PurgeAll());
   std::lock_guard lock(mu_);
   const size_t n = lru_.size();
   lru_.clear();
@@ -62,6 +86,7 @@ size_t ResponseCache::PurgeAll() {
 }
 
 size_t ResponseCache::PurgeSubject(const std::string& subject) {
+  if (shared_) return Purged(shared_->PurgeSubject(subject));
   std::lock_guard lock(mu_);
   size_t n = 0;
   for (auto it = lru_.begin(); it != lru_.end();) {

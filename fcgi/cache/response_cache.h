@@ -8,6 +8,11 @@
 // under the "shared" scope other subjects' hits on those entries go too. These are the
 // in-process hooks for `POST /admin/cache/purge` and for the CLI's cross-process purge.
 //
+// Shared mode (cache.backend = "redis"): constructed with a SharedCacheStore, the entries live
+// there instead of the LRU — same keys, TTL, subject tags and purges, for every worker on every
+// host — and `max_entry_bytes` bounds each entry. A store that fails is a miss (Lookup) or a
+// skipped store (Store), never an error; the statistics still count here.
+//
 // Thread-safety: every method from any thread; one mutex guards the map and the LRU list
 // (held for a lookup or an insert only, never while a response is written), statistics are
 // atomics.
@@ -23,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fcgi/cache/shared_cache_store.h"
 #include "fcgi/policy/clock.h"
 
 namespace deepgate::fcgi::cache {
@@ -44,6 +50,7 @@ struct CachedResponse {
 struct ResponseCacheOptions {
   std::chrono::seconds ttl{900};
   int64_t max_bytes = int64_t{64} << 20;
+  int64_t max_entry_bytes = int64_t{1} << 20;  // shared mode: a larger answer is not stored
 };
 
 struct ResponseCacheStats {
@@ -59,7 +66,10 @@ struct ResponseCacheStats {
 
 class ResponseCache {
  public:
-  ResponseCache(ResponseCacheOptions options, const policy::MonotonicClock& clock) : options_(options), clock_(clock) {}
+  // `shared`: null keeps the entries in this process.
+  ResponseCache(ResponseCacheOptions options, const policy::MonotonicClock& clock,
+                std::unique_ptr<SharedCacheStore> shared = nullptr)
+      : options_(options), clock_(clock), shared_(std::move(shared)) {}
   ResponseCache(const ResponseCache&) = delete;
   ResponseCache& operator=(const ResponseCache&) = delete;
 
@@ -87,9 +97,13 @@ class ResponseCache {
   using Lru = std::list<Entry>;  // front = most recently used
 
   void EraseLocked(Lru::iterator it);  // REQUIRES(mu_)
+  std::shared_ptr<const CachedResponse> LookupShared(const std::string& key);
+  void StoreShared(const std::string& key, const std::string& subject, const CachedResponse& response);
+  size_t Purged(Result<size_t> n);
 
   const ResponseCacheOptions options_;
   const policy::MonotonicClock& clock_;
+  const std::unique_ptr<SharedCacheStore> shared_;  // null: the LRU below holds the entries
   mutable std::mutex mu_;
   Lru lru_;                                               // GUARDED_BY(mu_)
   std::unordered_map<std::string, Lru::iterator> index_;  // GUARDED_BY(mu_)

@@ -5,7 +5,6 @@
 namespace deepgate::fcgi::policy {
 namespace {
 
-AnomalySettings Settings(const AnomalyConfig& c) { return {c.enabled, c.floor_per_minute, c.history_minutes}; }
 
 const char* LimitName(const std::string& reason) {
   if (reason == "tokens_per_minute") return "tokens per minute";
@@ -14,6 +13,8 @@ const char* LimitName(const std::string& reason) {
 }
 
 }  // namespace
+
+AnomalySettings AnomalySettingsOf(const AnomalyConfig& c) { return {c.enabled, c.floor_per_minute, c.history_minutes}; }
 
 LimitSpec DefaultLimits(const Principal& p, const RateLimitConfig& d) {
   // A key's own limit wins; 0 on the key (and every external JWT) means the configured default.
@@ -39,23 +40,21 @@ Result<std::shared_ptr<const PolicyAdmission::Rules>> PolicyAdmission::BuildRule
 }
 
 PolicyAdmission::PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
-                                 const AnomalyConfig& anomaly)
-    : lookup_(std::move(lookup)),
-      rules_(std::move(rules)),
-      limiter_(clock),
-      failures_(clock),
-      anomaly_(clock, Settings(anomaly)) {}
+                                 std::unique_ptr<Limits> limits)
+    : lookup_(std::move(lookup)), rules_(std::move(rules)), limits_(std::move(limits)), failures_(clock) {}
 
 Result<std::unique_ptr<PolicyAdmission>> PolicyAdmission::Create(const WorkerConfig& config,
-                                                                  const MonotonicClock& clock, LimitLookup lookup) {
+                                                                  const MonotonicClock& clock, LimitLookup lookup,
+                                                                  std::unique_ptr<Limits> limits) {
   DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
+  if (!limits) limits = std::make_unique<LocalLimits>(clock, AnomalySettingsOf(config.anomaly));
   return std::unique_ptr<PolicyAdmission>(
-      new PolicyAdmission(clock, std::move(lookup), std::move(rules), config.anomaly));
+      new PolicyAdmission(clock, std::move(lookup), std::move(rules), std::move(limits)));
 }
 
 Status PolicyAdmission::Reload(const WorkerConfig& config) {
   DG_ASSIGN_OR_RETURN(std::shared_ptr<const Rules> rules, BuildRules(config));
-  anomaly_.Configure(Settings(config.anomaly));
+  limits_->Configure(AnomalySettingsOf(config.anomaly));
   std::lock_guard<std::mutex> lock(mu_);
   rules_ = std::move(rules);
   return Status::Ok();
@@ -109,14 +108,22 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   const auto r = rules();
   Admission a;
   if (r->geo && RefuseCountry(r->countries, origin, &a)) return a;
-  if (auto alert = anomaly_.Observe(principal.subject)) {
+  LimitVerdict v = limits_->Admit(principal.subject, lookup_(principal, r->limits));
+  if (const auto& alert = v.alert) {
     char text[160];
     std::snprintf(text, sizeof text, "%lld requests this minute > threshold %.1f (mean %.1f, stddev %.1f)",
                   static_cast<long long>(alert->count), alert->threshold, alert->mean, alert->stddev);
     a.anomaly = text;
   }
-  RateDecision d = limiter_.Admit(principal.subject, lookup_(principal, r->limits));
+  if (v.unavailable) {
+    a.refusal = Refusal(RefusalReason::kLimitsUnavailable,
+                        Status::Unavailable("Rate limits cannot be checked right now; retry shortly"))
+                    .WithErrorCode("limits_unavailable");
+    return a;
+  }
+  RateDecision& d = v.decision;
   a.headers = std::move(d.headers);
+  a.lease = std::move(v.lease);
   if (!d.admitted) {
     a.refusal = Refusal(RefusalReason::kRateLimited,
                         Status::ResourceExhausted(std::string("Rate limit reached for ") + LimitName(d.reason) +
@@ -127,8 +134,10 @@ Admission PolicyAdmission::Admit(const Principal& principal, const Route&, const
   return a;
 }
 
-void PolicyAdmission::Release(const Principal& principal, const Route&, const RequestUsage& usage) {
-  limiter_.Finish(principal.subject, usage.prompt_tokens + usage.completion_tokens);
+void PolicyAdmission::Release(const Principal& principal, const Route&, const RequestUsage& usage,
+                              const std::string& lease) {
+  limits_->Finish(principal.subject, lookup_(principal, rules()->limits), lease,
+                  usage.prompt_tokens + usage.completion_tokens);
 }
 
 }  // namespace deepgate::fcgi::policy

@@ -25,6 +25,7 @@
 #include "fcgi/policy/clock.h"
 #include "fcgi/policy/country_policy.h"
 #include "fcgi/policy/geoip_database.h"
+#include "fcgi/policy/limits.h"
 #include "fcgi/policy/rate_limiter.h"
 
 namespace deepgate::fcgi::policy {
@@ -34,26 +35,30 @@ namespace deepgate::fcgi::policy {
 // keys and our JWTs, so both share one bucket). Tests pass their own lookup.
 using LimitLookup = std::function<LimitSpec(const Principal& principal, const RateLimitConfig& defaults)>;
 LimitSpec DefaultLimits(const Principal& principal, const RateLimitConfig& defaults);
+AnomalySettings AnomalySettingsOf(const AnomalyConfig& config);
 
 class PolicyAdmission final : public AdmissionPolicy {
  public:
   // Fails when the configured GeoIP database cannot be opened: country rules that silently
-  // stop working would be an export-control hole.
+  // stop working would be an export-control hole. `limits`: where rate-limit and anomaly state
+  // lives (RedisLimits for limits.backend = redis); null = this process (LocalLimits).
   [[nodiscard]] static Result<std::unique_ptr<PolicyAdmission>> Create(const WorkerConfig& config,
                                                                        const MonotonicClock& clock,
-                                                                       LimitLookup lookup = DefaultLimits);
+                                                                       LimitLookup lookup = DefaultLimits,
+                                                                       std::unique_ptr<Limits> limits = nullptr);
   // Applies the reloadable policy keys and reopens the database; on error keeps the old rules.
   [[nodiscard]] Status Reload(const WorkerConfig& config);
 
   ClientOrigin Locate(const Request& request) override;
   Admission Admit(const Principal& principal, const Route& route, const Request& request,
                   const ClientOrigin& origin) override;
-  void Release(const Principal& principal, const Route& route, const RequestUsage& usage) override;
+  void Release(const Principal& principal, const Route& route, const RequestUsage& usage,
+               const std::string& lease) override;
   // Country rule, then the per-address failed-credential limit (rate_limits.auth_failures_per_minute).
   Admission Screen(const Request& request, const ClientOrigin& origin) override;
   void NoteAuthFailure(const ClientOrigin& origin) override;
 
-  uint64_t anomalies() const { return anomaly_.alerts(); }
+  uint64_t anomalies() const { return limits_->anomalies(); }
 
  private:
   struct Rules {
@@ -63,16 +68,15 @@ class PolicyAdmission final : public AdmissionPolicy {
     std::shared_ptr<const GeoIpDatabase> geo;  // null: no country lookups
   };
   PolicyAdmission(const MonotonicClock& clock, LimitLookup lookup, std::shared_ptr<const Rules> rules,
-                  const AnomalyConfig& anomaly);
+                  std::unique_ptr<Limits> limits);
   [[nodiscard]] static Result<std::shared_ptr<const Rules>> BuildRules(const WorkerConfig& config);
   std::shared_ptr<const Rules> rules() const;
 
   LimitLookup lookup_;
   mutable std::mutex mu_;
   std::shared_ptr<const Rules> rules_;  // GUARDED_BY(mu_)
-  RateLimiter limiter_;
+  std::unique_ptr<Limits> limits_;
   AuthFailureLimiter failures_;
-  AnomalyDetector anomaly_;
 };
 
 }  // namespace deepgate::fcgi::policy

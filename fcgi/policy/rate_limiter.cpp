@@ -6,8 +6,6 @@
 namespace deepgate::fcgi::policy {
 namespace {
 
-int RetryAfter(double seconds) { return std::max(1, static_cast<int>(std::ceil(seconds))); }
-
 // A bucket per limit: a full minute's worth of burst, refilled evenly over the minute.
 void Fit(std::unique_ptr<TokenBucket>& bucket, int64_t per_minute, TimePoint now) {
   if (per_minute <= 0) {
@@ -20,6 +18,8 @@ void Fit(std::unique_ptr<TokenBucket>& bucket, int64_t per_minute, TimePoint now
 }
 
 }  // namespace
+
+int RetryAfterSeconds(double seconds) { return std::max(1, static_cast<int>(std::ceil(seconds))); }
 
 std::string FormatResetDuration(double seconds) {
   if (seconds <= 0) return "0s";
@@ -34,14 +34,17 @@ void RateLimiter::Apply(State& s, const LimitSpec& spec, TimePoint now) {
   Fit(s.tokens, spec.tokens_per_minute, now);
 }
 
+void AppendLimitHeaders(Headers& h, const char* kind, double capacity, double level, double seconds_to_full) {
+  const int64_t remaining = std::max<int64_t>(0, static_cast<int64_t>(std::floor(level)));
+  h.emplace_back(std::string("x-ratelimit-limit-") + kind, std::to_string(static_cast<int64_t>(capacity)));
+  h.emplace_back(std::string("x-ratelimit-remaining-") + kind, std::to_string(remaining));
+  h.emplace_back(std::string("x-ratelimit-reset-") + kind, FormatResetDuration(seconds_to_full));
+}
+
 Headers RateLimiter::HeadersFor(State& s, TimePoint now) {
   Headers h;
   auto add = [&](TokenBucket* b, const char* kind) {
-    if (b == nullptr) return;
-    const int64_t remaining = std::max<int64_t>(0, static_cast<int64_t>(std::floor(b->Level(now))));
-    h.emplace_back(std::string("x-ratelimit-limit-") + kind, std::to_string(static_cast<int64_t>(b->capacity())));
-    h.emplace_back(std::string("x-ratelimit-remaining-") + kind, std::to_string(remaining));
-    h.emplace_back(std::string("x-ratelimit-reset-") + kind, FormatResetDuration(b->SecondsUntilFull(now)));
+    if (b != nullptr) AppendLimitHeaders(h, kind, b->capacity(), b->Level(now), b->SecondsUntilFull(now));
   };
   add(s.requests.get(), "requests");
   add(s.tokens.get(), "tokens");
@@ -62,11 +65,11 @@ RateDecision RateLimiter::Admit(const std::string& subject, const LimitSpec& spe
   } else if (s.tokens && s.tokens->Level(now) <= 0) {
     d.admitted = false;
     d.reason = "tokens_per_minute";
-    d.retry_after_s = RetryAfter(s.tokens->SecondsUntil(1, now));
+    d.retry_after_s = RetryAfterSeconds(s.tokens->SecondsUntil(1, now));
   } else if (s.requests && !s.requests->TryTake(1, now)) {
     d.admitted = false;
     d.reason = "requests_per_minute";
-    d.retry_after_s = RetryAfter(s.requests->SecondsUntil(1, now));
+    d.retry_after_s = RetryAfterSeconds(s.requests->SecondsUntil(1, now));
   } else {
     ++s.in_flight;
   }

@@ -76,7 +76,15 @@ class RateLimiter {
   std::unordered_map<std::string, State> subjects_;  // GUARDED_BY(mu_)
 };
 
+// Retry-After for a wait of `seconds`: whole seconds, rounded up, at least 1.
+int RetryAfterSeconds(double seconds);
+
 // OpenAI-style reset duration: "250ms", "20s", "1m30s".
 std::string FormatResetDuration(double seconds);
+
+// Appends x-ratelimit-{limit,remaining,reset}-<kind> for a bucket of `capacity` at `level`
+// that is full again in `seconds_to_full`. The in-process and the Redis limiter both answer
+// through this, so their headers cannot drift apart.
+void AppendLimitHeaders(Headers& h, const char* kind, double capacity, double level, double seconds_to_full);
 
 }  // namespace deepgate::fcgi::policy

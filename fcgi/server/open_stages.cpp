@@ -17,7 +17,7 @@ std::optional<Refusal> AllowAllAuthoriser::Authorise(const Principal&, const Rou
 
 ClientOrigin UnlimitedAdmission::Locate(const Request& request) { return {request.remote_addr, ""}; }
 Admission UnlimitedAdmission::Admit(const Principal&, const Route&, const Request&, const ClientOrigin&) { return {}; }
-void UnlimitedAdmission::Release(const Principal&, const Route&, const RequestUsage&) {}
+void UnlimitedAdmission::Release(const Principal&, const Route&, const RequestUsage&, const std::string&) {}
 
 void StderrAuditSink::Record(const AuditRecord& r) {
   const std::string line = audit::AuditLine(audit::MaskRecord(r));

@@ -28,7 +28,8 @@ class UnlimitedAdmission final : public AdmissionPolicy {
   ClientOrigin Locate(const Request& request) override;
   Admission Admit(const Principal& principal, const Route& route, const Request& request,
                   const ClientOrigin& origin) override;
-  void Release(const Principal& principal, const Route& route, const RequestUsage& usage) override;
+  void Release(const Principal& principal, const Route& route, const RequestUsage& usage,
+               const std::string& lease) override;
 };
 
 // Masked key=value line on stderr (journald captures stderr under systemd).

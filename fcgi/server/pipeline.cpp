@@ -26,7 +26,8 @@ AuditEvent RefusalEvent(RefusalReason reason) {
     case RefusalReason::kBadCredentials: return AuditEvent::kAuthFailure;
     case RefusalReason::kRateLimited:
     case RefusalReason::kClientThrottled: return AuditEvent::kRateLimited;
-    case RefusalReason::kEngineShare: return AuditEvent::kRequest;
+    case RefusalReason::kEngineShare:
+    case RefusalReason::kLimitsUnavailable: return AuditEvent::kRequest;
     case RefusalReason::kModelRejected: return AuditEvent::kModelRejected;
     case RefusalReason::kCredentialsRequired:
     case RefusalReason::kRoleNotPermitted:
@@ -120,6 +121,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   } else if (route.policy_when_public) {
     principal.subject = "client:" + origin.ip;  // limits keyed on the address, defaults apply
   }
+  std::string lease;  // the concurrency slot Admit handed out, given back to Release
   if (admitted) {
     // 5. policy
     Admission admission = stages_.admission->Admit(principal, route, request, origin);
@@ -131,6 +133,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
     }
     if (admission.refusal) return refuse(*admission.refusal, std::move(admission.headers));
     for (auto& [name, value] : admission.headers) out.AddHeader(std::move(name), std::move(value));
+    lease = std::move(admission.lease);
   }
   if (!route.is_public) audit.subject = AuditSubject(principal);
   // May nginx's @overflow serve this request off-site if it is answered 503? Only a request
@@ -145,7 +148,7 @@ void Pipeline::Serve(RequestSource& source, ByteSink& sink, const WorkerConfig& 
   ctx.sink = &sink;
   const char* outcome = RunHandler(ctx, out);
   if (cancel.load() && outcome == std::string("ok")) outcome = "cancelled";
-  if (admitted) stages_.admission->Release(principal, route, ctx.usage);
+  if (admitted) stages_.admission->Release(principal, route, ctx.usage, lease);
   // A failed token exchange counts against the client like a failed credential.
   if (ctx.refusal && ctx.refusal->reason == RefusalReason::kBadCredentials &&
       ctx.refusal->status.code() != StatusCode::kUnavailable)  // a key store outage is not the client's

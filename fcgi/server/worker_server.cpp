@@ -43,8 +43,10 @@ Status BuildAuditAndPolicy(WorkerServer& s) {
       journal ? std::make_unique<audit::SdJournalWriter>() : nullptr, s.config.audit.stderr_lines);
   s.audit = sink.get();
   s.stages.audit = std::make_unique<metrics::MetricsAuditSink>(std::move(sink), s.metrics);
+  DG_ASSIGN_OR_RETURN(s.redis, OpenRedis(s.config));
   DG_ASSIGN_OR_RETURN(std::unique_ptr<policy::PolicyAdmission> admission,
-                      policy::PolicyAdmission::Create(s.config, s.policy_clock));
+                      policy::PolicyAdmission::Create(s.config, s.policy_clock, policy::DefaultLimits,
+                                                      MakeLimits(s.config, s.redis.get(), s.policy_clock)));
   s.policy = admission.get();
   s.stages.admission = std::move(admission);
   return Status::Ok();
@@ -81,20 +83,22 @@ Status BuildCredentials(WorkerServer& s) {
 void BuildCache(WorkerServer& s) {
   if (s.config.cache.enabled)
     s.cache = std::make_unique<cache::ResponseCache>(
-        cache::ResponseCacheOptions{std::chrono::seconds(s.config.cache.ttl_s), s.config.cache.max_bytes},
-        s.policy_clock);
+        cache::ResponseCacheOptions{std::chrono::seconds(s.config.cache.ttl_s), s.config.cache.max_bytes,
+                                    s.config.cache.max_entry_bytes},
+        s.policy_clock, MakeSharedCacheStore(s.config, s.redis.get()));
   s.purges = std::make_unique<PurgeLoop>(*s.credentials->store, *s.pseudonyms, s.cache.get());
 }
 
 void AddRoutes(WorkerServer& s) {
   Router& router = s.router;
   s.audit_journal = std::make_unique<audit::SdAuditJournal>(s.config.audit.journal_namespace);
-  AddHealthRoutes(router, *s.models, s.credentials->store.get());
+  AddHealthRoutes(router, *s.models, s.credentials->store.get(), s.redis.get());
   AddModelRoutes(router, *s.models);
   AddEngineRoutes(router, *s.models, s.engine_share, s.cache.get(),
                   s.config.cache.shared ? cache::CacheScope::kShared : cache::CacheScope::kKey, &s.metrics);
   if (s.cache) AddAdminCacheRoutes(router, *s.cache, s.credentials->store.get());
-  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get(), s.credentials->store.get()});
+  AddMetricsRoute(router, {&s.metrics, s.models.get(), s.audit, s.cache.get(), s.credentials->store.get(),
+                           s.redis ? s.redis->health.get() : nullptr});
   if (const char* t = std::getenv("DEEPGATE_FCGI_TEST_ROUTES"); t && std::string(t) == "1") {
     WorkerLog("test routes enabled (DEEPGATE_FCGI_TEST_ROUTES=1)");
     AddTestRoutes(router);

@@ -31,6 +31,7 @@
 #include "fcgi/server/model_service.h"
 #include "fcgi/server/pipeline.h"
 #include "fcgi/server/purge_loop.h"
+#include "fcgi/server/redis_setup.h"
 #include "fcgi/server/systemd_notifier.h"
 
 namespace deepgate::fcgi {
@@ -44,6 +45,7 @@ struct WorkerServer {
   auth::SystemClock auth_clock;
   metrics::WorkerMetrics metrics;             // fed by the audit sink's wrapper and the token timings
   policy::EngineShare engine_share;           // each subject's share of the engine; outlives every request
+  std::unique_ptr<RedisState> redis;          // null: no Redis configured; outlives the stages using it
   PipelineStages stages;                      // moved into `pipeline` once complete
   audit::JournalAuditSink* audit = nullptr;   // owned by the pipeline's stages
   policy::PolicyAdmission* policy = nullptr;  // owned by the pipeline's stages

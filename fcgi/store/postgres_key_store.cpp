@@ -17,6 +17,9 @@ constexpr const char* kColumns =
 // a fast refusal, not a connect timeout.
 constexpr std::chrono::milliseconds kReconnectBackoff{500};
 
+// What the worker does while PostgreSQL is away (the journal's DEEPGATE_FALLBACK).
+constexpr const char* kStoreFallback = "keys verified within stale_key_seconds only; new keys and writes answer 503";
+
 KeyRecord ReadRow(const PgResult& r, int row) {
   KeyRecord k;
   k.id = r.Get(row, 0);
@@ -75,7 +78,7 @@ Result<int64_t> InsertPurgeOn(PgConnection& c, const std::string& subject, int64
 }  // namespace
 
 PostgresKeyStore::PostgresKeyStore(PgStoreOptions options)
-    : options_(std::move(options)), health_(std::move(options_.journal)) {}
+    : options_(std::move(options)), health_("postgres", kStoreFallback, std::move(options_.journal)) {}
 
 Result<std::unique_ptr<PostgresKeyStore>> PostgresKeyStore::Open(PgStoreOptions options) {
   std::unique_ptr<PostgresKeyStore> store(new PostgresKeyStore(std::move(options)));
@@ -214,7 +217,7 @@ Result<std::optional<KeyRecord>> PostgresKeyStore::StaleOrUnavailable(const std:
   // Only a key known to exist: an unknown id (maybe a key created during the outage) is 503.
   if (it != cache_.end() && it->second.record &&
       Clock::now() - it->second.confirmed < std::chrono::seconds(options_.stale_key_seconds)) {
-    health_.NoteStaleAnswer();
+    health_.NoteDegradedCall();
     return it->second.record;
   }
   return why;
@@ -266,7 +269,7 @@ auth::KeyStoreHealth PostgresKeyStore::Health() const {
   h.reachable = health_.up();
   h.listening = listening_;
   h.outages = health_.outages();
-  h.stale_answers = health_.stale_answers();
+  h.stale_answers = health_.degraded_calls();
   h.last_error = health_.last_error();
   return h;
 }

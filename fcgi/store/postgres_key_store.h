@@ -39,7 +39,7 @@
 #include "fcgi/auth/key_store.h"
 #include "fcgi/store/pg_connection.h"
 #include "fcgi/store/pg_listener.h"
-#include "fcgi/store/store_health.h"
+#include "fcgi/audit/backend_health.h"
 
 namespace deepgate::fcgi::store {
 
@@ -107,7 +107,7 @@ class PostgresKeyStore final : public auth::KeyStore {
   void Invalidate(const std::string& id);  // "" = everything
 
   PgStoreOptions options_;
-  StoreHealth health_;
+  audit::BackendHealth health_;
 
   std::timed_mutex conn_mu_;
   std::unique_ptr<PgConnection> conn_;            // GUARDED_BY(conn_mu_)

@@ -1,0 +1,283 @@
+// The global limits' Lua scripts against a real redis-server: the same decisions, Retry-After
+// and x-ratelimit-* headers as the in-process limiter, one bucket shared by two "workers",
+// leases that expire and are renewed, the anomaly rule on shared counts, and the failure
+// policy (fail_closed → unavailable, local → per-worker limits, journal events both ways).
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fcgi/policy/redis_limits.h"
+#include "redis_test_server.h"
+
+namespace deepgate::fcgi::policy {
+namespace {
+
+using std::chrono::milliseconds;
+
+class RecordingJournal final : public audit::JournalWriter {
+ public:
+  int Send(const std::vector<std::string>& fields) override {
+    std::lock_guard lock(mu);
+    entries.push_back(fields);
+    return 0;
+  }
+  std::vector<std::string> Events() {
+    std::lock_guard lock(mu);
+    std::vector<std::string> out;
+    for (const auto& e : entries)
+      for (const auto& f : e)
+        if (f.rfind("DEEPGATE_EVENT=", 0) == 0) out.push_back(f.substr(15));
+    return out;
+  }
+  std::mutex mu;
+  std::vector<std::vector<std::string>> entries;
+};
+
+std::map<std::string, std::string> HeaderMap(const Headers& h) { return {h.begin(), h.end()}; }
+
+redis::RedisOptions Options(const std::string& socket) {
+  redis::RedisOptions o;
+  o.endpoint.unix_path = socket;
+  o.timeout = milliseconds(200);
+  o.max_backoff = milliseconds(200);
+  return o;
+}
+
+class RedisLimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DG_START_REDIS(server_);
+    pool_ = std::make_unique<redis::RedisPool>(Options(server_.socket()));
+  }
+  std::unique_ptr<RedisLimits> Make(BackendFailure on_failure, milliseconds lease = milliseconds(30000)) {
+    RedisLimitsOptions o;
+    o.lease = lease;
+    o.on_failure = on_failure;
+    return std::make_unique<RedisLimits>(*pool_, health_, clock_, AnomalySettings{true, 5, 60}, o);
+  }
+  testing::RedisTestServer server_{"limits"};
+  std::unique_ptr<redis::RedisPool> pool_;
+  RecordingJournal journal_;
+  audit::BackendHealth health_{"redis", "local", &journal_};
+  SteadyClock clock_;
+};
+
+TEST_F(RedisLimitsTest, RequestsPerMinuteIsOneBucketForEveryWorker) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{6, 0, 0};
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    Limits& w = i % 2 ? static_cast<Limits&>(*a) : *b;
+    LimitVerdict v = w.Admit("key-1", spec);
+    if (v.decision.admitted) {
+      ++admitted;
+      w.Finish("key-1", spec, v.lease, 0);
+    }
+  }
+  EXPECT_EQ(admitted, 6);
+  LimitVerdict refused = a->Admit("key-1", spec);
+  ASSERT_FALSE(refused.decision.admitted);
+  EXPECT_EQ(refused.decision.reason, "requests_per_minute");
+  EXPECT_EQ(refused.decision.retry_after_s, 10);  // one request refills in 60/6 s
+  auto h = HeaderMap(refused.decision.headers);
+  EXPECT_EQ(h["x-ratelimit-limit-requests"], "6");
+  EXPECT_EQ(h["x-ratelimit-remaining-requests"], "0");
+  EXPECT_EQ(h["x-ratelimit-reset-requests"], "1m0s");
+  EXPECT_TRUE(a->Admit("key-2", spec).decision.admitted);  // another subject, another bucket
+}
+
+TEST_F(RedisLimitsTest, HeadersMatchTheInProcessLimiter) {
+  auto shared = Make(BackendFailure::kFailClosed);
+  RateLimiter local(clock_);
+  const LimitSpec spec{120, 5000, 0};
+  LimitVerdict v = shared->Admit("k", spec);
+  RateDecision d = local.Admit("k", spec);
+  ASSERT_TRUE(v.decision.admitted);
+  auto hs = HeaderMap(v.decision.headers), hl = HeaderMap(d.headers);
+  EXPECT_EQ(hs, hl);
+  EXPECT_EQ(hs["x-ratelimit-remaining-requests"], "119");
+  EXPECT_EQ(hs["x-ratelimit-reset-requests"], "500ms");
+  EXPECT_EQ(hs["x-ratelimit-remaining-tokens"], "5000");
+}
+
+TEST_F(RedisLimitsTest, TokensAreChargedAfterTheRequestAndDebtRefuses) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{0, 600, 0};
+  LimitVerdict v = a->Admit("t", spec);
+  ASSERT_TRUE(v.decision.admitted);
+  a->Finish("t", spec, v.lease, 700);  // overdraws by 100: debt
+  LimitVerdict refused = b->Admit("t", spec);
+  ASSERT_FALSE(refused.decision.admitted);
+  EXPECT_EQ(refused.decision.reason, "tokens_per_minute");
+  // From -100 to 1 at 10 tokens/s: 10.1 s → 11.
+  EXPECT_EQ(refused.decision.retry_after_s, 11);
+  EXPECT_EQ(HeaderMap(refused.decision.headers)["x-ratelimit-remaining-tokens"], "0");
+}
+
+TEST_F(RedisLimitsTest, ConcurrencyIsCountedAcrossWorkersAndFreedByFinish) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{0, 0, 2};
+  LimitVerdict v1 = a->Admit("c", spec), v2 = b->Admit("c", spec);
+  ASSERT_TRUE(v1.decision.admitted && v2.decision.admitted);
+  LimitVerdict v3 = a->Admit("c", spec);
+  ASSERT_FALSE(v3.decision.admitted);
+  EXPECT_EQ(v3.decision.reason, "max_concurrent");
+  EXPECT_EQ(v3.decision.retry_after_s, 1);
+  b->Finish("c", spec, v2.lease, 0);
+  EXPECT_TRUE(a->Admit("c", spec).decision.admitted);
+}
+
+TEST_F(RedisLimitsTest, LeaseOfAWorkerThatDiedExpires) {
+  const LimitSpec spec{0, 0, 1};
+  {
+    auto dying = Make(BackendFailure::kFailClosed, milliseconds(600));
+    ASSERT_TRUE(dying->Admit("d", spec).decision.admitted);
+    // Destroyed without Finish: stands for SIGKILL (no renewals any more, no release).
+  }
+  auto other = Make(BackendFailure::kFailClosed, milliseconds(600));
+  EXPECT_FALSE(other->Admit("d", spec).decision.admitted);
+  std::this_thread::sleep_for(milliseconds(800));
+  EXPECT_TRUE(other->Admit("d", spec).decision.admitted);
+}
+
+TEST_F(RedisLimitsTest, RenewalKeepsALongRequestsSlot) {
+  const LimitSpec spec{0, 0, 1};
+  auto running = Make(BackendFailure::kFailClosed, milliseconds(600));
+  auto other = Make(BackendFailure::kFailClosed, milliseconds(600));
+  LimitVerdict v = running->Admit("long", spec);
+  ASSERT_TRUE(v.decision.admitted);
+  EXPECT_EQ(running->live_leases(), 1u);
+  std::this_thread::sleep_for(milliseconds(1500));  // 2.5 lease periods: only renewals keep it
+  EXPECT_FALSE(other->Admit("long", spec).decision.admitted);
+  running->Finish("long", spec, v.lease, 0);
+  EXPECT_EQ(running->live_leases(), 0u);
+  EXPECT_TRUE(other->Admit("long", spec).decision.admitted);
+}
+
+TEST_F(RedisLimitsTest, AnomalyIsJudgedOnTheSharedCount) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  int alerts = 0;
+  const LimitSpec unlimited{0, 0, 0};  // the anomaly count runs for unlimited keys too
+  for (int i = 0; i < 8; ++i) {  // floor 5: the 6th request this minute alerts, once
+    auto alert = (i % 2 ? a : b)->Admit("busy", unlimited).alert;
+    if (alert) {
+      ++alerts;
+      EXPECT_EQ(alert->count, 6);
+      EXPECT_DOUBLE_EQ(alert->threshold, 5.0);
+    }
+  }
+  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(a->anomalies() + b->anomalies(), 1u);
+}
+
+TEST_F(RedisLimitsTest, AnomalyBaselineIsThePreviousMinutesOfTheSharedCount) {
+  // Three earlier minutes of 4, 4 and 10 requests written as the script keeps them: mean 6,
+  // stddev sqrt(8) = 2.83, threshold 14.49 (above the floor of 5).
+  const redis::RedisReply t = pool_->Command({"TIME"}).value();
+  const int64_t m = t.At(0).AsInt() / 60;
+  const std::string key = "deepgate:{hist}:an";
+  ASSERT_TRUE(pool_->Command({"HSET", key, "first", std::to_string(m - 3), "m" + std::to_string(m - 3), "4",
+                              "m" + std::to_string(m - 2), "4", "m" + std::to_string(m - 1), "10",
+                              "m" + std::to_string(m - 400), "9"})  // outside the 60-minute window
+                  .ok());
+  auto limits = Make(BackendFailure::kFailClosed);
+  std::optional<AnomalyAlert> alert;
+  int n = 0;
+  while (!alert && n < 40) {
+    alert = limits->Admit("hist", LimitSpec{0, 0, 0}).alert;
+    ++n;
+  }
+  ASSERT_TRUE(alert.has_value());
+  if (pool_->Command({"TIME"}).value().At(0).AsInt() / 60 != m) GTEST_SKIP() << "crossed a minute boundary";
+  EXPECT_EQ(n, 15);
+  EXPECT_EQ(alert->count, 15);
+  EXPECT_NEAR(alert->mean, 6.0, 1e-9);
+  EXPECT_NEAR(alert->stddev, std::sqrt(8.0), 1e-9);
+  EXPECT_NEAR(alert->threshold, 6.0 + 3 * std::sqrt(8.0), 1e-9);
+  EXPECT_EQ(pool_->Command({"HEXISTS", key, "m" + std::to_string(m - 400)}).value().integer, 0);  // trimmed
+}
+
+TEST_F(RedisLimitsTest, FailClosedRefusesWhileRedisIsDownAndRecovers) {
+  auto limits = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{100, 0, 0};
+  ASSERT_TRUE(limits->Admit("f", spec).decision.admitted);
+  server_.Stop();
+  LimitVerdict v = limits->Admit("f", spec);
+  EXPECT_TRUE(v.unavailable);
+  EXPECT_FALSE(v.decision.admitted);
+  EXPECT_FALSE(health_.up());
+  ASSERT_TRUE(server_.Start());
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    back = !limits->Admit("f", spec).unavailable;
+    if (!back) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(back);
+  EXPECT_TRUE(health_.up());
+  EXPECT_EQ(journal_.Events(), (std::vector<std::string>{"backend_degraded", "backend_recovered"}));
+  EXPECT_EQ(health_.outages(), 1u);
+}
+
+TEST_F(RedisLimitsTest, LocalFallbackAppliesPerWorkerLimits) {
+  auto limits = Make(BackendFailure::kLocal);
+  const LimitSpec spec{3, 0, 0};
+  server_.Stop();
+  int admitted = 0;
+  for (int i = 0; i < 5; ++i) {
+    LimitVerdict v = limits->Admit("l", spec);
+    EXPECT_FALSE(v.unavailable);
+    if (v.decision.admitted) {
+      ++admitted;
+      limits->Finish("l", spec, v.lease, 0);
+    }
+  }
+  EXPECT_EQ(admitted, 3);  // the in-process bucket of this worker
+  EXPECT_EQ(journal_.Events(), std::vector<std::string>{"backend_degraded"});  // once, not per request
+  EXPECT_GE(health_.degraded_calls(), 5u);
+}
+
+TEST_F(RedisLimitsTest, HungRedisCostsAdmitAtMostTheTimeout) {
+  auto limits = Make(BackendFailure::kLocal);
+  const LimitSpec spec{100, 0, 0};
+  ASSERT_TRUE(limits->Admit("h", spec).decision.admitted);
+  server_.Pause();
+  const auto t0 = std::chrono::steady_clock::now();
+  LimitVerdict v = limits->Admit("h", spec);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(700));
+  EXPECT_TRUE(v.decision.admitted);  // decided locally
+  server_.Resume();
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::policy
+
+namespace deepgate::fcgi::policy {
+namespace {
+
+// Not a benchmark gate: prints what one decision costs (hiredis round trip vs the script), the
+// figure bench/RESULTS.md cites for "hiredis or our own RESP client". Asserts only a loose
+// bound so a broken pool (a reconnect per call) fails.
+TEST_F(RedisLimitsTest, PrintsTheCostOfOneDecision) {
+  auto limits = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{1000000, 0, 1000};
+  constexpr int kCalls = 2000;
+  auto time_us = [&](auto&& call) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i) call();
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kCalls;
+  };
+  const double ping = time_us([&] { ASSERT_TRUE(pool_->Command({"PING"}).ok()); });
+  const double admit = time_us([&] {
+    LimitVerdict v = limits->Admit("bench", spec);
+    ASSERT_TRUE(v.decision.admitted);
+    limits->Finish("bench", spec, v.lease, 0);
+  });
+  std::printf("redis over a unix socket: PING %.1f us, Admit + Finish (2 scripts) %.1f us per request\n", ping, admit);
+  EXPECT_LT(admit, 5000.0);
+}
+
+}  // namespace
+}  // namespace deepgate::fcgi::policy
