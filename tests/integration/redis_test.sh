@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two stacks (two nginx + two deepgate-fcgi: two "hosts") sharing one real redis-server for
-# limits and the response cache, and one key store file (until the PostgreSQL store lands,
-# the shared SQLite file stands for the shared store). Stack A runs
+# limits and the response cache, and one SQLite key store file (the PostgreSQL store and Redis
+# together: multihost_test.sh). Stack A runs
 # limits.on_backend_failure = fail_closed, stack B = local, so one outage checks both policies.
 #   - a 120 requests/min key gets at most 120 (+ one in flight per worker, + the refill of the
 #     run's own duration) across both stacks under concurrent load; tokens/min and
