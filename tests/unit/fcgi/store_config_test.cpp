@@ -57,6 +57,11 @@ TEST(StoreConfig, ShippedExamplesAreValid) {
   ASSERT_TRUE(multi.ok()) << multi.status().message();
   EXPECT_EQ(multi->store.url, "postgres:");
   EXPECT_EQ(multi->store.stale_key_seconds, 30);
+  // The whole multi-host layout: limits and the cache on Redis too.
+  EXPECT_EQ(multi->redis.url, "redis://10.0.0.10:6379");
+  EXPECT_TRUE(multi->limits.redis);
+  EXPECT_TRUE(multi->limits.fail_closed);
+  EXPECT_TRUE(multi->cache.redis);
 }
 
 }  // namespace
