@@ -35,12 +35,12 @@ end
 // increment, not a pass over the history. Minutes without requests count as 0 once the
 // subject has been seen, as in fcgi/policy/anomaly_detector.h.
 constexpr const char* kDecide = R"lua(
-local function observe(key, hist, floor)
+local function observe(key, hist, floor, n)
   local m = math.floor(now / 60000)
   local v = redis.call('HMGET', key, 'first', 'alerted', 'sm', 'mean', 'sd')
   local first = tonumber(v[1])
   if first == nil then first = m; redis.call('HSET', key, 'first', m) end
-  local count = redis.call('HINCRBY', key, 'm' .. m, 1)
+  local count = redis.call('HINCRBY', key, 'm' .. m, n)
   redis.call('PEXPIRE', key, (hist + 2) * 60000)
   if tonumber(v[2]) == m then return {0, count, '0', '0', '0'} end
   local mean, sd = tonumber(v[4]), tonumber(v[5])
@@ -69,8 +69,12 @@ local function observe(key, hist, floor)
   return {1, count, string.format('%.17g', mean), string.format('%.17g', sd), string.format('%.17g', threshold)}
 end
 
-local function admit(rpm, tpm, maxc, lease, lease_ms)
+-- `want` > 1: the worker asks for a chunk of the request budget to spend locally; it gets
+-- it only while at least half the request bucket would remain and at least half the token
+-- bucket does, else one request as usual.
+local function admit(rpm, tpm, maxc, lease, lease_ms, want)
   local rl = rpm > 0 and level(KEYS[1], rpm) or 0
+  local granted = 1
   local tl = tpm > 0 and level(KEYS[2], tpm) or 0
   local reason, retry = '', 0
   if maxc > 0 then
@@ -82,20 +86,27 @@ local function admit(rpm, tpm, maxc, lease, lease_ms)
   end
   if reason == '' and rpm > 0 then
     if rl < 1 then reason, retry = 'requests_per_minute', until_level(rl, 1, rpm)
-    else rl = rl - 1; save(KEYS[1], rl, rpm) end
+    else
+      if want > 1 and rl - want >= rpm / 2 and (tpm <= 0 or tl >= tpm / 2) then granted = want end
+      rl = rl - granted; save(KEYS[1], rl, rpm)
+    end
   end
   if reason == '' and maxc > 0 then
     redis.call('ZADD', KEYS[3], now + lease_ms, lease)
     redis.call('PEXPIRE', KEYS[3], lease_ms)
   end
   return {reason == '' and 1 or 0, reason, string.format('%.17g', retry), string.format('%.17g', rl),
-          string.format('%.17g', tl)}
+          string.format('%.17g', tl)}, reason == '' and granted or 0
 end
 
+-- ARGV[8]: the chunk wanted; ARGV[9]: requests this worker admitted from earlier chunks and
+-- has not counted yet (they join this minute's anomaly count now).
 local hist = tonumber(ARGV[6])
-local seen = hist > 0 and observe(KEYS[4], hist, tonumber(ARGV[7])) or {0, 0, '0', '0', '0'}
-local out = admit(tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]))
+local seen = hist > 0 and observe(KEYS[4], hist, tonumber(ARGV[7]), 1 + tonumber(ARGV[9])) or {0, 0, '0', '0', '0'}
+local out, granted = admit(tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]),
+                           tonumber(ARGV[8]))
 for _, x in ipairs(seen) do out[#out + 1] = x end
+out[#out + 1] = granted
 return out
 )lua";
 

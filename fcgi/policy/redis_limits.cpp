@@ -2,10 +2,14 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace deepgate::fcgi::policy {
 namespace {
 
 constexpr const char kRedisLease[] = "r:";  // Admission::lease of a slot held in Redis
+constexpr const char kChunkLease[] = "r:chunk";  // admitted from a budget chunk: nothing to free
 
 std::string RandomHex(size_t bytes) {
   unsigned char buf[16] = {};
@@ -25,7 +29,53 @@ std::string RandomHex(size_t bytes) {
 
 bool Unlimited(const LimitSpec& s) { return s.requests_per_minute <= 0 && s.tokens_per_minute <= 0 && s.max_concurrent <= 0; }
 
+constexpr int64_t kMaxChunk = 64;
+constexpr size_t kMaxChunkEntries = 4096;  // above this, spent and expired chunks are dropped
+
 }  // namespace
+
+int64_t RedisLimits::ChunkSize(const LimitSpec& spec) {
+  if (spec.max_concurrent > 0) return 1;  // each request holds a lease of its own
+  return std::clamp<int64_t>(spec.requests_per_minute / 600, 1, kMaxChunk);
+}
+
+std::optional<LimitVerdict> RedisLimits::AdmitFromChunk(const std::string& subject, const LimitSpec& spec,
+                                                        int64_t* unreported) {
+  std::lock_guard lock(chunks_mu_);
+  auto it = chunks_.find(subject);
+  if (it == chunks_.end()) return std::nullopt;
+  Chunk& c = it->second;
+  if (c.left > 0 && c.per_minute == spec.requests_per_minute && Clock::now() < c.expires) {
+    --c.left;
+    ++c.unreported;
+    chunk_admissions_.fetch_add(1, std::memory_order_relaxed);
+    LimitVerdict v;
+    const double cap = static_cast<double>(spec.requests_per_minute), level = c.level + static_cast<double>(c.left);
+    AppendLimitHeaders(v.decision.headers, "requests", cap, level, level >= cap ? 0 : (cap - level) * 60.0 / cap);
+    v.lease = kChunkLease;
+    return v;
+  }
+  *unreported = c.unreported;
+  chunks_.erase(it);
+  return std::nullopt;
+}
+
+void RedisLimits::KeepChunk(const std::string& subject, const LimitSpec& spec, int64_t left, double level,
+                            int64_t unreported) {
+  std::lock_guard lock(chunks_mu_);
+  if (chunks_.size() >= kMaxChunkEntries) {
+    const Clock::time_point now = Clock::now();
+    for (auto it = chunks_.begin(); it != chunks_.end();)
+      it = it->second.unreported == 0 && (it->second.left == 0 || now >= it->second.expires) ? chunks_.erase(it)
+                                                                                             : std::next(it);
+  }
+  Chunk& c = chunks_[subject];
+  c.left = left;
+  c.per_minute = spec.requests_per_minute;
+  c.level = level;
+  c.expires = Clock::now() + kChunkLifetime;
+  c.unreported += unreported;
+}
 
 RedisLimits::RedisLimits(redis::RedisPool& pool, audit::BackendHealth& health, const MonotonicClock& clock,
                          const AnomalySettings& settings, const RedisLimitsOptions& options)
@@ -54,10 +104,16 @@ LimitVerdict RedisLimits::Admit(const std::string& subject, const LimitSpec& spe
     anomaly = settings_;
   }
   if (Unlimited(spec) && !anomaly.enabled) return LimitVerdict{};  // nothing to count: no round trip
+  const int64_t want = ChunkSize(spec);
+  int64_t unreported = 0;
+  if (want > 1)
+    if (std::optional<LimitVerdict> v = AdmitFromChunk(subject, spec, &unreported)) return std::move(*v);
   const std::string id = NewLeaseId();
-  Result<RedisDecision> r = limiter_.Admit(subject, spec, id, anomaly);
+  Result<RedisDecision> r = limiter_.Admit(subject, spec, id, anomaly, want, anomaly.enabled ? unreported : 0);
+  if (!r.ok() && unreported > 0) KeepChunk(subject, spec, 0, 0, unreported);  // count them next time
   if (r.ok()) {
     health_.NoteSuccess();
+    if (r->granted > 1) KeepChunk(subject, spec, r->granted - 1, r->requests_level, 0);
     if (r->alert) alerts_.fetch_add(1, std::memory_order_relaxed);
     LimitVerdict v{std::move(r->decision), "", false, r->alert};
     if (v.decision.admitted && !Unlimited(spec)) {

@@ -11,13 +11,29 @@
 // through Redis is finished in Redis (its lease says which).
 // Consistency: a script that timed out may still have run on the server; the token it took
 // is spent and its lease, never renewed, expires after one lease period.
+//
+// Budget chunks: a key with a requests/min limit of at least 1200 (20 requests a second: the
+// only keys whose own rate can make a round trip per request matter) and no concurrency cap
+// asks Redis for a chunk of its request budget — rpm / 600 requests, at most 64 — and admits
+// the rest of the chunk locally for up to kChunkLifetime. Redis grants a chunk only while at
+// least half of the key's request bucket would remain and at least half of its token bucket
+// does, so near either limit every request is one script, as without chunks. Requests:
+// nothing is ever admitted that was not taken from the shared bucket, so the global limit
+// holds exactly; a chunk left unspent when it expires is lost (up to chunk - 1 requests per
+// worker per second, only while half the budget is left). Tokens: each request's tokens are
+// charged when it ends, as always; requests admitted from a chunk are not checked against
+// the token bucket again within the chunk's second. Locally admitted requests join the
+// anomaly count with this worker's next call for that key (an alert is late by at most one
+// chunk, never lost).
 // Thread-safety: every method from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "fcgi/policy/lease_renewer.h"
 #include "fcgi/policy/limits.h"
@@ -45,9 +61,28 @@ class RedisLimits final : public Limits {
   uint64_t anomalies() const override { return alerts_.load(std::memory_order_relaxed) + local_.anomalies(); }
 
   size_t live_leases() const { return renewer_.live(); }
+  // Requests admitted from budget chunks without a round trip (tests and metrics).
+  uint64_t chunk_admissions() const { return chunk_admissions_.load(std::memory_order_relaxed); }
+
+  static constexpr std::chrono::milliseconds kChunkLifetime{1000};
+  // The chunk a key with this spec asks for: 1 when it takes none.
+  static int64_t ChunkSize(const LimitSpec& spec);
 
  private:
+  using Clock = std::chrono::steady_clock;
+  // The unspent part of a key's last chunk, and what was admitted from chunks but not yet
+  // counted in Redis.
+  struct Chunk {
+    int64_t left = 0;
+    int64_t per_minute = 0;  // the spec it was granted for: a changed limit takes a new chunk
+    double level = 0;        // the bucket's level after the grant (x-ratelimit-remaining)
+    Clock::time_point expires;
+    int64_t unreported = 0;
+  };
   std::string NewLeaseId();
+  // Admits from the key's chunk, or (nullopt) takes its unreported count into *unreported.
+  std::optional<LimitVerdict> AdmitFromChunk(const std::string& subject, const LimitSpec& spec, int64_t* unreported);
+  void KeepChunk(const std::string& subject, const LimitSpec& spec, int64_t left, double level, int64_t unreported);
 
   audit::BackendHealth& health_;
   const BackendFailure on_failure_;
@@ -59,6 +94,9 @@ class RedisLimits final : public Limits {
   std::atomic<uint64_t> alerts_{0};
   mutable std::mutex mu_;
   AnomalySettings settings_;  // GUARDED_BY(mu_)
+  std::mutex chunks_mu_;
+  std::unordered_map<std::string, Chunk> chunks_;  // GUARDED_BY(chunks_mu_): subject → chunk
+  std::atomic<uint64_t> chunk_admissions_{0};
 };
 
 }  // namespace deepgate::fcgi::policy

@@ -1,5 +1,6 @@
 #include "fcgi/policy/redis_rate_limiter.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "fcgi/policy/redis_limit_scripts.h"
@@ -21,15 +22,16 @@ std::string RedisRateLimiter::Key(const std::string& subject, const char* kind) 
 }
 
 Result<RedisDecision> RedisRateLimiter::Admit(const std::string& subject, const LimitSpec& spec,
-                                               const std::string& lease_id, const AnomalySettings& anomaly) {
+                                               const std::string& lease_id, const AnomalySettings& anomaly,
+                                               int64_t want, int64_t unreported) {
   DG_ASSIGN_OR_RETURN(
       redis::RedisReply r,
       pool_.Eval(DecideScript(), {Key(subject, "rq"), Key(subject, "tk"), Key(subject, "ls"), Key(subject, "an")},
                  {std::to_string(spec.requests_per_minute), std::to_string(spec.tokens_per_minute),
                   std::to_string(spec.max_concurrent), lease_id, std::to_string(lease_.count()),
                   std::to_string(anomaly.enabled ? anomaly.history_minutes : 0),
-                  std::to_string(anomaly.floor_per_minute)}));
-  if (r.kind != redis::RedisReply::Kind::kArray || r.items.size() != 10) return Malformed("decide", r);
+                  std::to_string(anomaly.floor_per_minute), std::to_string(want), std::to_string(unreported)}));
+  if (r.kind != redis::RedisReply::Kind::kArray || r.items.size() != 11) return Malformed("decide", r);
   RedisDecision out;
   if (r.At(5).AsInt() == 1)
     out.alert = AnomalyAlert{r.At(6).AsInt(), Number(r.At(7)), Number(r.At(8)), Number(r.At(9))};
@@ -45,7 +47,10 @@ Result<RedisDecision> RedisRateLimiter::Admit(const std::string& subject, const 
     const double cap = static_cast<double>(per_minute);
     AppendLimitHeaders(d.headers, kind, cap, level, level >= cap ? 0 : (cap - level) * 60.0 / cap);
   };
-  add("requests", spec.requests_per_minute, Number(r.At(3)));
+  out.granted = r.At(10).AsInt();
+  out.requests_level = Number(r.At(3));
+  // The chunk's unspent part is still this subject's to spend: it counts as remaining.
+  add("requests", spec.requests_per_minute, out.requests_level + static_cast<double>(std::max<int64_t>(out.granted - 1, 0)));
   add("tokens", spec.tokens_per_minute, Number(r.At(4)));
   return out;
 }

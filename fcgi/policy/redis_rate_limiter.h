@@ -30,6 +30,10 @@ namespace deepgate::fcgi::policy {
 struct RedisDecision {
   RateDecision decision;
   std::optional<AnomalyAlert> alert;  // this request tipped its subject's minute over the line
+  // Requests taken from the request bucket: 1, or the chunk asked for (`want`) while at
+  // least half the bucket remains — this request and granted - 1 to admit locally. 0 when refused.
+  int64_t granted = 0;
+  double requests_level = 0;  // the bucket's level after the grant
 };
 
 class RedisRateLimiter {
@@ -38,9 +42,12 @@ class RedisRateLimiter {
       : pool_(pool), prefix_(std::move(key_prefix)), lease_(lease) {}
 
   // Unavailable when Redis cannot be asked (the caller applies the failure policy).
-  // `anomaly.enabled` false: no anomaly counting.
+  // `anomaly.enabled` false: no anomaly counting. `want`: the chunk of the request budget
+  // asked for (1: this request only); `unreported`: requests admitted locally from earlier
+  // chunks, added to the anomaly count with this one.
   [[nodiscard]] Result<RedisDecision> Admit(const std::string& subject, const LimitSpec& spec,
-                                            const std::string& lease_id, const AnomalySettings& anomaly);
+                                            const std::string& lease_id, const AnomalySettings& anomaly,
+                                            int64_t want = 1, int64_t unreported = 0);
   [[nodiscard]] Status Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease_id,
                               int64_t tokens_used);
   // How many of `lease_ids` were still held (and are now extended by one lease period).

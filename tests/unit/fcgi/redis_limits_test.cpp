@@ -200,6 +200,94 @@ TEST_F(RedisLimitsTest, AnomalyBaselineIsThePreviousMinutesOfTheSharedCount) {
   EXPECT_EQ(pool_->Command({"HEXISTS", key, "m" + std::to_string(m - 400)}).value().integer, 0);  // trimmed
 }
 
+TEST(RedisLimitsChunks, OnlyHighRequestLimitsWithoutOtherLimitsTakeChunks) {
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{1199, 0, 0}), 1);  // under 20 requests a second
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{1200, 0, 0}), 2);
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{6000, 0, 0}), 10);
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{1000000, 0, 0}), 64);
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{1000000, 100, 0}), 64);
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{1000000, 0, 4}), 1);  // each request holds a lease
+  EXPECT_EQ(RedisLimits::ChunkSize(LimitSpec{0, 0, 0}), 1);
+}
+
+// Two workers draining one 2400/min key (chunks of 4): chunks are spent locally while half the
+// bucket remains, then every request is one script; the total never exceeds the budget plus
+// the refill of the test's own duration.
+TEST_F(RedisLimitsTest, ChunksNeverAdmitMoreThanTheGlobalLimit) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{2400, 0, 0};
+  const auto t0 = std::chrono::steady_clock::now();
+  int admitted = 0, refused_in_a_row = 0;
+  std::string reason;
+  for (int i = 0; i < 4000 && refused_in_a_row < 20; ++i) {
+    Limits& w = i % 2 ? static_cast<Limits&>(*a) : *b;
+    LimitVerdict v = w.Admit("chunky", spec);
+    ASSERT_FALSE(v.unavailable);
+    if (v.decision.admitted) {
+      ++admitted;
+      refused_in_a_row = 0;
+      w.Finish("chunky", spec, v.lease, 0);
+    } else {
+      ++refused_in_a_row;
+      reason = v.decision.reason;
+    }
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int bound = 2400 + static_cast<int>(std::ceil(elapsed * 40)) + 1;  // refill: 40 a second
+  std::printf("2400/min over two workers: %d admitted in %.2f s (bound %d), %llu from chunks\n", admitted, elapsed,
+              bound, static_cast<unsigned long long>(a->chunk_admissions() + b->chunk_admissions()));
+  EXPECT_EQ(reason, "requests_per_minute");
+  EXPECT_LE(admitted, bound);
+  EXPECT_GE(admitted, 2400 - 2 * 3);  // at most one unspent chunk (3) per worker lost
+  // From a full bucket to half of it, 3 of every 4 requests come from chunks.
+  EXPECT_GE(a->chunk_admissions() + b->chunk_admissions(), 800u);
+  EXPECT_LE(a->chunk_admissions() + b->chunk_admissions(), 1000u);
+}
+
+// A chunk is granted only while half the token bucket remains: after another worker's
+// request spent more than half of it, each request is one script again, and the debt refuses.
+TEST_F(RedisLimitsTest, NoChunkOnceHalfTheTokenBudgetIsSpent) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{60000, 1000, 0};
+  LimitVerdict v = a->Admit("tok", spec);
+  ASSERT_TRUE(v.decision.admitted);
+  ASSERT_TRUE(a->Admit("tok", spec).decision.admitted);
+  EXPECT_EQ(a->chunk_admissions(), 1u);  // a full token bucket: a chunk
+  a->Finish("tok", spec, v.lease, 600);  // 400 of 1000 tokens left
+  ASSERT_TRUE(b->Admit("tok", spec).decision.admitted);
+  ASSERT_TRUE(b->Admit("tok", spec).decision.admitted);
+  EXPECT_EQ(b->chunk_admissions(), 0u);  // under half: one request at a time
+  b->Finish("tok", spec, v.lease, 500);  // debt
+  LimitVerdict refused = b->Admit("tok", spec);
+  EXPECT_FALSE(refused.decision.admitted);
+  EXPECT_EQ(refused.decision.reason, "tokens_per_minute");
+}
+
+// Requests admitted from a chunk reach the shared anomaly count with the worker's next call,
+// so an alert is late by at most one chunk, never lost; x-ratelimit-remaining counts the
+// chunk's unspent part.
+TEST_F(RedisLimitsTest, ChunkAdmissionsJoinTheAnomalyCount) {
+  auto limits = Make(BackendFailure::kFailClosed);  // anomaly floor 5
+  const LimitSpec spec{60000, 0, 0};                // chunks of 64
+  const int64_t m = pool_->Command({"TIME"}).value().At(0).AsInt() / 60;
+  const std::string count_field = "m" + std::to_string(m), key = "deepgate:{counted}:an";
+  LimitVerdict first = limits->Admit("counted", spec);
+  ASSERT_TRUE(first.decision.admitted);
+  EXPECT_EQ(HeaderMap(first.decision.headers)["x-ratelimit-remaining-requests"], "59999");
+  LimitVerdict second = limits->Admit("counted", spec);
+  EXPECT_EQ(HeaderMap(second.decision.headers)["x-ratelimit-remaining-requests"], "59998");
+  for (int i = 2; i < 64; ++i) ASSERT_TRUE(limits->Admit("counted", spec).decision.admitted);
+  EXPECT_EQ(limits->chunk_admissions(), 63u);
+  EXPECT_EQ(limits->anomalies(), 0u);  // Redis has counted one request so far
+  EXPECT_EQ(pool_->Command({"HGET", key, count_field}).value().text, "1");
+  std::optional<AnomalyAlert> alert = limits->Admit("counted", spec).alert;  // the 65th: a round trip
+  if (pool_->Command({"TIME"}).value().At(0).AsInt() / 60 != m) GTEST_SKIP() << "crossed a minute boundary";
+  EXPECT_EQ(pool_->Command({"HGET", key, count_field}).value().text, "65");
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->count, 65);
+  EXPECT_EQ(limits->anomalies(), 1u);
+}
+
 TEST_F(RedisLimitsTest, FailClosedRefusesWhileRedisIsDownAndRecovers) {
   auto limits = Make(BackendFailure::kFailClosed);
   const LimitSpec spec{100, 0, 0};
