@@ -70,7 +70,10 @@ void RedisLimits::KeepChunk(const std::string& subject, const LimitSpec& spec, i
                                                                                              : std::next(it);
   }
   Chunk& c = chunks_[subject];
-  c.left = left;
+  // Another thread of this worker may have stored a chunk since this one was asked for: both
+  // were taken from the bucket, so both are kept (overwriting would lose requests).
+  if (c.per_minute != spec.requests_per_minute || Clock::now() >= c.expires) c.left = 0;
+  c.left += left;
   c.per_minute = spec.requests_per_minute;
   c.level = level;
   c.expires = Clock::now() + kChunkLifetime;

@@ -2,10 +2,12 @@
 // and x-ratelimit-* headers as the in-process limiter, one bucket shared by two "workers",
 // leases that expire and are renewed, the anomaly rule on shared counts, and the failure
 // policy (fail_closed → unavailable, local → per-worker limits, journal events both ways).
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -242,6 +244,38 @@ TEST_F(RedisLimitsTest, ChunksNeverAdmitMoreThanTheGlobalLimit) {
   // From a full bucket to half of it, 3 of every 4 requests come from chunks.
   EXPECT_GE(a->chunk_admissions() + b->chunk_admissions(), 800u);
   EXPECT_LE(a->chunk_admissions() + b->chunk_admissions(), 1000u);
+}
+
+// The same from 8 threads over two workers, as acceptor threads race for one key: chunks
+// granted to two threads of one worker at once are both kept (none lost, none extra).
+TEST_F(RedisLimitsTest, ConcurrentChunksAreNeitherLostNorExtra) {
+  auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
+  const LimitSpec spec{2400, 0, 0};
+  std::atomic<int> admitted{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      Limits& w = t % 2 ? static_cast<Limits&>(*a) : *b;
+      for (int refused = 0, i = 0; refused < 20 && i < 4000; ++i) {
+        LimitVerdict v = w.Admit("raced", spec);
+        if (!v.decision.admitted) {
+          ++refused;
+          continue;
+        }
+        refused = 0;
+        admitted.fetch_add(1);
+        w.Finish("raced", spec, v.lease, 0);
+      }
+    });
+  for (auto& th : threads) th.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int bound = 2400 + static_cast<int>(std::ceil(elapsed * 40)) + 1;
+  std::printf("2400/min, 8 threads over two workers: %d admitted in %.2f s (bound %d)\n", admitted.load(), elapsed,
+              bound);
+  EXPECT_LE(admitted.load(), bound);
+  EXPECT_GE(admitted.load(), 2400);
+  EXPECT_GE(a->chunk_admissions() + b->chunk_admissions(), 800u);
 }
 
 // A chunk is granted only while half the token bucket remains: after another worker's
