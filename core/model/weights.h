@@ -13,6 +13,7 @@
 namespace deepgate {
 
 class GgufFile;
+class PackArena;
 
 // A 2-D weight [n_out rows][n_in columns] used in place from the mapping.
 struct WeightMatrix {
@@ -47,7 +48,8 @@ class WeightLoader {
  public:
   // repack: give matrices whose type has a packed GEMM on this CPU a packed copy (see
   // WeightMatrix::packed and ModelOptions::repack_weights).
-  explicit WeightLoader(const GgufFile& file, bool repack = false) : file_(file), repack_(repack) {}
+  explicit WeightLoader(const GgufFile& file, bool repack = false);
+  ~WeightLoader();
 
   bool Has(const std::string& name) const;
   // A matrix of exactly [n_in, n_out] whose type has compute kernels and whose rows are whole
@@ -59,8 +61,11 @@ class WeightLoader {
   Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
 
  private:
+  void Repack(WeightMatrix* m) const;
+
   const GgufFile& file_;
   bool repack_ = false;
+  std::shared_ptr<PackArena> arena_;  // the packed copies (repack_ only); matrices share it
 };
 
 }  // namespace deepgate
