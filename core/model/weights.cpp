@@ -119,7 +119,7 @@ Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, int64_t n_in,
 }
 
 Result<StackedMatrices> WeightLoader::Stacked(const std::string& name, int64_t n_in, int64_t n_out,
-                                              int64_t n_mat) const {
+                                              int64_t n_mat, bool for_matmul) const {
   const GgufTensor* t = file_.FindTensor(name);
   if (!t) return Status::InvalidArgument("tensor '" + name + "' is missing");
   if (!quant::IsComputeSupported(t->type)) {
@@ -143,6 +143,14 @@ Result<StackedMatrices> WeightLoader::Stacked(const std::string& name, int64_t n
   s.first.row_bytes = *rb;
   s.stride = *rb * static_cast<size_t>(n_out);
   s.n = static_cast<int32_t>(n_mat);
+  if (for_matmul && repack_ && quant::HasPackedGemm(s.first.type) && n_out % quant::kPackedGroupRows == 0) {
+    WeightMatrix all = s.first;  // the stack as one matrix of n_mat * n_out rows
+    all.n_out = n_out * n_mat;
+    Repack(&all);
+    s.first.packed = all.packed;
+    s.first.packed_owner = std::move(all.packed_owner);
+    s.packed_stride = static_cast<size_t>(n_out / quant::kPackedGroupRows) * quant::PackedGroupBytes(s.first.type, n_in);
+  }
   return s;
 }
 
