@@ -1,4 +1,6 @@
-// Repacking for deepseek2 (ModelOptions::repack_weights): the routed experts' stacked
+// ModelOptions::repack_weights: a whole model's logits with repacking on equal those with it
+// off, for qwen2 (dense) and deepseek2 (MLA + MoE) tiny demo files in Q8_0 and Q4_0. For
+// deepseek2 also: the routed experts' stacked
 // tensors get one packed copy whose matrix i starts packed_stride bytes after matrix i - 1,
 // and each expert's MatMul through it agrees with the mapped rows' within float rounding
 // (the packed kernel tests' tolerance); the whole model's logits with repacking on equal
@@ -11,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/demo/demo_deepseek2.h"
+#include "core/demo/demo_model.h"
 #include "core/gguf.h"
 #include "core/model/matmul.h"
 #include "core/model/model.h"
@@ -22,19 +25,27 @@
 namespace deepgate {
 namespace {
 
-class Deepseek2RepackTest : public ::testing::TestWithParam<const char*> {
+struct RepackCase {
+  const char* arch;
+  const char* type;
+};
+
+class ModelRepackTest : public ::testing::TestWithParam<RepackCase> {
  protected:
   void SetUp() override {
     if (!quant::HasPackedGemm(GgmlType::Q8_0)) GTEST_SKIP() << "no packed GEMM on this CPU (needs AVX-512 VNNI)";
-    dir_ = testing::TempDir("ds2-repack");
+    dir_ = testing::TempDir("model-repack");
     demo::DemoSpec spec;
-    spec.arch = "deepseek2";
+    spec.arch = GetParam().arch;
     spec.shape = "tiny";
-    spec.type = GetParam();
+    spec.type = GetParam().type;
     spec.n_threads = 2;
     path_ = (dir_ / "m.gguf").string();
-    ASSERT_TRUE(demo::WriteDeepseek2DemoModel(spec, path_, nullptr).ok());
+    const Status written = deepseek2() ? demo::WriteDeepseek2DemoModel(spec, path_, nullptr)
+                                       : demo::WriteDemoModel(spec, path_, nullptr);
+    ASSERT_TRUE(written.ok()) << written.ToString();
   }
+  bool deepseek2() const { return std::string(GetParam().arch) == "deepseek2"; }
   void TearDown() override {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
@@ -64,7 +75,9 @@ class Deepseek2RepackTest : public ::testing::TestWithParam<const char*> {
   std::string path_;
 };
 
-TEST_P(Deepseek2RepackTest, StackedExpertsArePackedPerMatrix) {
+class Deepseek2StackedRepackTest : public ModelRepackTest {};
+
+TEST_P(Deepseek2StackedRepackTest, StackedExpertsArePackedPerMatrix) {
   auto file = GgufFile::Open(path_);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   const GgufTensor* t = file->FindTensor("blk.1.ffn_up_exps.weight");
@@ -98,7 +111,7 @@ TEST_P(Deepseek2RepackTest, StackedExpertsArePackedPerMatrix) {
   }
 }
 
-TEST_P(Deepseek2RepackTest, LogitsEqualWithRepackOnAndOff) {
+TEST_P(ModelRepackTest, LogitsEqualWithRepackOnAndOff) {
   const std::vector<float> on = Logits(true), off = Logits(false);
   ASSERT_EQ(on.size(), off.size());
   ASSERT_FALSE(on.empty());
@@ -109,9 +122,9 @@ TEST_P(Deepseek2RepackTest, LogitsEqualWithRepackOnAndOff) {
     ASSERT_TRUE(std::isfinite(on[i]));
     worst = std::max(worst, std::fabs(static_cast<double>(on[i]) - off[i]));
   }
-  // 27 random layers amplify float rounding: the batch (expanded MLA) and one-by-one (latent)
-  // paths of one model differ by up to 2.5 % of the largest logit. Repacking on vs off
-  // measured cos 0.99997 and 1.2 % of it; a wrong expert's groups gave cos 0.966, 22 %.
+  // Random layers amplify float rounding: deepseek2's batch (expanded MLA) and one-by-one
+  // (latent) paths of one model differ by up to 2.5 % of the largest logit. Repacking on vs
+  // off measured cos 0.99997 and 1.2 % of it; a wrong expert's groups gave cos 0.966, 22 %.
   double dot = 0, na = 0, nb = 0;
   for (size_t i = 0; i < on.size(); ++i) {
     dot += double(on[i]) * off[i], na += double(on[i]) * on[i], nb += double(off[i]) * off[i];
@@ -120,8 +133,13 @@ TEST_P(Deepseek2RepackTest, LogitsEqualWithRepackOnAndOff) {
   EXPECT_LE(worst, 0.05 * scale) << "max |on - off| " << worst << " of max |logit| " << scale;
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Deepseek2RepackTest, ::testing::Values("q8_0", "q4_0"),
-                         [](const auto& info) { return std::string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Files, ModelRepackTest,
+                         ::testing::Values(RepackCase{"qwen2", "q8_0"}, RepackCase{"qwen2", "q4_0"},
+                                           RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"}),
+                         [](const auto& info) { return std::string(info.param.arch) + "_" + info.param.type; });
+INSTANTIATE_TEST_SUITE_P(Files, Deepseek2StackedRepackTest,
+                         ::testing::Values(RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"}),
+                         [](const auto& info) { return std::string(info.param.type); });
 
 }  // namespace
 }  // namespace deepgate
