@@ -15,6 +15,13 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kChunkBytes = size_t{1} << 30;
 constexpr size_t kAlign = 64;
 
+// Address space for a chunk. MAP_NORESERVE keeps untouched tails out of the commit charge,
+// except under strict overcommit (vm.overcommit_memory=2), where a full chunk may not fit:
+// Take then retries with just the slice.
+void* Reserve(size_t bytes) {
+  return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+}
+
 }  // namespace
 
 PackArena::~PackArena() {
@@ -30,10 +37,12 @@ uint8_t* PackArena::Take(size_t bytes) {
       return c.base + at;
     }
   }
-  const size_t size = std::max(kChunkBytes, (bytes + kHugePage - 1) / kHugePage * kHugePage);
-  const size_t map_size = size + kHugePage;  // slack to round the start up to 2 MiB
-  void* map = mmap(nullptr, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const size_t exact = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  size_t size = std::max(kChunkBytes, exact);
+  void* map = Reserve(size + kHugePage);  // slack to round the start up to 2 MiB
+  if (map == MAP_FAILED && size > exact) map = Reserve((size = exact) + kHugePage);
   if (map == MAP_FAILED) return nullptr;
+  const size_t map_size = size + kHugePage;
   const uintptr_t start = reinterpret_cast<uintptr_t>(map);
   auto* base = reinterpret_cast<uint8_t*>((start + kHugePage - 1) / kHugePage * kHugePage);
   madvise(base, size, MADV_HUGEPAGE);
