@@ -357,6 +357,7 @@ const std::vector<KeySpec>& Keys() {
       Row("models", kRestart, &WorkerConfig::models, ApplyModels),
       StringKey("model_manifest", true, &WorkerConfig::model_manifest),
       IntKey("threads", 0, 1024, &WorkerConfig::threads),
+      BoolKey("repack_weights", &WorkerConfig::repack_weights),
       IntKey("ctx_size", 16, 1 << 20, &WorkerConfig::ctx_size),
       IntKey("max_sequences", 1, 256, &WorkerConfig::max_sequences),  // the engine's own bound
       IntKey("queue_length", 0, 100000, &WorkerConfig::queue_length),

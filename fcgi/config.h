@@ -166,6 +166,10 @@ struct WorkerConfig {
   std::vector<ModelEntry> models;
   std::string model_manifest;         // "" = none
   int threads = 0;                    // compute threads; 0 = all online CPUs
+  // Repack Q4_0/Q5_0/Q8_0 matrices at load for the packed GEMM (ModelOptions::repack_weights):
+  // faster, but a private copy (~ those tensors' size per worker process) where false keeps
+  // the weights in the mmapped file, whose page cache all workers on the host share.
+  bool repack_weights = true;
   // The engine's keys default to core/engine.h's EngineOptions (one set of defaults, the
   // reasons are given there).
   int ctx_size = kEngineDefaults.n_ctx;                // positions per sequence

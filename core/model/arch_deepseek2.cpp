@@ -16,7 +16,7 @@ Result<ModelParts> BuildDeepseek2(const GgufFile& file, const std::string& arch,
   DG_ASSIGN_OR_RETURN(parts.hparams, ReadHparams(file, arch, RopeKind::kNormal));
   ModelHparams& h = parts.hparams;
   DG_ASSIGN_OR_RETURN(Deepseek2Hparams d, ReadDeepseek2Hparams(file, &h));
-  WeightLoader w(file);
+  WeightLoader w(file, options.repack_weights);
   DG_RETURN_IF_ERROR(LoadEmbeddingAndOutput(file, w, &parts));
   const MlaMode mode = options.mla_path == ModelOptions::MlaPath::kLatent     ? MlaMode::kLatent
                        : options.mla_path == ModelOptions::MlaPath::kExpanded ? MlaMode::kExpanded

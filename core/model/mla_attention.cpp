@@ -70,6 +70,8 @@ Result<std::unique_ptr<MlaAttention>> MlaAttention::Load(const WeightLoader& w, 
     a->v_up_.first = kv_b;
     a->v_up_.first.data = kv_b.row(d.nope);
     a->v_up_.first.n_out = d.v;
+    a->v_up_.first.packed = nullptr;  // row views read the mapped rows (a packed copy is whole groups)
+    a->v_up_.first.packed_owner.reset();
     a->v_up_.stride = kv_b.row_bytes * static_cast<size_t>(per_head);
     a->v_up_.n = h.n_head;
     a->expand_ = kv_b;

@@ -22,9 +22,9 @@ Result<std::unique_ptr<MoeFfn>> MoeFfn::Load(const WeightLoader& w, const ModelH
   if (w.Has(p + "exp_probs_b.bias")) {
     DG_ASSIGN_OR_RETURN(f->choice_bias_, w.Vector(p + "exp_probs_b.bias", d.n_expert));
   }
-  DG_ASSIGN_OR_RETURN(f->gate_, w.Stacked(p + "ffn_gate_exps.weight", h.n_embd, d.n_ff_exp, d.n_expert));
-  DG_ASSIGN_OR_RETURN(f->up_, w.Stacked(p + "ffn_up_exps.weight", h.n_embd, d.n_ff_exp, d.n_expert));
-  DG_ASSIGN_OR_RETURN(f->down_, w.Stacked(p + "ffn_down_exps.weight", d.n_ff_exp, h.n_embd, d.n_expert));
+  DG_ASSIGN_OR_RETURN(f->gate_, w.Stacked(p + "ffn_gate_exps.weight", h.n_embd, d.n_ff_exp, d.n_expert, true));
+  DG_ASSIGN_OR_RETURN(f->up_, w.Stacked(p + "ffn_up_exps.weight", h.n_embd, d.n_ff_exp, d.n_expert, true));
+  DG_ASSIGN_OR_RETURN(f->down_, w.Stacked(p + "ffn_down_exps.weight", d.n_ff_exp, h.n_embd, d.n_expert, true));
   if (d.n_expert_shared > 0) {
     DG_ASSIGN_OR_RETURN(f->shared_,
                         DenseFfn::Load(w, h, layer, "_shexp", static_cast<int64_t>(d.n_ff_exp) * d.n_expert_shared));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/gguf.h"
+#include "core/model/pack_arena.h"
 #include "core/quant/packed_gemm.h"
 #include "core/quant/quant.h"
 
@@ -36,24 +37,23 @@ std::string Shape3(int64_t a, int64_t b, int64_t c) {
   return s;
 }
 
-// m's rows in the packed GEMM layout, in a 64-byte aligned buffer m owns. The mapped pages
-// of the tensor are then dropped from this process (MADV_DONTNEED on a read-only file
-// mapping: they come back from the page cache if a row is read again, e.g. a tied
-// embedding's rows), so the packed copy replaces them in RSS instead of adding to them.
-// PackWeights over the CPUs, whole 16-row groups per thread (groups are independent): the
-// copy's first-touch page faults and the packing's stores both scale with threads.
+// PackWeights over the CPUs, whole 16-row groups per thread (groups are independent). Each
+// thread first pre-faults its share of the destination (PackArena::Populate: one call, huge
+// pages), so the kernel's zeroing of the fresh pages is split over the threads too.
 void PackInParallel(const WeightMatrix& m, uint8_t* dst) {
   constexpr int64_t kRows = quant::kPackedGroupRows;
   constexpr size_t kMinBytesPerThread = 4 << 20;
   const int64_t groups = (m.n_out + kRows - 1) / kRows;
+  const size_t group_bytes = quant::PackedGroupBytes(m.type, m.n_in);
   const size_t bytes = m.row_bytes * static_cast<size_t>(m.n_out);
   const int64_t n_threads = std::clamp<int64_t>(static_cast<int64_t>(bytes / kMinBytesPerThread), 1,
                                                 std::min<int64_t>(groups, std::thread::hardware_concurrency()));
   auto pack = [&](int64_t t) {
     const int64_t g0 = groups * t / n_threads, g1 = groups * (t + 1) / n_threads;
     const int64_t r0 = g0 * kRows, r1 = std::min(g1 * kRows, m.n_out);
-    quant::PackWeights(m.type, m.n_in, m.row(r0), m.row_bytes, r1 - r0,
-                       dst + static_cast<size_t>(g0) * quant::PackedGroupBytes(m.type, m.n_in));
+    uint8_t* out = dst + static_cast<size_t>(g0) * group_bytes;
+    PackArena::Populate(out, static_cast<size_t>(g1 - g0) * group_bytes);
+    quant::PackWeights(m.type, m.n_in, m.row(r0), m.row_bytes, r1 - r0, out);
   };
   std::vector<std::thread> threads;
   for (int64_t t = 1; t < n_threads; ++t) threads.emplace_back(pack, t);
@@ -61,26 +61,34 @@ void PackInParallel(const WeightMatrix& m, uint8_t* dst) {
   for (std::thread& th : threads) th.join();
 }
 
-// The copy is anonymous memory in transparent huge pages where the kernel allows them: on
-// VMs a first touch of each 4 KiB page costs a fault and a zeroing that made the repack of
-// a 500 MB file take 12-24 s; with 2 MiB pages it is a small part of the load.
-bool Repack(WeightMatrix& m) {
-  const size_t bytes = quant::PackedWeightBytes(m.type, m.n_in, m.n_out);
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return false;  // keep the mapped rows: MatMul runs the row kernels
-  madvise(p, bytes, MADV_HUGEPAGE);
-  auto* buf = static_cast<uint8_t*>(p);
-  m.packed_owner.reset(buf, [bytes](const uint8_t* q) { munmap(const_cast<uint8_t*>(q), bytes); });
-  PackInParallel(m, buf);
-  m.packed = buf;
+// Drops this process's mapping of [p, p + bytes) of the read-only file mapping
+// (MADV_DONTNEED: the pages come back from the page cache if a row is read again, e.g. a
+// tied embedding's rows), so a packed copy replaces them in RSS instead of adding to them.
+void DropMapped(const uint8_t* p, size_t bytes) {
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(m.data) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(m.data) + m.row_bytes * static_cast<size_t>(m.n_out)) / page * page;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  return true;
 }
 
 }  // namespace
+
+WeightLoader::WeightLoader(const GgufFile& file, bool repack) : file_(file), repack_(repack) {
+  if (repack_) arena_ = std::make_shared<PackArena>();
+}
+
+WeightLoader::~WeightLoader() = default;
+
+// m's rows (all m.n_out of them, in the packed GEMM layout) into the arena; m keeps its
+// mapped rows when the arena cannot map (MatMul then runs the row kernels).
+void WeightLoader::Repack(WeightMatrix* m) const {
+  uint8_t* buf = arena_->Take(quant::PackedWeightBytes(m->type, m->n_in, m->n_out));
+  if (!buf) return;
+  PackInParallel(*m, buf);
+  m->packed = buf;
+  m->packed_owner = std::shared_ptr<const uint8_t>(arena_, buf);  // keeps the whole arena
+  DropMapped(m->data, m->row_bytes * static_cast<size_t>(m->n_out));
+}
 
 bool WeightLoader::Has(const std::string& name) const { return file_.FindTensor(name) != nullptr; }
 
@@ -106,12 +114,12 @@ Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, int64_t n_in,
   m.n_in = n_in;
   m.n_out = n_out;
   m.row_bytes = *rb;
-  if (repack_ && quant::HasPackedGemm(m.type)) (void)Repack(m);
+  if (repack_ && quant::HasPackedGemm(m.type)) Repack(&m);
   return m;
 }
 
 Result<StackedMatrices> WeightLoader::Stacked(const std::string& name, int64_t n_in, int64_t n_out,
-                                              int64_t n_mat) const {
+                                              int64_t n_mat, bool for_matmul) const {
   const GgufTensor* t = file_.FindTensor(name);
   if (!t) return Status::InvalidArgument("tensor '" + name + "' is missing");
   if (!quant::IsComputeSupported(t->type)) {
@@ -135,6 +143,14 @@ Result<StackedMatrices> WeightLoader::Stacked(const std::string& name, int64_t n
   s.first.row_bytes = *rb;
   s.stride = *rb * static_cast<size_t>(n_out);
   s.n = static_cast<int32_t>(n_mat);
+  if (for_matmul && repack_ && quant::HasPackedGemm(s.first.type) && n_out % quant::kPackedGroupRows == 0) {
+    WeightMatrix all = s.first;  // the stack as one matrix of n_mat * n_out rows
+    all.n_out = n_out * n_mat;
+    Repack(&all);
+    s.first.packed = all.packed;
+    s.first.packed_owner = std::move(all.packed_owner);
+    s.packed_stride = static_cast<size_t>(n_out / quant::kPackedGroupRows) * quant::PackedGroupBytes(s.first.type, n_in);
+  }
   return s;
 }
 

@@ -28,7 +28,7 @@ namespace deepgate::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [-s 8] [-k KERNELS] [--json]\n"
+    "usage: deepgate bench -m FILE [-p 512] [-n 128] [-t THREADS] [-r 3] [-b 512] [-s 8] [-k KERNELS] [--no-repack] [--json]\n"
     "  -p N     prompt tokens per pp run (0 skips pp)\n"
     "  -n N     generated tokens per tg run (0 skips tg)\n"
     "  -t N     threads (default: all CPUs)\n"
@@ -38,6 +38,8 @@ constexpr const char* kUsage =
     "           stream alone (default 8; 0 skips)\n"
     "  -k SET   kernel set: scalar, avx2, avx2+avxvnni or avx512 (default: the best this CPU runs;\n"
     "           for side-by-side comparisons of the kernels)\n"
+    "  --no-repack  keep Q4_0/Q5_0/Q8_0 weights in the file's layout (no private packed copy;\n"
+    "           the row kernels run): compares load time, memory and speed with the default\n"
     "  --json   one JSON object on stdout instead of a table";
 
 struct Figure {
@@ -161,6 +163,8 @@ struct RunShape {
 struct BenchFigures {
   Figure pp, tg, single, multi;  // tokens/s: prompt, generation, one stream, n_streams streams
   bool have_streams = false;
+  double load_s = 0;  // Model::Load wall time (mmap, checks, repack)
+  bool repacked = true;
 };
 
 // The figures as a table, or as one JSON object (--json) for bench/core_bench.sh.
@@ -183,17 +187,19 @@ void PrintReport(bool json, const std::string& path, Model& model, const RunShap
         "\"tg\":{\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,\"weight_gb_per_s\":%.2f},"
         "\"streams\":{\"n\":%d,\"n_tokens\":%d,\"tokens_per_s\":%.2f,\"stddev\":%.2f,"
         "\"single_tokens_per_s\":%.2f,\"single_stddev\":%.2f,\"ratio\":%.3f},"
-        "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f}\n",
+        "\"rss_peak_mib\":%.1f,\"rss_mib\":%.1f,\"load_s\":%.3f,\"repack\":%s}\n",
         path.c_str(), info.arch.c_str(), info.type_summary.c_str(), weights_mb,
         static_cast<long long>(info.n_params), threads, kernels, reps, n_prompt, batch, pp.mean,
         pp.stddev, n_gen, tg.mean, tg.stddev, tg.mean * active_mb / 1000.0, n_streams, n_gen, multi.mean,
-        multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now);
+        multi.stddev, single.mean, single.stddev, stream_ratio, rss_peak, rss_now, f.load_s,
+        f.repacked ? "true" : "false");
     return;
   }
   std::printf("model    %s (%s, %.1f MB weights, %lld params)\n", path.c_str(), info.arch.c_str(), weights_mb,
               static_cast<long long>(info.n_params));
   std::printf("types    %s\n", info.type_summary.c_str());
   std::printf("threads  %d (%s kernels), %d reps after a warm-up\n", threads, kernels, reps);
+  std::printf("load     %.2f s (repack %s)\n", f.load_s, f.repacked ? "on" : "off");
   if (n_prompt > 0) std::printf("pp%-6d %10.2f ± %.2f tokens/s (batch %d)\n", n_prompt, pp.mean, pp.stddev, batch);
   if (n_gen > 0) {
     std::printf("tg%-6d %10.2f ± %.2f tokens/s (%.2f GB/s of the weights a token reads)\n", n_gen, tg.mean, tg.stddev,
@@ -207,7 +213,7 @@ void PrintReport(bool json, const std::string& path, Model& model, const RunShap
 }
 
 int RunBench(const std::vector<std::string>& argv) {
-  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s", "-k"}, {"--json"});
+  Args args(argv, {"-m", "--model", "-p", "-n", "-t", "-r", "-b", "-s", "-k"}, {"--json", "--no-repack"});
   auto path = args.Get("-m");
   if (!path) path = args.Get("--model");
   const int32_t n_prompt = static_cast<int32_t>(args.GetInt("-p", 512, 0, 1 << 16));
@@ -217,12 +223,15 @@ int RunBench(const std::vector<std::string>& argv) {
   const int32_t n_streams = static_cast<int32_t>(args.GetInt("-s", 8, 0, 256));
   ModelOptions options;
   options.n_threads = static_cast<int>(args.GetInt("-t", 0, 0, 1024));
+  options.repack_weights = !args.Has("--no-repack");
   if (!args.ok()) return Fail(args.error(), 2);
   if (!path || !args.positional().empty()) return Fail(kUsage, 2);
   if (const auto kernels = args.Get("-k"))
     if (const int code = ForceKernelSet(*kernels); code != 0) return code;
 
+  const auto load_start = std::chrono::steady_clock::now();
   auto loaded = Model::Load(*path, options);
+  const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   if (!loaded.ok()) return Fail(*path + ": " + loaded.status().ToString());
   Model& model = **loaded;
   const ModelInfo& info = model.info();
@@ -271,7 +280,7 @@ int RunBench(const std::vector<std::string>& argv) {
     }
   }
   const BenchFigures figures{Summarise(pp_rates), Summarise(tg_rates), Summarise(single_rates),
-                             Summarise(multi_rates), !multi_rates.empty()};
+                             Summarise(multi_rates), !multi_rates.empty(), load_s, options.repack_weights};
   PrintReport(args.Has("--json"), *path, model, {n_prompt, n_gen, reps, batch, n_streams}, figures);
   return 0;
 }

@@ -23,7 +23,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: deepgate generate -m FILE -p TEXT [--chat] [-n N] [--temp T] [--seed S] [-t THREADS]\n"
     "                         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R]\n"
-    "                         [--stop TEXT] [--ctx N] [--ignore-eos] [--quiet]\n"
+    "                         [--stop TEXT] [--ctx N] [--ignore-eos] [--no-repack] [--quiet]\n"
     "  -p TEXT       the prompt (UTF-8)\n"
     "  --chat        send TEXT as a user message through the model's chat template\n"
     "  -n N          tokens to generate at most (default 128)\n"
@@ -31,6 +31,7 @@ constexpr const char* kUsage =
     "  --seed S      sampling seed (default 0; same seed, same output)\n"
     "  -t THREADS    worker threads (default: all CPUs)\n"
     "  --stop TEXT   stop before TEXT (not printed)\n"
+    "  --no-repack   keep Q4_0/Q5_0/Q8_0 weights in the file's layout (no packed copy)\n"
     "  --quiet       no timing line on stderr";
 
 void Write(FILE* out, const std::string& text) {
@@ -76,7 +77,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
   Args args(argv,
             {"-m", "--model", "-p", "--prompt", "-n", "--temp", "--seed", "-t", "--top-k", "--top-p",
              "--min-p", "--repeat-penalty", "--stop", "--ctx"},
-            {"--chat", "--ignore-eos", "--quiet"});
+            {"--chat", "--ignore-eos", "--quiet", "--no-repack"});
   auto path = args.Get("-m");
   if (!path) path = args.Get("--model");
   auto prompt = args.Get("-p");
@@ -93,6 +94,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
   if (auto stop = args.Get("--stop")) request.stop.push_back(*stop);
   ModelOptions options;
   options.n_threads = static_cast<int>(args.GetInt("-t", 0, 0, 1024));
+  options.repack_weights = !args.Has("--no-repack");
   const int32_t n_ctx = static_cast<int32_t>(args.GetInt("--ctx", 0, 0, 1 << 24));
   if (!args.ok()) return Fail(args.error(), 2);
   if (!path || !prompt || !args.positional().empty()) return Fail(kUsage, 2);

@@ -39,6 +39,7 @@ ModelLoader GgufModelLoader() {
     if (rejected) return LoadedModel{nullptr, std::move(rejected)};
     ModelOptions options;
     options.n_threads = config.threads;
+    options.repack_weights = config.repack_weights;
     DG_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Load(config.model_path, options));
     return LoadedModel{std::shared_ptr<Model>(std::move(model)), std::nullopt};
   };

@@ -30,6 +30,21 @@ TEST(FcgiConfig, ReadsEveryKindOfValue) {
   EXPECT_EQ(EffectiveModelId(*c), "mine");
 }
 
+// repack_weights (on unless the operator turns it off so workers share the mapped weights)
+// is a boolean restart key.
+TEST(FcgiConfig, RepackWeightsDefaultsOnAndTurnsOff) {
+  Result<WorkerConfig> on = Parse(R"({"model_path": "/m"})");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->repack_weights);
+  Result<WorkerConfig> off = Parse(R"({"model_path": "/m", "repack_weights": false})");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->repack_weights);
+  Result<WorkerConfig> bad = Parse(R"({"model_path": "/m", "repack_weights": "no"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'repack_weights' must be true or false"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(FcgiConfig, ModelIdDefaultsToFileStem) {
   Result<WorkerConfig> c = Parse(R"({"model_path": "/models/DeepSeek-R1-Q4_K_M.gguf"})");
   ASSERT_TRUE(c.ok());
