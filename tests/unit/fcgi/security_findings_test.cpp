@@ -53,7 +53,9 @@ TEST(JournalFields, MessageAndPathCarryNoRawNewline) {
       EXPECT_EQ(f.find('\n'), std::string::npos) << f;
       EXPECT_EQ(f.find('\r'), std::string::npos) << f;
     }
-    if (f.rfind("PATH=", 0) == 0) EXPECT_EQ(f, "PATH=/v1/x\\nDEEPGATE_EVENT=forged\\r");
+    if (f.rfind("PATH=", 0) == 0) {
+      EXPECT_EQ(f, "PATH=/v1/x\\nDEEPGATE_EVENT=forged\\r");
+    }
   }
 }
 
