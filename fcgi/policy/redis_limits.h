@@ -22,17 +22,26 @@
 // holds exactly; a chunk left unspent when it expires is lost (up to chunk - 1 requests per
 // worker per second, only while half the budget is left). Tokens: each request's tokens are
 // charged when it ends, as always; requests admitted from a chunk are not checked against
-// the token bucket again within the chunk's second. Locally admitted requests join the
-// anomaly count with this worker's next call for that key (an alert is late by at most one
-// chunk, never lost).
+// the token bucket again within the chunk's second.
+//
+// Keys without limits (anomaly detection on) need Redis only for the anomaly count: the first
+// request of a key in each kChunkLifetime makes the round trip, the rest of that second are
+// admitted and counted in the worker. Every request counted locally — from a chunk or such
+// a counting window — reaches the shared count with the key's next call, or, when the key
+// goes quiet, with a flush once its window has ended (a thread, every half lifetime): the
+// count is late by at most about 1.5 s, never lost. An alert raised by a flush has no request
+// of its own: it is counted in anomalies() at once and travels with this worker's next
+// admission for that key (the journal's anomaly event is written with that request).
 // Thread-safety: every method from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "fcgi/policy/lease_renewer.h"
@@ -54,6 +63,9 @@ class RedisLimits final : public Limits {
  public:
   RedisLimits(redis::RedisPool& pool, audit::BackendHealth& health, const MonotonicClock& clock,
               const AnomalySettings& settings, const RedisLimitsOptions& options);
+  ~RedisLimits() override;  // stops the flush thread (counts not yet flushed are dropped)
+  RedisLimits(const RedisLimits&) = delete;
+  RedisLimits& operator=(const RedisLimits&) = delete;
 
   LimitVerdict Admit(const std::string& subject, const LimitSpec& spec) override;
   void Finish(const std::string& subject, const LimitSpec& spec, const std::string& lease, int64_t tokens_used) override;
@@ -63,6 +75,10 @@ class RedisLimits final : public Limits {
   size_t live_leases() const { return renewer_.live(); }
   // Requests admitted from budget chunks without a round trip (tests and metrics).
   uint64_t chunk_admissions() const { return chunk_admissions_.load(std::memory_order_relaxed); }
+  // Requests of keys without limits counted in the worker without a round trip.
+  uint64_t counted_locally() const { return counted_locally_.load(std::memory_order_relaxed); }
+  // Sends every ended window's local count now (what the flush thread does; for tests).
+  void FlushCounts();
 
   static constexpr std::chrono::milliseconds kChunkLifetime{1000};
   // The chunk a key with this spec asks for: 1 when it takes none.
@@ -70,19 +86,25 @@ class RedisLimits final : public Limits {
 
  private:
   using Clock = std::chrono::steady_clock;
-  // The unspent part of a key's last chunk, and what was admitted from chunks but not yet
-  // counted in Redis.
+  // The unspent part of a key's last chunk (or, `counting`, the counting window of a key
+  // without limits), and what was admitted in the worker but not yet counted in Redis.
   struct Chunk {
+    bool counting = false;   // a key without limits: every request until `expires` is admitted
     int64_t left = 0;
     int64_t per_minute = 0;  // the spec it was granted for: a changed limit takes a new chunk
     double level = 0;        // the bucket's level after the grant (x-ratelimit-remaining)
     Clock::time_point expires;
     int64_t unreported = 0;
+    std::optional<AnomalyAlert> pending;  // raised by a flush, handed to the next admission
   };
   std::string NewLeaseId();
-  // Admits from the key's chunk, or (nullopt) takes its unreported count into *unreported.
-  std::optional<LimitVerdict> AdmitFromChunk(const std::string& subject, const LimitSpec& spec, int64_t* unreported);
-  void KeepChunk(const std::string& subject, const LimitSpec& spec, int64_t left, double level, int64_t unreported);
+  // Admits from the key's chunk or counting window, or (nullopt) takes its unreported count
+  // into *unreported and its pending alert into *pending.
+  std::optional<LimitVerdict> AdmitLocally(const std::string& subject, const LimitSpec& spec, int64_t* unreported,
+                                           std::optional<AnomalyAlert>* pending);
+  void KeepChunk(const std::string& subject, const LimitSpec& spec, bool counting, int64_t left, double level,
+                 int64_t unreported);
+  void RunFlusher();
 
   audit::BackendHealth& health_;
   const BackendFailure on_failure_;
@@ -97,6 +119,12 @@ class RedisLimits final : public Limits {
   std::mutex chunks_mu_;
   std::unordered_map<std::string, Chunk> chunks_;  // GUARDED_BY(chunks_mu_): subject → chunk
   std::atomic<uint64_t> chunk_admissions_{0};
+  std::atomic<uint64_t> counted_locally_{0};
+  std::mutex flush_mu_;  // serialises flushes (the thread's and FlushCounts')
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;  // GUARDED_BY(stop_mu_)
+  std::thread flusher_;  // last: starts once everything above is built
 };
 
 }  // namespace deepgate::fcgi::policy

@@ -159,20 +159,82 @@ TEST_F(RedisLimitsTest, RenewalKeepsALongRequestsSlot) {
   EXPECT_TRUE(other->Admit("long", spec).decision.admitted);
 }
 
+// Keys without limits: the first request of each second makes the round trip, the rest are
+// counted in the worker and reach the shared count with the flush once the second is over.
 TEST_F(RedisLimitsTest, AnomalyIsJudgedOnTheSharedCount) {
   auto a = Make(BackendFailure::kFailClosed), b = Make(BackendFailure::kFailClosed);
-  int alerts = 0;
+  const int64_t m = pool_->Command({"TIME"}).value().At(0).AsInt() / 60;
+  const std::string key = "deepgate:{busy}:an", count_field = "m" + std::to_string(m);
   const LimitSpec unlimited{0, 0, 0};  // the anomaly count runs for unlimited keys too
-  for (int i = 0; i < 8; ++i) {  // floor 5: the 6th request this minute alerts, once
-    auto alert = (i % 2 ? a : b)->Admit("busy", unlimited).alert;
-    if (alert) {
-      ++alerts;
-      EXPECT_EQ(alert->count, 6);
-      EXPECT_DOUBLE_EQ(alert->threshold, 5.0);
-    }
+  for (int i = 0; i < 8; ++i) {        // floor 5: 8 requests this minute alert, once
+    LimitVerdict v = (i % 2 ? a : b)->Admit("busy", unlimited);
+    EXPECT_TRUE(v.decision.admitted);
+    EXPECT_FALSE(v.alert.has_value());  // one round trip per worker so far: a count of 2
   }
-  EXPECT_EQ(alerts, 1);
+  EXPECT_EQ(a->counted_locally() + b->counted_locally(), 6u);
+  EXPECT_EQ(pool_->Command({"HGET", key, count_field}).value().text, "2");
+  std::this_thread::sleep_for(RedisLimits::kChunkLifetime);
+  a->FlushCounts();
+  b->FlushCounts();
+  if (pool_->Command({"TIME"}).value().At(0).AsInt() / 60 != m) GTEST_SKIP() << "crossed a minute boundary";
+  EXPECT_EQ(pool_->Command({"HGET", key, count_field}).value().text, "8");
+  ASSERT_EQ(a->anomalies() + b->anomalies(), 1u);
+  // The flush's alert travels with that worker's next admission of the key, once.
+  RedisLimits& alerted = a->anomalies() == 1 ? *a : *b;
+  std::optional<AnomalyAlert> alert = alerted.Admit("busy", unlimited).alert;
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->count, 8);
+  EXPECT_DOUBLE_EQ(alert->threshold, 5.0);
+  EXPECT_FALSE(alerted.Admit("busy", unlimited).alert.has_value());
   EXPECT_EQ(a->anomalies() + b->anomalies(), 1u);
+}
+
+// A key that goes quiet is still counted: the flush thread sends what its last second admitted
+// locally (counting windows and budget chunks alike).
+TEST_F(RedisLimitsTest, LocalCountsOfAQuietKeyAreFlushedByTheThread) {
+  auto limits = Make(BackendFailure::kFailClosed);
+  const int64_t m = pool_->Command({"TIME"}).value().At(0).AsInt() / 60;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(limits->Admit("quiet", LimitSpec{0, 0, 0}).decision.admitted);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(limits->Admit("chunked", LimitSpec{60000, 0, 0}).decision.admitted);
+  EXPECT_EQ(limits->counted_locally(), 3u);
+  EXPECT_EQ(limits->chunk_admissions(), 9u);
+  auto count = [&](const char* subject) {
+    return pool_->Command({"HGET", std::string("deepgate:{") + subject + "}:an", "m" + std::to_string(m)}).value().text;
+  };
+  EXPECT_EQ(count("quiet"), "1");
+  EXPECT_EQ(count("chunked"), "1");
+  const std::string bucket = "deepgate:{chunked}:rq";
+  EXPECT_EQ(pool_->Command({"HGET", bucket, "l"}).value().text, "59936");  // 60000 - one chunk of 64
+  const auto deadline = std::chrono::steady_clock::now() + 3 * RedisLimits::kChunkLifetime;
+  while ((count("quiet") != "4" || count("chunked") != "10") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(50));
+  if (pool_->Command({"TIME"}).value().At(0).AsInt() / 60 != m) GTEST_SKIP() << "crossed a minute boundary";
+  EXPECT_EQ(count("quiet"), "4");
+  EXPECT_EQ(count("chunked"), "10");
+  // The flush takes nothing from the bucket (which, refilled, may have expired since).
+  const std::string level = pool_->Command({"HGET", bucket, "l"}).value().text;
+  EXPECT_TRUE(level.empty() || level == "59936") << level;
+}
+
+// Counts a flush could not send (Redis down) stay in the worker and go with the next call.
+TEST_F(RedisLimitsTest, CountsAFlushCouldNotSendAreKept) {
+  auto limits = Make(BackendFailure::kLocal);
+  const LimitSpec unlimited{0, 0, 0};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(limits->Admit("kept", unlimited).decision.admitted);
+  server_.Stop();
+  std::this_thread::sleep_for(RedisLimits::kChunkLifetime);
+  limits->FlushCounts();  // fails: the 4 stay
+  ASSERT_TRUE(server_.Start());
+  std::string counted;
+  for (int i = 0; i < 60 && counted != "4"; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    limits->FlushCounts();
+    Result<redis::RedisReply> t = pool_->Command({"TIME"});
+    if (!t.ok()) continue;
+    Result<redis::RedisReply> c = pool_->Command({"HGET", "deepgate:{kept}:an", "m" + std::to_string(t->At(0).AsInt() / 60)});
+    if (c.ok()) counted = c->text;
+  }
+  EXPECT_EQ(counted, "4");  // a new server: the first request's count died with the old one
 }
 
 TEST_F(RedisLimitsTest, AnomalyBaselineIsThePreviousMinutesOfTheSharedCount) {
@@ -188,8 +250,8 @@ TEST_F(RedisLimitsTest, AnomalyBaselineIsThePreviousMinutesOfTheSharedCount) {
   auto limits = Make(BackendFailure::kFailClosed);
   std::optional<AnomalyAlert> alert;
   int n = 0;
-  while (!alert && n < 40) {
-    alert = limits->Admit("hist", LimitSpec{0, 0, 0}).alert;
+  while (!alert && n < 40) {  // a limited key under 1200/min: one round trip per request
+    alert = limits->Admit("hist", LimitSpec{1000, 0, 0}).alert;
     ++n;
   }
   ASSERT_TRUE(alert.has_value());
