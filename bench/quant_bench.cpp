@@ -1,4 +1,4 @@
-// Micro-bench of VecDotRows per weight type, scalar vs AVX2, one thread.
+// Micro-bench of VecDotRows per weight type, scalar vs AVX2 vs AVX-512 (where the CPU has it), one thread.
 // Prints ns per weight row and GB/s of weight bytes streamed for a [rows][n] matrix
 // (default 896 x 4864, the shape of a Qwen2-0.5B ffn_down; override: quant_bench ROWS N).
 // With the default size the matrix mostly sits in L2/L3, so this measures the kernels, not DRAM.
@@ -60,12 +60,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: quant_bench [ROWS] [N], N a multiple of 256\n");
     return 2;
   }
+  quant::ForceKernels(quant::KernelSet::kAvx512);
+  const bool have_avx512 = quant::ActiveKernels() == quant::KernelSet::kAvx512;
   quant::ForceKernels(quant::KernelSet::kAvx2);
   const bool have_avx2 = quant::ActiveKernels() == quant::KernelSet::kAvx2;
   std::printf("VecDotRows, matrix [%lld][%lld], 1 thread%s\n", static_cast<long long>(rows),
               static_cast<long long>(n), have_avx2 ? "" : " (no AVX2 on this CPU)");
-  std::printf("%-6s %9s | %12s %9s | %12s %9s | %7s\n", "type", "MiB", "scalar ns/r", "GB/s",
-              "avx2 ns/r", "GB/s", "speedup");
+  std::printf("%-6s %9s | %12s %9s | %12s %9s | %7s | %12s %9s\n", "type", "MiB", "scalar ns/r", "GB/s",
+              "avx2 ns/r", "GB/s", "speedup", "avx512 ns/r", "GB/s");
   const auto weights_f32 = RandomFloats(static_cast<size_t>(rows * n), 1);
   const auto act_f32 = RandomFloats(static_cast<size_t>(n), 2);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
@@ -84,17 +86,17 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> x(*deepgate::RowBytes(xt, n));
     quant::QuantizeRow(xt, act_f32.data(), x.data(), n);
     std::vector<float> out(rows);
-    double secs[2] = {0, 0};
-    const quant::KernelSet sets[2] = {quant::KernelSet::kScalar, quant::KernelSet::kAvx2};
-    for (int s = 0; s < (have_avx2 ? 2 : 1); ++s) {
+    double secs[3] = {0, 0, 0};
+    const quant::KernelSet sets[3] = {quant::KernelSet::kScalar, quant::KernelSet::kAvx2, quant::KernelSet::kAvx512};
+    for (int s = 0; s < (have_avx512 ? 3 : have_avx2 ? 2 : 1); ++s) {
       quant::ForceKernels(sets[s]);
       secs[s] = TimeRows(t, n, w, stride, rows, x, out);
     }
     const double bytes = static_cast<double>(w.size());
-    std::printf("%-6s %9.2f | %12.1f %9.2f | %12.1f %9.2f | %6.1fx\n", deepgate::TypeName(t),
+    std::printf("%-6s %9.2f | %12.1f %9.2f | %12.1f %9.2f | %6.1fx | %12.1f %9.2f\n", deepgate::TypeName(t),
                 bytes / (1 << 20), secs[0] * 1e9 / rows, bytes / secs[0] / 1e9,
                 secs[1] * 1e9 / rows, secs[1] > 0 ? bytes / secs[1] / 1e9 : 0.0,
-                secs[1] > 0 ? secs[0] / secs[1] : 0.0);
+                secs[1] > 0 ? secs[0] / secs[1] : 0.0, secs[2] * 1e9 / rows, secs[2] > 0 ? bytes / secs[2] / 1e9 : 0.0);
   }
   // Activation quantization, the other per-token cost of a matmul.
   for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q8_K}) {

@@ -46,12 +46,14 @@ bool CpuHasAvx2();
 TypeKernels AvxVnniKernels(GgmlType t);
 // True when this CPU runs the AVX2 kernels and AVX-VNNI (vpdpbusd on 256-bit vectors).
 bool CpuHasAvxVnni();
-// AVX-512 dot kernels for F32/F16/BF16 and Q4_0/Q5_0/Q8_0 (16 lanes, two blocks per
+// AVX-512 dot kernels for F32/F16/BF16, Q4_0/Q5_0/Q8_0 and Q4_K/Q5_K (16 lanes, two blocks per
 // instruction; float order of their own); null entries elsewhere. Only call these after
 // CpuHasAvx512Vnni().
 TypeKernels Avx512Kernels(GgmlType t);
 // The F32/F16/BF16 part of Avx512Kernels (float_avx512.cpp).
 TypeKernels Avx512FloatKernels(GgmlType t);
+// The Q4_K/Q5_K part of Avx512Kernels (quant_k_avx512.cpp).
+TypeKernels Avx512KQuantKernels(GgmlType t);
 // True when this CPU (and OS) runs AVX-512 F/BW/VL/VNNI besides the AVX2 kernels.
 bool CpuHasAvx512Vnni();
 

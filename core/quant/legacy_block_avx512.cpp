@@ -232,6 +232,8 @@ TypeKernels Avx512Kernels(GgmlType t) {
     case GgmlType::Q4_0: return Kernels<BlockKind::kQ4_0>();
     case GgmlType::Q5_0: return Kernels<BlockKind::kQ5_0>();
     case GgmlType::Q8_0: return Kernels<BlockKind::kQ8_0>();
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K: return Avx512KQuantKernels(t);
     default: return Avx512FloatKernels(t);
   }
 }

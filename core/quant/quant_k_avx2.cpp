@@ -20,17 +20,9 @@ namespace {
 
 using avx2::HalfToFloat;
 using avx2::HorizontalSum;
+using avx2::MinsTimesBlockSums;
 
 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-// Sum over sub-blocks s of mins[s] * (bsums[2s] + bsums[2s + 1]), as 4 int32 lanes.
-inline __m128i MinsTimesBlockSums(const uint32_t* mins, const int16_t* bsums) {
-  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
-  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
-  const __m128i pair_sums = _mm_hadd_epi16(lo, hi);  // 8 x (bsums[2s] + bsums[2s+1])
-  const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins)));
-  return _mm_madd_epi16(mins16, pair_sums);
-}
 
 // Q4_K (kFiveBit false) and Q5_K (true).
 template <bool kFiveBit, int kRows>

@@ -22,6 +22,16 @@
 namespace deepgate::quant::avx2 {
 inline namespace DEEPGATE_SIMD_BUILD {
 
+// K-quants: sum over sub-blocks s of mins[s] * (bsums[2s] + bsums[2s + 1]) (8 six-bit mins
+// as bytes, Q8_K's 16 block sums), as 4 int32 lanes.
+inline __m128i MinsTimesBlockSums(const uint32_t* mins, const int16_t* bsums) {
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
+  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8));
+  const __m128i pair_sums = _mm_hadd_epi16(lo, hi);  // 8 x (bsums[2s] + bsums[2s+1])
+  const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins)));
+  return _mm_madd_epi16(mins16, pair_sums);
+}
+
 inline float HorizontalSum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
