@@ -16,7 +16,13 @@ namespace deepgate::quant {
 namespace {
 
 PackedGemmFn ActivePackedGemm(GgmlType w) {
-  return ActiveKernels() == KernelSet::kAvx512 ? Avx512PackedGemm(w) : nullptr;
+  switch (ActiveKernels()) {
+    case KernelSet::kAvx512: return Avx512PackedGemm(w);
+    case KernelSet::kAvxVnni:
+    case KernelSet::kAvx2: return Avx2PackedGemm(w);
+    case KernelSet::kScalar: break;
+  }
+  return nullptr;
 }
 
 }  // namespace

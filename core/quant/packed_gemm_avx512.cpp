@@ -19,6 +19,7 @@
 #include "core/quant/blocks.h"
 #include "core/quant/legacy_block_avx2.h"
 #include "core/quant/packed_gemm.h"
+#include "core/quant/packed_gemm_common.h"
 #include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
@@ -28,32 +29,7 @@ using avx2::BlockKind;
 using avx2::BlockOf;
 
 constexpr int kGroupRows = kPackedGroupRows;  // one zmm lane per row
-constexpr size_t kXScale = 32;                // offsets in a packed activation block
 constexpr int kCols = 8;                      // activation rows per micro-kernel step
-// Activation rows per pass over a tile's row groups: 64 rows of a 4864-wide FFN input are
-// 467 KiB, which stays in L2 while every row group of the tile reads them.
-constexpr int64_t kColChunk = 64;
-// Narrow steps (decode, a few streams) are memory-bound: they prefetch this far ahead in the
-// packed quant stream (which runs on into the next group), a block's lines per block.
-constexpr size_t kPrefetchAhead = 8192;
-constexpr int64_t kPrefetchCols = 16;
-
-template <BlockKind kKind>
-constexpr GgmlType kType = kKind == BlockKind::kQ4_0 ? GgmlType::Q4_0
-                           : kKind == BlockKind::kQ5_0 ? GgmlType::Q5_0 : GgmlType::Q8_0;
-template <BlockKind kKind>
-constexpr size_t kCorrOffset = kKind == BlockKind::kQ4_0 ? 36 : kKind == BlockKind::kQ5_0 ? 40 : 44;
-
-inline int32_t LoadI32(const uint8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline float LoadF32(const uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 // Per dword lane: bits j..j+3 of a 32-bit qh word as 0x10 in bytes 0..3 (Q5_0's fifth bits
 // of elements j..j+3).

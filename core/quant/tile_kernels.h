@@ -27,6 +27,9 @@ VecDotTileFn Avx512FloatTileKernel(GgmlType t);
 using PackedGemmFn = void (*)(int64_t n, const uint8_t* w_packed, int64_t n_rows, const uint8_t* x_rows,
                               size_t x_row_stride, int64_t n_cols, float* out, size_t out_stride);
 PackedGemmFn Avx512PackedGemm(GgmlType t);
+// The AVX2 PackedGemm on the same layout (the AVX2 and AVX-VNNI sets), or null. Only call
+// after CpuHasAvx2().
+PackedGemmFn Avx2PackedGemm(GgmlType t);
 
 // One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,

@@ -29,6 +29,29 @@ class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
   }
   void TearDown() override { ForceKernels(BestKernels()); }
 
+  // PackedGemm of a fixed 37 x 11 problem (n = 1024) under the given kernel set.
+  std::vector<float> Run(KernelSet set) {
+    const GgmlType w = GetParam();
+    const int64_t n = 1024, n_rows = 37, n_cols = 11;
+    const size_t wrb = RowBytes(w, n).value(), xs = PackedActivationBytes(n);
+    std::vector<uint8_t> weights(wrb * n_rows), packed(xs * n_cols);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      auto row = RandomWeightRow(w, n, static_cast<uint32_t>(900 + r));
+      std::copy(row.begin(), row.end(), weights.begin() + r * wrb);
+    }
+    for (int64_t c = 0; c < n_cols; ++c) {
+      const std::vector<float> x = RandomRow(n, static_cast<uint32_t>(950 + c));
+      PackActivationRow(x.data(), n, packed.data() + c * xs);
+    }
+    std::vector<uint8_t> wpacked(PackedWeightBytes(w, n, n_rows) + 64);
+    uint8_t* wp = wpacked.data() + (64 - reinterpret_cast<uintptr_t>(wpacked.data()) % 64) % 64;
+    PackWeights(w, n, weights.data(), wrb, n_rows, wp);
+    std::vector<float> out(static_cast<size_t>(n_rows * n_cols));
+    ForceKernels(set);
+    PackedGemm(w, n, wp, n_rows, packed.data(), xs, n_cols, out.data(), static_cast<size_t>(n_rows));
+    return out;
+  }
+
   void Check(int64_t n, int64_t n_rows, int64_t n_cols) {
     const GgmlType w = GetParam();
     const size_t wrb = RowBytes(w, n).value(), qrb = RowBytes(GgmlType::Q8_0, n).value();
@@ -94,9 +117,27 @@ TEST_P(QuantPackedTest, MatchesVecDotForEveryTileShape) {
   Check(800, 20, 13);  // 25 blocks
 }
 
-TEST_P(QuantPackedTest, OnlyOnTheAvx512Kernels) {
-  ForceKernels(KernelSet::kAvxVnni);
-  EXPECT_FALSE(HasPackedGemm(GetParam()));
+// The AVX2 kernel (also the AVX-VNNI set's) on the same packed layout: the same checks, and
+// the same bits as the AVX-512 kernel.
+TEST_P(QuantPackedTest, Avx2KernelMatchesVecDotAndTheAvx512Bits) {
+  for (KernelSet set : {KernelSet::kAvx2, KernelSet::kAvxVnni}) {
+    ForceKernels(set);
+    if (ActiveKernels() != set) continue;
+    SCOPED_TRACE(KernelSetName(set));
+    ASSERT_TRUE(HasPackedGemm(GetParam()));
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {7, 3}, {15, 5}, {16, 8}, {33, 9}, {64, 70}}) {
+      SCOPED_TRACE(::testing::Message() << rows << " x " << cols);
+      Check(512, rows, cols);
+    }
+    Check(800, 20, 13);
+  }
+  ForceKernels(KernelSet::kAvx512);
+  if (ActiveKernels() != KernelSet::kAvx512) return;
+  const std::vector<float> wide = Run(KernelSet::kAvx512), narrow = Run(KernelSet::kAvx2);
+  EXPECT_EQ(wide, narrow);
+}
+
+TEST_P(QuantPackedTest, NotOnTheScalarKernels) {
   ForceKernels(KernelSet::kScalar);
   EXPECT_FALSE(HasPackedGemm(GetParam()));
 }

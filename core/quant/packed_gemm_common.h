@@ -1,0 +1,49 @@
+// Internal to the PackedGemm kernels (packed_gemm_avx2.cpp, packed_gemm_avx512.cpp): the
+// packed activation block's offsets, unaligned scalar loads from it, and the prefetch and
+// column-chunk sizes both kernels stream with. Included by files compiled for different
+// instruction sets, so everything here has internal linkage.
+// Thread-safety: constants and pure inline functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/ggml_type.h"
+#include "core/quant/legacy_block_avx2.h"
+#include "core/quant/packed_gemm.h"
+
+namespace deepgate::quant {
+namespace {
+
+// A packed activation block: int8 q[32], then f32 scale, then the corrections for offsets 8,
+// 16 and 128 (int32 each).
+constexpr size_t kXScale = 32;
+template <avx2::BlockKind kKind>
+constexpr GgmlType kType = kKind == avx2::BlockKind::kQ4_0   ? GgmlType::Q4_0
+                           : kKind == avx2::BlockKind::kQ5_0 ? GgmlType::Q5_0
+                                                             : GgmlType::Q8_0;
+template <avx2::BlockKind kKind>
+constexpr size_t kCorrOffset = kKind == avx2::BlockKind::kQ4_0 ? 36 : kKind == avx2::BlockKind::kQ5_0 ? 40 : 44;
+
+// Activation rows per pass over a tile's row groups: 64 rows of a 4864-wide FFN input are
+// 467 KiB, which stays in L2 while every row group of the tile reads them.
+constexpr int64_t kColChunk = 64;
+// Narrow steps (decode, a few streams) are memory-bound: they prefetch this far ahead in the
+// packed quant stream (which runs on into the next group), a block's lines per block.
+constexpr size_t kPrefetchAhead = 8192;
+constexpr int64_t kPrefetchCols = 16;
+
+inline int32_t LoadI32(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline float LoadF32(const uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+}  // namespace
+}  // namespace deepgate::quant
