@@ -26,6 +26,7 @@ struct WeightMatrix {
   // MatMul prefers it; data stays valid for everything else (embedding rows, other kernels).
   const uint8_t* packed = nullptr;
   std::shared_ptr<const uint8_t> packed_owner;  // owns packed, shared by copies of the view
+  std::shared_ptr<const uint8_t> data_owner;    // owns data when the loader copied the rows (else null: the mapping)
 
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };

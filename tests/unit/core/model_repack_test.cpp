@@ -3,8 +3,10 @@
 // time), for qwen2 (dense) and deepseek2 (MLA + MoE) tiny demo files in Q8_0 and Q4_0. For
 // deepseek2 also: the routed experts' stacked tensors get one packed copy whose matrix i
 // starts packed_stride bytes after matrix i - 1, and each expert's MatMul through it agrees
-// with the mapped rows' within the packed kernel tests' tolerance.
+// with the mapped rows' within the packed kernel tests' tolerance; experts of a K-quant type
+// are copied unchanged into the arena.
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -109,6 +111,29 @@ TEST_P(Deepseek2StackedRepackTest, StackedExpertsArePackedPerMatrix) {
   }
 }
 
+// Experts of a type without a packed layout (Q4_K here) are copied as they are into the
+// arena's huge pages: same bytes, no longer the mapping; without repacking, the mapping.
+class Deepseek2KQuantExpertsTest : public ModelRepackTest {};
+
+TEST_P(Deepseek2KQuantExpertsTest, KQuantExpertsAreCopiedIntoTheArena) {
+  auto file = GgufFile::Open(path_);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  const GgufTensor* t = file->FindTensor("blk.1.ffn_gate_exps.weight");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->type, GgmlType::Q4_K);
+  const int64_t n_in = t->ne[0], n_out = t->ne[1], n_mat = t->ne[2];
+  WeightLoader copying(*file, true), plain(*file, false);
+  auto copied = copying.Stacked("blk.1.ffn_gate_exps.weight", n_in, n_out, n_mat, true);
+  auto mapped = plain.Stacked("blk.1.ffn_gate_exps.weight", n_in, n_out, n_mat, true);
+  ASSERT_TRUE(copied.ok() && mapped.ok());
+  EXPECT_EQ(mapped->first.data, t->data);
+  EXPECT_EQ(copied->first.packed, nullptr);
+  ASSERT_NE(copied->first.data, t->data);
+  EXPECT_NE(copied->first.data_owner, nullptr);
+  EXPECT_EQ(std::memcmp(copied->first.data, t->data, t->nbytes), 0);
+  EXPECT_EQ(copied->at(3).data, copied->first.data + 3 * copied->stride);
+}
+
 TEST_P(ModelRepackTest, LogitsEqualWithRepackOnAndOff) {
   const std::vector<float> on = Logits(true), off = Logits(false);
   ASSERT_EQ(on.size(), off.size());
@@ -133,8 +158,11 @@ TEST_P(ModelRepackTest, LogitsEqualWithRepackOnAndOff) {
 
 INSTANTIATE_TEST_SUITE_P(Files, ModelRepackTest,
                          ::testing::Values(RepackCase{"qwen2", "q8_0"}, RepackCase{"qwen2", "q4_0"},
-                                           RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"}),
+                                           RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"},
+                                           RepackCase{"deepseek2", "q4_k_m"}),
                          [](const auto& info) { return std::string(info.param.arch) + "_" + info.param.type; });
+INSTANTIATE_TEST_SUITE_P(Files, Deepseek2KQuantExpertsTest, ::testing::Values(RepackCase{"deepseek2", "q4_k_m"}),
+                         [](const auto& info) { return std::string(info.param.type); });
 INSTANTIATE_TEST_SUITE_P(Files, Deepseek2StackedRepackTest,
                          ::testing::Values(RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"}),
                          [](const auto& info) { return std::string(info.param.type); });
