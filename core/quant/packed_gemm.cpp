@@ -18,7 +18,7 @@ namespace {
 PackedGemmFn ActivePackedGemm(GgmlType w) {
   switch (ActiveKernels()) {
     case KernelSet::kAvx512: return Avx512PackedGemm(w);
-    case KernelSet::kAvxVnni:
+    case KernelSet::kAvxVnni: return AvxVnniPackedGemm(w);
     case KernelSet::kAvx2: return Avx2PackedGemm(w);
     case KernelSet::kScalar: break;
   }

@@ -30,6 +30,8 @@ PackedGemmFn Avx512PackedGemm(GgmlType t);
 // The AVX2 PackedGemm on the same layout (the AVX2 and AVX-VNNI sets), or null. Only call
 // after CpuHasAvx2().
 PackedGemmFn Avx2PackedGemm(GgmlType t);
+// The same with vpdpbusd (the AVX-VNNI set), or null. Only call after CpuHasAvxVnni().
+PackedGemmFn AvxVnniPackedGemm(GgmlType t);
 
 // One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,

@@ -1,0 +1,190 @@
+// The 256-bit PackedGemm for Q4_0 / Q5_0 / Q8_0 weights, on the same packed layout as the
+// AVX-512 kernel (packed_gemm.h): CPUs without AVX-512 (and the -k avx2 / avxvnni kernel sets)
+// get the interleaved rows too, instead of a row kernel that unpacks nibbles and sums
+// horizontally per (row, column). Included by packed_gemm_avx2.cpp (AVX2: the vpmaddubsw
+// steps below) and packed_gemm_avxvnni.cpp (AVX-VNNI: one vpdpbusd per vector and column,
+// the weights unsigned as the AVX-512 kernel reads them, Q8_0's offset 128 corrected).
+//
+// A 64-byte packed vector holds 16 rows; a ymm takes half of it (8 rows, lane r = 4 bytes of
+// row r), so each group runs as two 8-row passes (the second reads the group from L2). Per
+// block and activation row, without VNNI:
+//   Q4_0 / Q5_0: the stored unsigned quants times a broadcast 4-byte group of the activation,
+//     vpmaddubsw into int16 pairs, summed over the block in int16 (at most 8 x 2 x 15 x 127 =
+//     30480 for nibbles; Q5_0's 5-bit values in two halves of 4 vectors each), one vpmaddwd
+//     with ones into the 8 rows' int32 dots, plus the activation's correction (-off * sum x);
+//   Q8_0: the stored q + 128 flipped back to signed q, and |q| x sign(x, q) (the sign trick:
+//     no int16 pair can saturate), one vpmaddwd per vector.
+// The integer dots are exact, and acc += float(dot) * (dw * dx) per block is the AVX-512
+// kernel's float step: both give the same bits, for any tile shape.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "core/quant/blocks.h"
+#include "core/quant/legacy_block_avx2.h"
+#include "core/quant/packed_gemm.h"
+#include "core/quant/packed_gemm_common.h"
+#include "core/quant/simd_avx2.h"
+#include "core/quant/tile_kernels.h"
+
+namespace deepgate::quant {
+namespace {
+
+using avx2::BlockKind;
+
+constexpr int kHalfRows = 8;     // rows per ymm: half a packed group
+
+inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+// Per dword lane: bits j..j+3 of a 32-bit qh word as 0x10 in bytes 0..3 (Q5_0's fifth bits
+// of elements j..j+3).
+inline __m256i FifthBits(__m256i qh, int j) {
+  const __m256i b = _mm256_srli_epi32(qh, j);
+  const __m256i spread = _mm256_or_si256(
+      _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(1)),
+                      _mm256_and_si256(_mm256_slli_epi32(b, 7), _mm256_set1_epi32(1 << 8))),
+      _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(b, 14), _mm256_set1_epi32(1 << 16)),
+                      _mm256_and_si256(_mm256_slli_epi32(b, 21), _mm256_set1_epi32(1 << 24))));
+  return _mm256_slli_epi32(spread, 4);
+}
+
+// Quant vector k (elements 4k..4k+3 of the block for each of the half's 8 rows): unsigned for
+// Q4_0/Q5_0, signed q for Q8_0. p: the block's packed quants, offset to this half.
+template <BlockKind kKind>
+inline __m256i QuantVector(const uint8_t* p, int k) {
+  if constexpr (kKind == BlockKind::kQ8_0) {
+#if defined(__AVXVNNI__)
+    return Load256(p + 64 * k);  // q + 128: vpdpbusd's unsigned operand
+#else
+    return _mm256_xor_si256(Load256(p + 64 * k), _mm256_set1_epi8(static_cast<char>(0x80)));
+#endif
+  } else {
+    const __m256i v = Load256(p + 64 * (k & 3));
+    const __m256i q = k < 4 ? _mm256_and_si256(v, _mm256_set1_epi8(0x0F))
+                            : _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+    if constexpr (kKind == BlockKind::kQ5_0) return _mm256_or_si256(q, FifthBits(Load256(p + 256), 4 * k));
+    return q;
+  }
+}
+
+// 8 rows (one half of a group) x kC activation rows over all nb blocks: out[c * os + r] for
+// r < n_rows.
+template <BlockKind kKind, int kC, bool kPrefetch>
+void Micro(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs, float* out, size_t os, int n_rows) {
+  constexpr size_t kQuants = PackedGroupQuantBytes(kType<kKind>);
+  const uint8_t* scales = wp + static_cast<size_t>(nb) * kQuants + 16 * half;
+  const uint8_t* q = wp + 32 * half;
+#if !defined(__AVXVNNI__)
+  const __m256i ones = _mm256_set1_epi16(1);
+#endif
+  __m256 acc[kC];
+  _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) acc[c] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i, q += kQuants) {
+    if constexpr (kPrefetch) {
+      _Pragma("GCC unroll 8") for (size_t l = 0; l < kQuants; l += 64) _mm_prefetch(q + kPrefetchAhead + l, _MM_HINT_T0);
+    }
+    const uint8_t* xb = x + static_cast<size_t>(i) * kPackedActivationBlockBytes;
+    __m256i dot[kC];
+#if defined(__AVXVNNI__)
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) dot[c] = _mm256_set1_epi32(LoadI32(xb + c * xs + kCorrOffset<kKind>));
+    _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+      const __m256i qk = QuantVector<kKind>(q, k);
+      _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) {
+        dot[c] = _mm256_dpbusd_avx_epi32(dot[c], qk, _mm256_set1_epi32(LoadI32(xb + c * xs + 4 * k)));
+      }
+    }
+#else
+    if constexpr (kKind == BlockKind::kQ8_0) {
+      _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) dot[c] = _mm256_setzero_si256();
+      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+        const __m256i qk = QuantVector<kKind>(q, k), mag = _mm256_abs_epi8(qk);
+        _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) {
+          const __m256i xk = _mm256_sign_epi8(_mm256_set1_epi32(LoadI32(xb + c * xs + 4 * k)), qk);
+          dot[c] = _mm256_add_epi32(dot[c], _mm256_madd_epi16(_mm256_maddubs_epi16(mag, xk), ones));
+        }
+      }
+    } else {
+      // Nibbles: one int16 sum over all 8 vectors; 5-bit values: two of 4 (no int16 overflow).
+      constexpr int kPerSum = kKind == BlockKind::kQ4_0 ? 8 : 4;
+      _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) dot[c] = _mm256_set1_epi32(LoadI32(xb + c * xs + kCorrOffset<kKind>));
+      _Pragma("GCC unroll 2") for (int k0 = 0; k0 < 8; k0 += kPerSum) {
+        __m256i sum16[kC];
+        _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) sum16[c] = _mm256_setzero_si256();
+        _Pragma("GCC unroll 8") for (int k = k0; k < k0 + kPerSum; ++k) {
+          const __m256i qk = QuantVector<kKind>(q, k);
+          _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) {
+            const __m256i xk = _mm256_set1_epi32(LoadI32(xb + c * xs + 4 * k));
+            sum16[c] = _mm256_add_epi16(sum16[c], _mm256_maddubs_epi16(qk, xk));
+          }
+        }
+        _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) dot[c] = _mm256_add_epi32(dot[c], _mm256_madd_epi16(sum16[c], ones));
+      }
+    }
+#endif
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + 32 * i)));
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) {
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(LoadF32(xb + c * xs + kXScale)));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[c]), scale, acc[c]);
+    }
+  }
+  if (n_rows == kHalfRows) {
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  } else {
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n_rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_maskstore_ps(out + c * os, mask, acc[c]);
+  }
+}
+
+template <BlockKind kKind, bool kPrefetch>
+void GemmWith(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
+              size_t os) {
+  const int64_t nb = n / kQK;
+  const int64_t n_groups = (n_rows + kPackedGroupRows - 1) / kPackedGroupRows;
+  const size_t group_bytes = PackedGroupBytes(kType<kKind>, n);
+  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
+    const int64_t nc = std::min(kColChunk, n_cols - c0);
+    for (int64_t g = 0; g < n_groups; ++g) {
+      for (int half = 0; half < 2; ++half) {
+        const int64_t r0 = g * kPackedGroupRows + half * kHalfRows;
+        if (r0 >= n_rows) break;
+        const int rows = static_cast<int>(std::min<int64_t>(kHalfRows, n_rows - r0));
+        ColumnGroups<4, 2, 1>(nc, [&]<int kC>(int64_t c) {
+          // The first half fetches the group from memory (prefetching ahead); the second
+          // finds it in cache.
+          if (half == 0) {
+            Micro<kKind, kC, kPrefetch>(nb, wp + g * group_bytes, 0, x + static_cast<size_t>(c0 + c) * xs, xs,
+                                        out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
+          } else {
+            Micro<kKind, kC, false>(nb, wp + g * group_bytes, 1, x + static_cast<size_t>(c0 + c) * xs, xs,
+                                    out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
+          }
+        });
+      }
+    }
+  }
+}
+
+template <BlockKind kKind>
+void Gemm(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
+          size_t os) {
+  if (n_cols <= kPrefetchCols) {
+    GemmWith<kKind, true>(n, wp, n_rows, x, xs, n_cols, out, os);
+  } else {
+    GemmWith<kKind, false>(n, wp, n_rows, x, xs, n_cols, out, os);
+  }
+}
+
+inline PackedGemmFn PackedGemmYmm(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0: return &Gemm<BlockKind::kQ4_0>;
+    case GgmlType::Q5_0: return &Gemm<BlockKind::kQ5_0>;
+    case GgmlType::Q8_0: return &Gemm<BlockKind::kQ8_0>;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+}  // namespace deepgate::quant
