@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -38,44 +39,43 @@ std::string Shape3(int64_t a, int64_t b, int64_t c) {
   return s;
 }
 
+// Runs work(u0, u1) on contiguous ranges of n_units independent units over the CPUs: one
+// thread per 4 MiB of `bytes` (at most one per unit and per CPU), the caller's among them.
+void SplitOverThreads(size_t bytes, int64_t n_units, const std::function<void(int64_t, int64_t)>& work) {
+  constexpr size_t kMinBytesPerThread = 4 << 20;
+  const int64_t n_threads = std::clamp<int64_t>(static_cast<int64_t>(bytes / kMinBytesPerThread), 1,
+                                                std::max<int64_t>(1, std::min<int64_t>(n_units, std::thread::hardware_concurrency())));
+  auto part = [&](int64_t t) { work(n_units * t / n_threads, n_units * (t + 1) / n_threads); };
+  std::vector<std::thread> threads;
+  for (int64_t t = 1; t < n_threads; ++t) threads.emplace_back(part, t);
+  part(0);
+  for (std::thread& th : threads) th.join();
+}
+
 // PackWeights over the CPUs, whole 16-row groups per thread (groups are independent). Each
 // thread first pre-faults its share of the destination (PackArena::Populate: one call, huge
 // pages), so the kernel's zeroing of the fresh pages is split over the threads too.
 void PackInParallel(const WeightMatrix& m, uint8_t* dst) {
   constexpr int64_t kRows = quant::kPackedGroupRows;
-  constexpr size_t kMinBytesPerThread = 4 << 20;
   const int64_t groups = (m.n_out + kRows - 1) / kRows;
   const size_t group_bytes = quant::PackedGroupBytes(m.type, m.n_in);
-  const size_t bytes = m.row_bytes * static_cast<size_t>(m.n_out);
-  const int64_t n_threads = std::clamp<int64_t>(static_cast<int64_t>(bytes / kMinBytesPerThread), 1,
-                                                std::min<int64_t>(groups, std::thread::hardware_concurrency()));
-  auto pack = [&](int64_t t) {
-    const int64_t g0 = groups * t / n_threads, g1 = groups * (t + 1) / n_threads;
+  SplitOverThreads(m.row_bytes * static_cast<size_t>(m.n_out), groups, [&](int64_t g0, int64_t g1) {
     const int64_t r0 = g0 * kRows, r1 = std::min(g1 * kRows, m.n_out);
     uint8_t* out = dst + static_cast<size_t>(g0) * group_bytes;
     PackArena::Populate(out, static_cast<size_t>(g1 - g0) * group_bytes);
     quant::PackWeights(m.type, m.n_in, m.row(r0), m.row_bytes, r1 - r0, out);
-  };
-  std::vector<std::thread> threads;
-  for (int64_t t = 1; t < n_threads; ++t) threads.emplace_back(pack, t);
-  pack(0);
-  for (std::thread& th : threads) th.join();
+  });
 }
 
-// [src, src + bytes) -> dst over the CPUs, each thread pre-faulting its share first (as
-// PackInParallel).
+// [src, src + bytes) -> dst over the CPUs in 64-byte lines, each thread pre-faulting its
+// share first (as PackInParallel).
 void CopyInParallel(const uint8_t* src, size_t bytes, uint8_t* dst) {
-  constexpr size_t kMinBytesPerThread = 4 << 20;
-  const size_t n_threads = std::clamp<size_t>(bytes / kMinBytesPerThread, 1, std::thread::hardware_concurrency());
-  auto copy = [&](size_t t) {
-    const size_t b = bytes * t / n_threads / 64 * 64, e = t + 1 == n_threads ? bytes : bytes * (t + 1) / n_threads / 64 * 64;
+  const int64_t lines = static_cast<int64_t>((bytes + 63) / 64);
+  SplitOverThreads(bytes, lines, [&](int64_t l0, int64_t l1) {
+    const size_t b = static_cast<size_t>(l0) * 64, e = std::min(bytes, static_cast<size_t>(l1) * 64);
     PackArena::Populate(dst + b, e - b);
     std::memcpy(dst + b, src + b, e - b);
-  };
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(copy, t);
-  copy(0);
-  for (std::thread& th : threads) th.join();
+  });
 }
 
 // Drops this process's mapping of [p, p + bytes) of the read-only file mapping
