@@ -29,11 +29,12 @@ void PrefetchBytes(const uint8_t* p, size_t n) {
   for (size_t off = 0; off < n; off += 64) __builtin_prefetch(p + off, 0, 3);
 }
 
-bool AllPacked(const MatMulOutput* outputs, int n_outputs) {
-  for (int i = 0; i < n_outputs; ++i) {
-    if (!outputs[i].w->packed || !quant::HasPackedGemm(outputs[i].w->type)) return false;
-  }
-  return true;
+bool IsPacked(const MatMulOutput& o) { return o.w->packed && quant::HasPackedGemm(o.w->type); }
+
+int CountPacked(const MatMulOutput* outputs, int n_outputs) {
+  int n = 0;
+  for (int i = 0; i < n_outputs; ++i) n += IsPacked(outputs[i]) ? 1 : 0;
+  return n;
 }
 
 // All outputs on the packed GEMM (weights repacked at load, packed_gemm.h): activations
@@ -44,11 +45,12 @@ bool AllPacked(const MatMulOutput* outputs, int n_outputs) {
 void PackedMatMul(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, const float* x, int64_t n_tokens,
                   MatMulScratch& scratch) {
   const int64_t n_in = outputs[0].w->n_in;
-  const size_t xs = quant::PackedActivationBytes(n_in);
+  const GgmlType w0 = outputs[0].w->type;  // all outputs share its activation format
+  const size_t xs = quant::PackedActivationBytes(w0, n_in);
   scratch.x_packed.resize(xs * static_cast<size_t>(n_tokens));
   uint8_t* xp = scratch.x_packed.data();
   pool.ParallelFor(n_tokens, 4, [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) quant::PackActivationRow(x + t * n_in, n_in, xp + t * xs);
+    for (int64_t t = b; t < e; ++t) quant::PackActivationRow(w0, x + t * n_in, n_in, xp + t * xs);
   });
   constexpr int64_t kRows = quant::kPackedGroupRows;
   size_t group_bytes[kMaxOutputs];
@@ -97,8 +99,19 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
     return;
   }
   const int64_t n_in = w0.n_in;
-  if (AllPacked(outputs, n_outputs)) {
+  const int n_packed = CountPacked(outputs, n_outputs);
+  if (n_packed == n_outputs) {
     PackedMatMul(pool, outputs, n_outputs, x, n_tokens, scratch);
+    return;
+  }
+  if (n_packed > 0) {
+    // Mixed (a Q4_K_M file's Q4_K and Q6_K, where only one has a packed copy): the packed
+    // outputs together, then the rest.
+    MatMulOutput packed[kMaxOutputs], rows[kMaxOutputs];
+    int np = 0, nr = 0;
+    for (int i = 0; i < n_outputs; ++i) (IsPacked(outputs[i]) ? packed[np++] : rows[nr++]) = outputs[i];
+    PackedMatMul(pool, packed, np, x, n_tokens, scratch);
+    MatMulShared(pool, rows, nr, x, n_tokens, scratch);
     return;
   }
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);

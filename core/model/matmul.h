@@ -16,7 +16,7 @@ class ThreadPool;
 
 struct MatMulScratch {
   std::vector<uint8_t> x_quant;  // [T][RowBytes(VecDotType(w), n_in)], reused between calls
-  std::vector<uint8_t> x_packed; // [T][PackedActivationBytes(n_in)] for the packed GEMM
+  std::vector<uint8_t> x_packed; // [T][PackedActivationBytes(w, n_in)] for the packed GEMM
 };
 
 void MatMul(ThreadPool& pool, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,

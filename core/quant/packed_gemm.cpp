@@ -29,7 +29,11 @@ PackedGemmFn ActivePackedGemm(GgmlType w) {
 
 bool HasPackedGemm(GgmlType w) { return ActivePackedGemm(w) != nullptr; }
 
-void PackActivationRow(const float* x, int64_t n, void* dst) {
+void PackActivationRow(GgmlType w, const float* x, int64_t n, void* dst) {
+  if (IsPackedKType(w)) {
+    PackKActivationRow(x, n, dst);
+    return;
+  }
   const int64_t nb = n / kQK;
   thread_local std::vector<BlockQ8_0> q8;
   q8.resize(static_cast<size_t>(nb));
@@ -83,6 +87,10 @@ void PackBlock(GgmlType w, const uint8_t* rows, size_t row_stride, int n_rows, u
 }  // namespace
 
 void PackWeights(GgmlType w, int64_t n, const void* rows, size_t row_stride, int64_t n_rows, void* dst) {
+  if (IsPackedKType(w)) {
+    PackKWeights(w, n, rows, row_stride, n_rows, dst);
+    return;
+  }
   const int64_t nb = n / kQK;
   const size_t quant_bytes = PackedGroupQuantBytes(w);
   const size_t block_bytes = w == GgmlType::Q8_0 ? sizeof(BlockQ8_0) : w == GgmlType::Q4_0 ? sizeof(BlockQ4_0)

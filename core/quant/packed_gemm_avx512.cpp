@@ -126,7 +126,7 @@ PackedGemmFn Avx512PackedGemm(GgmlType t) {
     case GgmlType::Q4_0: return &Gemm<BlockKind::kQ4_0>;
     case GgmlType::Q5_0: return &Gemm<BlockKind::kQ5_0>;
     case GgmlType::Q8_0: return &Gemm<BlockKind::kQ8_0>;
-    default: return nullptr;
+    default: return Avx512KPackedGemm(t);
   }
 }
 

@@ -27,6 +27,8 @@ VecDotTileFn Avx512FloatTileKernel(GgmlType t);
 using PackedGemmFn = void (*)(int64_t n, const uint8_t* w_packed, int64_t n_rows, const uint8_t* x_rows,
                               size_t x_row_stride, int64_t n_cols, float* out, size_t out_stride);
 PackedGemmFn Avx512PackedGemm(GgmlType t);
+// The K-quant part of Avx512PackedGemm (Q4_K, Q5_K, Q6_K; packed_gemm_k_avx512.cpp).
+PackedGemmFn Avx512KPackedGemm(GgmlType t);
 // The AVX2 PackedGemm on the same layout (the AVX2 and AVX-VNNI sets), or null. Only call
 // after CpuHasAvx2().
 PackedGemmFn Avx2PackedGemm(GgmlType t);

@@ -31,7 +31,7 @@ constexpr const char* kUsage =
     "  --seed S      sampling seed (default 0; same seed, same output)\n"
     "  -t THREADS    worker threads (default: all CPUs)\n"
     "  --stop TEXT   stop before TEXT (not printed)\n"
-    "  --no-repack   keep Q4_0/Q5_0/Q8_0 weights in the file's layout (no packed copy)\n"
+    "  --no-repack   keep the weights in the file's layout (no packed copy)\n"
     "  --quiet       no timing line on stderr";
 
 void Write(FILE* out, const std::string& text) {

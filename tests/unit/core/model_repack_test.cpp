@@ -3,8 +3,9 @@
 // time), for qwen2 (dense) and deepseek2 (MLA + MoE) tiny demo files in Q8_0 and Q4_0. For
 // deepseek2 also: the routed experts' stacked tensors get one packed copy whose matrix i
 // starts packed_stride bytes after matrix i - 1, and each expert's MatMul through it agrees
-// with the mapped rows' within the packed kernel tests' tolerance; experts of a K-quant type
-// are copied unchanged into the arena.
+// with the mapped rows' within the packed kernel tests' tolerance (Q4_K experts too, on the
+// AVX-512 set); where a K-quant type has no packed GEMM (the AVX2 set) its experts are copied
+// unchanged into the arena.
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "core/model/model.h"
 #include "core/model/weights.h"
 #include "core/quant/packed_gemm.h"
+#include "core/quant/quant.h"
 #include "core/threadpool.h"
 #include "test_support.h"
 
@@ -111,11 +113,20 @@ TEST_P(Deepseek2StackedRepackTest, StackedExpertsArePackedPerMatrix) {
   }
 }
 
-// Experts of a type without a packed layout (Q4_K here) are copied as they are into the
+// Experts of a type without a packed GEMM (Q4_K on the AVX2 set) are copied as they are into the
 // arena's huge pages: same bytes, no longer the mapping; without repacking, the mapping.
-class Deepseek2KQuantExpertsTest : public ModelRepackTest {};
+class Deepseek2KQuantExpertsTest : public ModelRepackTest {
+ protected:
+  void TearDown() override {
+    quant::ForceKernels(quant::BestKernels());
+    ModelRepackTest::TearDown();
+  }
+};
 
 TEST_P(Deepseek2KQuantExpertsTest, KQuantExpertsAreCopiedIntoTheArena) {
+  // The AVX2 set has no K-quant packed GEMM (AVX-512 packs them: the stacked test above).
+  quant::ForceKernels(quant::KernelSet::kAvx2);
+  if (quant::ActiveKernels() != quant::KernelSet::kAvx2) GTEST_SKIP() << "no AVX2 on this CPU";
   auto file = GgufFile::Open(path_);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   const GgufTensor* t = file->FindTensor("blk.1.ffn_gate_exps.weight");
@@ -164,7 +175,8 @@ INSTANTIATE_TEST_SUITE_P(Files, ModelRepackTest,
 INSTANTIATE_TEST_SUITE_P(Files, Deepseek2KQuantExpertsTest, ::testing::Values(RepackCase{"deepseek2", "q4_k_m"}),
                          [](const auto& info) { return std::string(info.param.type); });
 INSTANTIATE_TEST_SUITE_P(Files, Deepseek2StackedRepackTest,
-                         ::testing::Values(RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"}),
+                         ::testing::Values(RepackCase{"deepseek2", "q8_0"}, RepackCase{"deepseek2", "q4_0"},
+                                           RepackCase{"deepseek2", "q4_k_m"}),
                          [](const auto& info) { return std::string(info.param.type); });
 
 }  // namespace

@@ -1,13 +1,15 @@
-// PackWeights + PackedGemm: every (weight row, activation row) pair agrees with VecDot of the same Q8_0
-// activation within float rounding, for row counts around the 16-row group (padding rows,
-// masked stores), column counts that use every micro-kernel width, an odd block count, Q8_0
-// quants of -128, and an output stride wider than the tile; one column at a time and a later
-// row range give the same bits as the whole tile; the packed path is offered only on the
-// AVX-512 kernel set.
+// PackWeights + PackedGemm: every (weight row, activation row) pair agrees with VecDot of the same
+// Q8_0 (K-quants: Q8_K) activation within float rounding, for row counts around the 16-row group
+// (padding rows, masked stores), column counts that use every micro-kernel width, an odd block
+// count, Q8_0 quants of -128, K-quant blocks with every quant, scale and min bit pattern, and
+// an output stride wider than the tile; one column at a time and a later row range give the
+// same bits as the whole tile; the packed path is offered only on the SIMD kernel sets (the
+// K-quants' only on AVX-512).
 #include "core/quant/packed_gemm.h"
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -20,7 +22,22 @@ namespace deepgate::quant {
 namespace {
 
 using testing::RandomRow;
-using testing::RandomWeightRow;
+
+// RandomWeightRow, and for the K-quants random bytes over everything but the block scales
+// (d, dmin), so every quant, high bit, sub-block scale (Q6_K: negative ones too) and min occurs.
+std::vector<uint8_t> RandomWeightRow(GgmlType w, int64_t n, uint32_t seed) {
+  std::vector<uint8_t> row = testing::RandomWeightRow(w, n, seed);
+  if (!IsPackedKType(w)) return row;
+  std::mt19937 rng(seed * 7 + 1);
+  const size_t block = RowBytes(w, 256).value();
+  // The fp16 scales: Q4_K / Q5_K start with d, dmin; Q6_K ends with d.
+  const size_t keep_begin = w == GgmlType::Q6_K ? block - 2 : 0, keep_end = w == GgmlType::Q6_K ? block : 4;
+  for (size_t i = 0; i < row.size(); ++i) {
+    const size_t off = i % block;
+    if (off < keep_begin || off >= keep_end) row[i] = static_cast<uint8_t>(rng());
+  }
+  return row;
+}
 
 class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
  protected:
@@ -33,7 +50,7 @@ class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
   std::vector<float> Run(KernelSet set) {
     const GgmlType w = GetParam();
     const int64_t n = 1024, n_rows = 37, n_cols = 11;
-    const size_t wrb = RowBytes(w, n).value(), xs = PackedActivationBytes(n);
+    const size_t wrb = RowBytes(w, n).value(), xs = PackedActivationBytes(w, n);
     std::vector<uint8_t> weights(wrb * n_rows), packed(xs * n_cols);
     for (int64_t r = 0; r < n_rows; ++r) {
       auto row = RandomWeightRow(w, n, static_cast<uint32_t>(900 + r));
@@ -41,7 +58,7 @@ class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
     }
     for (int64_t c = 0; c < n_cols; ++c) {
       const std::vector<float> x = RandomRow(n, static_cast<uint32_t>(950 + c));
-      PackActivationRow(x.data(), n, packed.data() + c * xs);
+      PackActivationRow(w, x.data(), n, packed.data() + c * xs);
     }
     std::vector<uint8_t> wpacked(PackedWeightBytes(w, n, n_rows) + 64);
     uint8_t* wp = wpacked.data() + (64 - reinterpret_cast<uintptr_t>(wpacked.data()) % 64) % 64;
@@ -54,8 +71,9 @@ class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
 
   void Check(int64_t n, int64_t n_rows, int64_t n_cols) {
     const GgmlType w = GetParam();
-    const size_t wrb = RowBytes(w, n).value(), qrb = RowBytes(GgmlType::Q8_0, n).value();
-    const size_t xs = PackedActivationBytes(n);
+    const GgmlType xt = VecDotType(w);
+    const size_t wrb = RowBytes(w, n).value(), qrb = RowBytes(xt, n).value();
+    const size_t xs = PackedActivationBytes(w, n);
     std::vector<uint8_t> weights(wrb * n_rows), q8(qrb * n_cols), packed(xs * n_cols);
     std::vector<std::vector<float>> wvals(n_rows), xvals(n_cols);
     for (int64_t r = 0; r < n_rows; ++r) {
@@ -71,10 +89,10 @@ class QuantPackedTest : public ::testing::TestWithParam<GgmlType> {
     }
     for (int64_t c = 0; c < n_cols; ++c) {
       const std::vector<float> x = RandomRow(n, static_cast<uint32_t>(700 + c));
-      QuantizeRow(GgmlType::Q8_0, x.data(), q8.data() + c * qrb, n);
-      PackActivationRow(x.data(), n, packed.data() + c * xs);
+      QuantizeRow(xt, x.data(), q8.data() + c * qrb, n);
+      PackActivationRow(w, x.data(), n, packed.data() + c * xs);
       xvals[c].resize(n);
-      DequantizeRow(GgmlType::Q8_0, q8.data() + c * qrb, xvals[c].data(), n);
+      DequantizeRow(xt, q8.data() + c * qrb, xvals[c].data(), n);
     }
     const size_t os = static_cast<size_t>(n_rows) + 5;
     std::vector<float> out(os * n_cols, -12345.0f);
@@ -114,12 +132,13 @@ TEST_P(QuantPackedTest, MatchesVecDotForEveryTileShape) {
     SCOPED_TRACE(::testing::Message() << rows << " x " << cols);
     Check(512, rows, cols);
   }
-  Check(800, 20, 13);  // 25 blocks
+  Check(IsPackedKType(GetParam()) ? 768 : 800, 20, 13);  // an odd block count: 3 or 25
 }
 
 // The AVX2 kernel (also the AVX-VNNI set's) on the same packed layout: the same checks, and
 // the same bits as the AVX-512 kernel.
 TEST_P(QuantPackedTest, Avx2KernelMatchesVecDotAndTheAvx512Bits) {
+  if (IsPackedKType(GetParam())) GTEST_SKIP() << "the K-quant packed GEMM is AVX-512 only";
   for (KernelSet set : {KernelSet::kAvx2, KernelSet::kAvxVnni}) {
     ForceKernels(set);
     if (ActiveKernels() != set) continue;
@@ -142,11 +161,13 @@ TEST_P(QuantPackedTest, NotOnTheScalarKernels) {
   EXPECT_FALSE(HasPackedGemm(GetParam()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, QuantPackedTest, ::testing::Values(GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, QuantPackedTest,
+                         ::testing::Values(GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K,
+                                           GgmlType::Q5_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(TypeName(info.param)); });
 
 TEST(QuantPackedTypesTest, OtherTypesHaveNoPackedGemm) {
-  for (GgmlType t : {GgmlType::F16, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q6_K}) EXPECT_FALSE(HasPackedGemm(t));
+  for (GgmlType t : {GgmlType::F16, GgmlType::Q4_1, GgmlType::Q2_K, GgmlType::Q3_K}) EXPECT_FALSE(HasPackedGemm(t));
 }
 
 }  // namespace
