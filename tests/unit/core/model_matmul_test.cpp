@@ -1,8 +1,9 @@
 // MatMul and MatMulShared: every output element is exactly VecDot of its weight row with the
 // quantized activation row, for decode (T = 1) and batches, and running several matrices in
 // one MatMulShared pass gives the same bits as one MatMul each, also when their activation
-// formats differ (the one-by-one fallback). Prefill-sized batches of Q4_0/Q5_0/Q8_0 on the
-// AVX-512 kernels take the packed GEMM, which agrees with VecDot within float rounding.
+// formats differ (the one-by-one fallback) and when only some are repacked. Repacked
+// Q4_0/Q5_0/Q8_0 (and on AVX-512, Q4_K/Q5_K/Q6_K) take the packed GEMM, which agrees with
+// VecDot within float rounding.
 #include "core/model/matmul.h"
 
 #include <cmath>
@@ -126,9 +127,10 @@ std::vector<double> Magnitudes(const WeightMatrix& w, const std::vector<float>& 
 TEST(ModelMatMulTest, RepackedMatricesAgreeWithVecDotForEveryBatch) {
   ThreadPool pool(2);
   MatMulScratch scratch;
-  constexpr int64_t kIn = 288, kOut = 70;  // 9 blocks (odd), 70 rows: a partial last group
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0}) {
+  constexpr int64_t kOut = 70;  // 70 rows: a partial last group
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     if (!quant::HasPackedGemm(t)) GTEST_SKIP() << "no packed GEMM on this CPU (needs AVX-512 VNNI)";
+    const int64_t kIn = quant::IsPackedKType(t) ? 768 : 288;  // an odd block count: 3 or 9
     TestMatrix m = MakeMatrix(t, kIn, kOut, 17);
     Repack(m);
     constexpr int64_t kMaxTokens = 41;  // past the small-batch path, odd tails
@@ -162,6 +164,23 @@ TEST(ModelMatMulTest, MatMulSharedOfRepackedMatricesEqualsOneMatMulPerMatrix) {
     Repack(ms.back());
   }
   for (int64_t n_tokens : {1, 6, 40}) ExpectSharedEqualsOneByOne(pool, scratch, ms, RandomRow(kIn * n_tokens, 6), n_tokens);
+}
+
+// K-quant matrices sharing Q8_K activations, some repacked and one not (the mixed split: the
+// packed ones in one pass, then the rest): each output equals its own MatMul.
+TEST(ModelMatMulTest, MatMulSharedOfPackedAndUnpackedKQuantsEqualsOneMatMulPerMatrix) {
+  if (!quant::HasPackedGemm(GgmlType::Q4_K)) GTEST_SKIP() << "no K-quant packed GEMM on this CPU (needs AVX-512 VNNI)";
+  ThreadPool pool(2);
+  MatMulScratch scratch;
+  constexpr int64_t kIn = 512;
+  const GgmlType types[3] = {GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K};
+  const int64_t n_out[3] = {96, 20, 36};
+  std::vector<TestMatrix> ms;
+  for (int i = 0; i < 3; ++i) {
+    ms.push_back(MakeMatrix(types[i], kIn, n_out[i], 70 * (i + 1)));
+    if (i != 1) Repack(ms.back());
+  }
+  for (int64_t n_tokens : {1, 6, 40}) ExpectSharedEqualsOneByOne(pool, scratch, ms, RandomRow(kIn * n_tokens, 8), n_tokens);
 }
 
 TEST(ModelMatMulTest, MatMulSharedEqualsOneMatMulPerMatrix) {
