@@ -91,16 +91,6 @@ static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144 && sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 
-// Unsigned six-bit quant (0..63, value q - 32) of element e of a Q6_K block.
-inline int Q6KQuant(const BlockQ6_K& b, int e) {
-  const int half = e / 128, part = (e % 128) / 32, l = e % 32;
-  const uint8_t* ql = b.ql + 64 * half;
-  const uint8_t* qh = b.qh + 32 * half;
-  const uint8_t low_byte = ql[l + (part & 1) * 32];
-  const int low = part < 2 ? (low_byte & 0xF) : (low_byte >> 4);
-  return low | (((qh[l] >> (2 * part)) & 3) << 4);
-}
-
 // Q4_K / Q5_K: scale and min of sub-block s (0..7) from the 12-byte packed form.
 inline void UnpackScaleMinK4(const uint8_t* packed, int s, uint8_t* scale, uint8_t* min) {
   if (s < 4) {

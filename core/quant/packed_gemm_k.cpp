@@ -39,36 +39,25 @@ void PackK4Block(const uint8_t* rows, size_t row_stride, int n_rows, uint8_t* ou
   }
 }
 
+// The layout's chunk j = Q6_K half j / 2, whose ql bytes b and 32 + b hold elements 64j + b
+// and 64j + 32 + b in their low (even j) or high (odd j) nibbles; the high-bit part p is the
+// stored qh of half p as it is.
 void PackQ6KBlock(const uint8_t* rows, size_t row_stride, int n_rows, uint8_t* out) {
   constexpr GgmlType kT = GgmlType::Q6_K;
   for (int r = 0; r < n_rows; ++r) {
     const auto* b = reinterpret_cast<const BlockQ6_K*>(rows + static_cast<size_t>(r) * row_stride);
-    int q[kQK_K];
-    for (int e = 0; e < kQK_K; ++e) q[e] = Q6KQuant(*b, e);
     for (int j = 0; j < 4; ++j) {
+      const uint8_t* ql = b->ql + 64 * (j / 2);
       for (int k = 0; k < 8; ++k) {
         uint8_t low[4];
         for (int i = 0; i < 4; ++i) {
-          const int e = 64 * j + 4 * k + i;
-          low[i] = static_cast<uint8_t>((q[e] & 0xF) | ((q[e + 32] & 0xF) << 4));
+          const uint8_t lo = ql[4 * k + i], hi = ql[32 + 4 * k + i];
+          low[i] = j % 2 == 0 ? static_cast<uint8_t>((lo & 0x0F) | (hi << 4)) : static_cast<uint8_t>((lo >> 4) | (hi & 0xF0));
         }
         PutLane(out + kQuants + 64 * (8 * j + k), r, low);
       }
     }
-    for (int p = 0; p < 2; ++p) {
-      for (int k = 0; k < 8; ++k) {
-        uint8_t high[4] = {};
-        for (int i = 0; i < 4; ++i) {
-          for (int jj = 0; jj < 2; ++jj) {
-            for (int h = 0; h < 2; ++h) {
-              const int e = 64 * (2 * p + jj) + 32 * h + 4 * k + i;
-              high[i] = static_cast<uint8_t>(high[i] | ((q[e] >> 4) << (2 * (2 * jj + h))));
-            }
-          }
-        }
-        PutLane(out + kHighBits + 64 * (8 * p + k), r, high);
-      }
-    }
+    for (int v = 0; v < 16; ++v) PutLane(out + kHighBits + 64 * v, r, b->qh + 4 * v);
     for (int g = 0; g < 16; ++g) out[kScales<kT> + 16 * g + r] = static_cast<uint8_t>(b->scales[g]);
     std::memcpy(out + kD<kT> + 2 * r, &b->d, 2);
   }

@@ -96,6 +96,16 @@ void DequantizeQ5_K(const void* src, float* dst, int64_t n) {
   }
 }
 
+// Unsigned six-bit quant (0..63, value q - 32) of element e of a Q6_K block.
+int Q6KQuant(const BlockQ6_K& b, int e) {
+  const int half = e / 128, part = (e % 128) / 32, l = e % 32;
+  const uint8_t* ql = b.ql + 64 * half;
+  const uint8_t* qh = b.qh + 32 * half;
+  const uint8_t low_byte = ql[l + (part & 1) * 32];
+  const int low = part < 2 ? (low_byte & 0xF) : (low_byte >> 4);
+  return low | (((qh[l] >> (2 * part)) & 3) << 4);
+}
+
 void DequantizeQ6_K(const void* src, float* dst, int64_t n) {
   const auto* b = static_cast<const BlockQ6_K*>(src);
   for (int64_t i = 0; i < n / kQK_K; ++i, dst += kQK_K) {
