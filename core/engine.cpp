@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/model/model.h"
+#include "core/threadpool.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace deepgate {
@@ -237,13 +238,23 @@ bool Engine::Step() {
     std::lock_guard lock(mu_);
     ++stats_.steps;
   }
-  for (Sequence* seq : in_batch) {
-    if (!status.ok()) {
-      Finish(*seq, FinishReason::kCancelled, status);
-    } else if (seq->has_logits) {
-      SampleAndEmit(*seq);
-    }
+  if (!status.ok()) {
+    for (Sequence* seq : in_batch) Finish(*seq, FinishReason::kCancelled, status);
+    DropFinished();
+    return true;
   }
+  // Sampling is per sequence (its own sampler, decoder and stop matcher) and each pass reads
+  // a whole vocabulary of logits, so the batch's sequences are sampled on the model's pool;
+  // events are then pushed in batch order.
+  sampled_.clear();
+  for (Sequence* seq : in_batch) {
+    if (seq->has_logits) sampled_.push_back(seq);
+  }
+  next_.resize(sampled_.size());
+  model_.thread_pool().ParallelFor(static_cast<int64_t>(sampled_.size()), 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) next_[static_cast<size_t>(i)] = SampleNext(*sampled_[static_cast<size_t>(i)]);
+  });
+  for (size_t i = 0; i < sampled_.size(); ++i) Emit(*sampled_[i], std::move(next_[i]));
   DropFinished();
   return true;
 }
@@ -256,9 +267,12 @@ void Engine::DropFinished() {
   stats_.kv_bytes_in_use = active_.size() * kv_bytes_per_sequence_;
 }
 
-void Engine::SampleAndEmit(Sequence& seq) {
+TrackedToken Engine::SampleNext(Sequence& seq) {
   const int32_t positions_left = seq.state->n_ctx() - seq.state->n_past() - 1;
-  TrackedToken next = seq.tracker.Next(seq.logits.data(), positions_left);
+  return seq.tracker.Next(seq.logits.data(), positions_left);
+}
+
+void Engine::Emit(Sequence& seq, TrackedToken next) {
   EngineEvent event;
   event.token = next.token;
   event.text = std::move(next.text);

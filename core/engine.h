@@ -127,7 +127,8 @@ class Engine {
   void Admit();                        // queue → active while room
   bool Step();                         // one forward pass; false when idle
   void Finish(Sequence& seq, FinishReason reason, Status status);
-  void SampleAndEmit(Sequence& seq);
+  TrackedToken SampleNext(Sequence& seq);  // thread-safe across distinct sequences
+  void Emit(Sequence& seq, TrackedToken next);
   void CancelEverything(const Status& why);  // shutdown deadline passed
   void DropFinished();                       // erase done sequences, publish the count
 
@@ -146,6 +147,8 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> active_;  // engine thread only
   std::vector<std::unique_ptr<SequenceState>> free_states_;  // engine thread only: reused KV caches
   std::vector<BatchEntry> batch_;                  // engine thread only: scratch per step
+  std::vector<Sequence*> sampled_;                 // engine thread only: this step's sampled sequences
+  std::vector<TrackedToken> next_;                 // engine thread only: their tokens
   std::thread thread_;
 };
 

@@ -303,6 +303,12 @@ int32_t Sampler::DrawTruncated() {
 
 SampleResult Sampler::Sample(const float* logits) {
   AdjustLogits(logits);
+  if (!params_.logprobs) {
+    SampleResult result;
+    result.token = params_.temperature == 0.0f ? Greedy() : DrawTruncated();
+    result.logprob = 0.0f;
+    return result;
+  }
 
   // log-softmax normaliser at temperature 1: max + log(sum(exp(v - max))).
   float max_logit = kNegInf;

@@ -47,6 +47,10 @@ struct SamplerParams {
   std::vector<std::pair<int32_t, float>> logit_bias;  // (token, bias in [-100, 100]); <= 1024
   uint64_t seed = 0;
   int top_logprobs = 0;            // [0, 20] alternatives reported per token
+  // Compute the chosen token's logprob and the top_logprobs: a softmax normaliser over the
+  // whole vocabulary per token (152k expf for qwen2). false: SampleResult carries the token
+  // only (logprob 0, no alternatives), for callers that report no logprobs.
+  bool logprobs = true;
 };
 
 inline constexpr int kMaxTopLogprobs = 20;

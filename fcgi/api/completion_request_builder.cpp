@@ -31,6 +31,7 @@ std::optional<ApiError> BuildEngineRequests(const std::vector<int32_t>& prompt, 
     r.max_tokens = max_tokens;
     r.sampling = params.sampling;
     r.sampling.seed = params.sampling.seed + static_cast<uint64_t>(i);
+    r.sampling.logprobs = params.logprobs;  // no full-vocabulary softmax per token unless asked
     r.stop = params.stop;
     r.deadline = deadline;
     out->push_back(std::move(r));

@@ -120,6 +120,7 @@ double TimeStreams(Model& model, int32_t n_streams, int32_t n_gen, const std::ve
     request.prompt = prompts[static_cast<size_t>(i) % prompts.size()];
     request.max_tokens = n_gen;
     request.sampling.temperature = 0;
+    request.sampling.logprobs = false;  // as the API without "logprobs"
     request.ignore_eos = true;
     auto stream = (*engine)->Submit(std::move(request));
     if (!stream.ok()) {

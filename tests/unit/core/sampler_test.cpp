@@ -7,6 +7,7 @@
 #include <functional>
 #include <numeric>
 #include <set>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -344,6 +345,34 @@ TEST(SamplerTest, LogprobIgnoresTemperature) {
   p.temperature = 0.3f;
   Sampler s(p, 2);
   EXPECT_NEAR(s.Sample(logits.data()).logprob, std::log(0.5f), 1e-5f);
+}
+
+// logprobs = false skips the normaliser: the same tokens from the same seed (greedy and
+// drawn), logprob 0 and no alternatives even when top_logprobs is set.
+TEST(SamplerTest, WithoutLogprobsTheSameTokensAndNoLogprobs) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  for (float temperature : {0.0f, 0.9f}) {
+    SamplerParams with, without;
+    with.temperature = without.temperature = temperature;
+    with.top_p = without.top_p = 0.9f;
+    with.seed = without.seed = 11;
+    with.top_logprobs = without.top_logprobs = 3;
+    without.logprobs = false;
+    Sampler a(with, 1000), b(without, 1000);
+    for (int step = 0; step < 50; ++step) {
+      std::vector<float> logits(1000);
+      for (float& v : logits) v = dist(rng);
+      const SampleResult ra = a.Sample(logits.data()), rb = b.Sample(logits.data());
+      ASSERT_EQ(ra.token, rb.token) << "temperature " << temperature << " step " << step;
+      EXPECT_LT(ra.logprob, 0.0f);
+      EXPECT_EQ(ra.top.size(), 3u);
+      EXPECT_EQ(rb.logprob, 0.0f);
+      EXPECT_TRUE(rb.top.empty());
+      a.Accept(ra.token);
+      b.Accept(rb.token);
+    }
+  }
 }
 
 TEST(SamplerTest, NoTopLogprobsByDefault) {
