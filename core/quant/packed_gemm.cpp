@@ -57,6 +57,17 @@ size_t PackedWeightBytes(GgmlType w, int64_t n, int64_t n_rows) {
 
 namespace {
 
+// Q5_0's qh word (bit e = element e's fifth bit) reordered so that byte i holds, in bit k, the
+// fifth bit of element 4k + i: the kernels' quant vector k (elements 4k..4k+3) then takes its
+// fifth bits with one shift and one mask.
+uint32_t Q5FifthBitsByVector(uint32_t qh) {
+  uint32_t out = 0;
+  for (int i = 0; i < 4; ++i) {
+    for (int k = 0; k < 8; ++k) out |= ((qh >> (4 * k + i)) & 1u) << (8 * i + k);
+  }
+  return out;
+}
+
 // Block i of n_rows rows (from rows[0], stride row_stride) into one packed group block: q
 // (the block's quant vectors, vector k at q + 64 k, row r at lane bytes 4r..4r+3) and
 // scales (16 fp16). Block-major, so each destination line is written whole while it is in
@@ -80,7 +91,10 @@ void PackBlock(GgmlType w, const uint8_t* rows, size_t row_stride, int n_rows, u
     std::memcpy(&d[r], b, sizeof(uint16_t));  // d is every legacy block's first field
     if (w == GgmlType::Q5_0) std::memcpy(&qh[r], b + offsetof(BlockQ5_0, qh), 4);
   }
-  if (w == GgmlType::Q5_0) std::memcpy(q + 64 * 4, qh, sizeof(qh));
+  if (w == GgmlType::Q5_0) {
+    for (uint32_t& h : qh) h = Q5FifthBitsByVector(h);
+    std::memcpy(q + 64 * 4, qh, sizeof(qh));
+  }
   std::memcpy(scales, d, sizeof(d));
 }
 

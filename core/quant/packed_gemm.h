@@ -16,7 +16,8 @@
 //   Q8_0: 8 vectors, vector k = elements 4k..4k+3 as unsigned q + 128;
 //   Q4_0: 4 vectors, vector k = stored bytes qs[4k..4k+3] (low nibbles: elements 4k..4k+3,
 //         high nibbles: elements 16 + 4k..);
-//   Q5_0: as Q4_0, then one vector of the rows' 32-bit qh words.
+//   Q5_0: as Q4_0, then one vector of the rows' qh words reordered: byte i, bit k = the fifth
+//         bit of element 4k + i (for vector k: shift by k, mask 0x01 per byte).
 // K-quant layout: nb = n / 256 packed blocks of PackedKBlockBytes(t) (a multiple of 64), laid
 // out in packed_gemm_k_layout.h.
 //

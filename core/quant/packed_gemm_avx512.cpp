@@ -31,16 +31,12 @@ using avx2::BlockOf;
 constexpr int kGroupRows = kPackedGroupRows;  // one zmm lane per row
 constexpr int kCols = 8;                      // activation rows per micro-kernel step
 
-// Per dword lane: bits j..j+3 of a 32-bit qh word as 0x10 in bytes 0..3 (Q5_0's fifth bits
-// of elements j..j+3).
-inline __m512i FifthBits(__m512i qh, int j) {
-  const __m512i b = _mm512_srli_epi32(qh, j);
-  const __m512i spread = _mm512_or_si512(
-      _mm512_or_si512(_mm512_and_si512(b, _mm512_set1_epi32(1)),
-                      _mm512_and_si512(_mm512_slli_epi32(b, 7), _mm512_set1_epi32(1 << 8))),
-      _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi32(b, 14), _mm512_set1_epi32(1 << 16)),
-                      _mm512_and_si512(_mm512_slli_epi32(b, 21), _mm512_set1_epi32(1 << 24))));
-  return _mm512_slli_epi32(spread, 4);
+// Q5_0's fifth bits of quant vector k as 0x10 per byte: bit k of each byte of the reordered
+// qh (packed_gemm.h) moved to bit 4 (16-bit shifts: bits crossing into a neighbour byte land
+// outside the mask).
+inline __m512i FifthBits(__m512i qh, int k) {
+  const __m512i b = k <= 4 ? _mm512_slli_epi16(qh, 4 - k) : _mm512_srli_epi16(qh, k - 4);
+  return _mm512_and_si512(b, _mm512_set1_epi8(0x10));
 }
 
 // The 8 unsigned quant vectors of one packed group block (see packed_gemm.h for the layout).
@@ -57,7 +53,7 @@ inline void Unpack(const uint8_t* p, __m512i (&q)[8]) {
     }
     if constexpr (kKind == BlockKind::kQ5_0) {
       const __m512i qh = _mm512_load_si512(p + 256);
-      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) q[k] = _mm512_or_si512(q[k], FifthBits(qh, 4 * k));
+      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) q[k] = _mm512_or_si512(q[k], FifthBits(qh, k));
     }
   }
 }

@@ -39,16 +39,12 @@ constexpr int kHalfRows = 8;     // rows per ymm: half a packed group
 
 inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
-// Per dword lane: bits j..j+3 of a 32-bit qh word as 0x10 in bytes 0..3 (Q5_0's fifth bits
-// of elements j..j+3).
-inline __m256i FifthBits(__m256i qh, int j) {
-  const __m256i b = _mm256_srli_epi32(qh, j);
-  const __m256i spread = _mm256_or_si256(
-      _mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(1)),
-                      _mm256_and_si256(_mm256_slli_epi32(b, 7), _mm256_set1_epi32(1 << 8))),
-      _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi32(b, 14), _mm256_set1_epi32(1 << 16)),
-                      _mm256_and_si256(_mm256_slli_epi32(b, 21), _mm256_set1_epi32(1 << 24))));
-  return _mm256_slli_epi32(spread, 4);
+// Q5_0's fifth bits of quant vector k as 0x10 per byte: bit k of each byte of the reordered
+// qh (packed_gemm.h) moved to bit 4 (16-bit shifts: bits crossing into a neighbour byte land
+// outside the mask).
+inline __m256i FifthBits(__m256i qh, int k) {
+  const __m256i b = k <= 4 ? _mm256_slli_epi16(qh, 4 - k) : _mm256_srli_epi16(qh, k - 4);
+  return _mm256_and_si256(b, _mm256_set1_epi8(0x10));
 }
 
 // Quant vector k (elements 4k..4k+3 of the block for each of the half's 8 rows): unsigned for
@@ -65,7 +61,7 @@ inline __m256i QuantVector(const uint8_t* p, int k) {
     const __m256i v = Load256(p + 64 * (k & 3));
     const __m256i q = k < 4 ? _mm256_and_si256(v, _mm256_set1_epi8(0x0F))
                             : _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
-    if constexpr (kKind == BlockKind::kQ5_0) return _mm256_or_si256(q, FifthBits(Load256(p + 256), 4 * k));
+    if constexpr (kKind == BlockKind::kQ5_0) return _mm256_or_si256(q, FifthBits(Load256(p + 256), k));
     return q;
   }
 }
