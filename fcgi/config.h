@@ -166,7 +166,7 @@ struct WorkerConfig {
   std::vector<ModelEntry> models;
   std::string model_manifest;         // "" = none
   int threads = 0;                    // compute threads; 0 = all online CPUs
-  // Repack Q4_0/Q5_0/Q8_0 (AVX-512: also Q4_K/Q5_K/Q6_K) matrices at load for the packed GEMM (ModelOptions::repack_weights):
+  // Repack Q4_0/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K matrices at load for the packed GEMM (ModelOptions::repack_weights):
   // faster, but a private copy (~ those tensors' size per worker process) where false keeps
   // the weights in the mmapped file, whose page cache all workers on the host share.
   bool repack_weights = true;

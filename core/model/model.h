@@ -33,8 +33,8 @@ struct ModelOptions {
   // cache at every step): the check that the latent cache rounds where llama.cpp's does.
   enum class MlaPath { kAuto, kLatent, kExpanded, kMirrored };
   MlaPath mla_path = MlaPath::kAuto;
-  // Give 2-D Q4_0/Q5_0/Q8_0 weight matrices (AVX2 and up), and Q4_K/Q5_K/Q6_K ones (AVX-512
-  // VNNI), a copy repacked for the packed GEMM (quant/packed_gemm.h): faster prefill, decode and batches, at the cost of
+  // Give 2-D Q4_0/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K weight matrices (AVX2 and up) a copy repacked for
+  // the packed GEMM (quant/packed_gemm.h): faster prefill, decode and batches, at the cost of
   // private memory the size of those tensors instead of shared mapped pages (core/README.md).
   bool repack_weights = true;
 };

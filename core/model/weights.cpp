@@ -168,7 +168,7 @@ Result<StackedMatrices> WeightLoader::Stacked(const std::string& name, int64_t n
     s.first.packed_owner = std::move(all.packed_owner);
     s.packed_stride = static_cast<size_t>(n_out / quant::kPackedGroupRows) * quant::PackedGroupBytes(s.first.type, n_in);
   } else if (for_matmul && repack_ && n_mat > 1) {
-    // MoE experts of a type without a packed layout (the K-quants): a plain copy into the
+    // MoE experts of a type without a packed GEMM (Q2_K, Q3_K, F16, ...): a plain copy into the
     // arena's 2 MiB pages. Decode jumps between small expert matrices chosen per token; from
     // the file's 4 KiB pages each jump costs TLB walks and restarts the hardware prefetcher,
     // which held V2-Lite Q4_K_M decode at ~20 GB/s against ~35 with the experts in the arena.

@@ -1,6 +1,6 @@
 // PackedGemm: the matmul kernel for Q4_0 / Q5_0 / Q8_0 weights (AVX-512 VNNI, and AVX2 for
-// CPUs without it: packed_gemm_avx2.cpp) and for Q4_K / Q5_K / Q6_K (AVX-512 VNNI only:
-// packed_gemm_k_avx512.cpp), on weights
+// CPUs without it: packed_gemm_avx2.cpp) and for Q4_K / Q5_K / Q6_K (packed_gemm_k_avx512.cpp,
+// packed_gemm_k_ymm.h), on weights
 // repacked at load into groups of 16 interleaved rows (PackWeights), so one vpdpbusd with a
 // broadcast 4-byte group of an activation block does 16 rows x 4 elements and its lanes are
 // already 16 outputs: no unpacking per (row, column), no horizontal sums. The legacy types'

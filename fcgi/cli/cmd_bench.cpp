@@ -38,8 +38,8 @@ constexpr const char* kUsage =
     "           stream alone (default 8; 0 skips)\n"
     "  -k SET   kernel set: scalar, avx2, avx2+avxvnni or avx512 (default: the best this CPU runs;\n"
     "           for side-by-side comparisons of the kernels)\n"
-    "  --no-repack  keep Q4_0/Q5_0/Q8_0 (and on AVX-512, Q4_K/Q5_K/Q6_K) weights in the file's\n"
-    "           layout (no private packed copy;\n"
+    "  --no-repack  keep Q4_0/Q5_0/Q8_0/Q4_K/Q5_K/Q6_K weights in the file's layout (no private\n"
+    "           packed copy;\n"
     "           the row kernels run): compares load time, memory and speed with the default\n"
     "  --json   one JSON object on stdout instead of a table";
 
