@@ -5,6 +5,7 @@
 // Thread-safety: constants and pure inline functions.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "core/ggml_type.h"
 #include "core/quant/legacy_block_avx2.h"
 #include "core/quant/packed_gemm.h"
+#include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
 namespace {
@@ -33,6 +35,36 @@ constexpr int64_t kColChunk = 64;
 // packed quant stream (which runs on into the next group), a block's lines per block.
 constexpr size_t kPrefetchAhead = 8192;
 constexpr int64_t kPrefetchCols = 16;
+
+// The tiling every PackedGemm kernel shares: chunks of kColChunk activation rows, then the
+// 16-row groups in kPasses passes of 16 / kPasses rows (a ymm kernel takes a group as two
+// 8-row halves), then ColumnGroups<kCols, kRest...> of the chunk's activation rows. Calls
+// micro.template operator()<kC, kPrefetch>(group, pass, first activation row, rows in the
+// pass); narrow steps (decode, a few streams: n_cols <= kPrefetchCols) prefetch in the first
+// pass, which fetches the group from memory (later passes find it in cache).
+template <int kPasses, int kCols, int... kRest, typename Micro>
+inline void PackedTiles(int64_t n_rows, int64_t n_cols, Micro&& micro) {
+  constexpr int kPassRows = kPackedGroupRows / kPasses;
+  const bool prefetch = n_cols <= kPrefetchCols;
+  const int64_t n_groups = (n_rows + kPackedGroupRows - 1) / kPackedGroupRows;
+  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
+    const int64_t nc = std::min(kColChunk, n_cols - c0);
+    for (int64_t g = 0; g < n_groups; ++g) {
+      for (int pass = 0; pass < kPasses; ++pass) {
+        const int64_t r0 = g * kPackedGroupRows + pass * kPassRows;
+        if (r0 >= n_rows) break;
+        const int rows = static_cast<int>(std::min<int64_t>(kPassRows, n_rows - r0));
+        ColumnGroups<kCols, kRest...>(nc, [&]<int kC>(int64_t c) {
+          if (prefetch && pass == 0) {
+            micro.template operator()<kC, true>(g, pass, c0 + c, rows);
+          } else {
+            micro.template operator()<kC, false>(g, pass, c0 + c, rows);
+          }
+        });
+      }
+    }
+  }
+}
 
 inline int32_t LoadI32(const uint8_t* p) {
   int32_t v;

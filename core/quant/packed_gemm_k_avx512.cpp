@@ -122,33 +122,16 @@ void Micro(int64_t nb, const uint8_t* wp, const uint8_t* x, size_t xs, float* ou
   _Pragma("GCC unroll 16") for (int c = 0; c < kC; ++c) _mm512_mask_storeu_ps(out + c * os, mask, acc[c]);
 }
 
-template <GgmlType kT, bool kPrefetch>
-void GemmWith(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
-              size_t os) {
-  const int64_t nb = n / 256;
-  const int64_t n_groups = (n_rows + kGroupRows - 1) / kGroupRows;
-  const size_t group_bytes = PackedGroupBytes(kT, n);
-  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
-    const int64_t nc = std::min(kColChunk, n_cols - c0);
-    for (int64_t g = 0; g < n_groups; ++g) {
-      const int rows = static_cast<int>(std::min<int64_t>(kGroupRows, n_rows - g * kGroupRows));
-      const __mmask16 mask = static_cast<__mmask16>((1u << rows) - 1);
-      ColumnGroups<kCols, 4, 2, 1>(nc, [&]<int kC>(int64_t c) {
-        Micro<kT, kC, kPrefetch>(nb, wp + g * group_bytes, x + static_cast<size_t>(c0 + c) * xs, xs,
-                                 out + static_cast<size_t>(c0 + c) * os + g * kGroupRows, os, mask);
-      });
-    }
-  }
-}
-
 template <GgmlType kT>
 void Gemm(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
           size_t os) {
-  if (n_cols <= kPrefetchCols) {
-    GemmWith<kT, true>(n, wp, n_rows, x, xs, n_cols, out, os);
-  } else {
-    GemmWith<kT, false>(n, wp, n_rows, x, xs, n_cols, out, os);
-  }
+  const int64_t nb = n / 256;
+  const size_t group_bytes = PackedGroupBytes(kT, n);
+  PackedTiles<1, kCols, 4, 2, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int, int64_t c, int rows) {
+    Micro<kT, kC, kPrefetch>(nb, wp + g * group_bytes, x + static_cast<size_t>(c) * xs, xs,
+                             out + static_cast<size_t>(c) * os + g * kGroupRows, os,
+                             static_cast<__mmask16>((1u << rows) - 1));
+  });
 }
 
 }  // namespace

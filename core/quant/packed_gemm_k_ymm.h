@@ -143,43 +143,15 @@ void MicroK(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs
   }
 }
 
-template <GgmlType kT, bool kPrefetch>
-void GemmKWith(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
-               size_t os) {
-  const int64_t nb = n / 256;
-  const int64_t n_groups = (n_rows + kPackedGroupRows - 1) / kPackedGroupRows;
-  const size_t group_bytes = PackedGroupBytes(kT, n);
-  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
-    const int64_t nc = std::min(kColChunk, n_cols - c0);
-    for (int64_t g = 0; g < n_groups; ++g) {
-      for (int half = 0; half < 2; ++half) {
-        const int64_t r0 = g * kPackedGroupRows + half * kKHalfRows;
-        if (r0 >= n_rows) break;
-        const int rows = static_cast<int>(std::min<int64_t>(kKHalfRows, n_rows - r0));
-        ColumnGroups<4, 2, 1>(nc, [&]<int kC>(int64_t c) {
-          // The first half fetches the group from memory (prefetching ahead); the second
-          // finds it in cache.
-          if (half == 0) {
-            MicroK<kT, kC, kPrefetch>(nb, wp + g * group_bytes, 0, x + static_cast<size_t>(c0 + c) * xs, xs,
-                                      out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
-          } else {
-            MicroK<kT, kC, false>(nb, wp + g * group_bytes, 1, x + static_cast<size_t>(c0 + c) * xs, xs,
-                                  out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
-          }
-        });
-      }
-    }
-  }
-}
-
 template <GgmlType kT>
 void GemmK(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
            size_t os) {
-  if (n_cols <= kPrefetchCols) {
-    GemmKWith<kT, true>(n, wp, n_rows, x, xs, n_cols, out, os);
-  } else {
-    GemmKWith<kT, false>(n, wp, n_rows, x, xs, n_cols, out, os);
-  }
+  const int64_t nb = n / 256;
+  const size_t group_bytes = PackedGroupBytes(kT, n);
+  PackedTiles<2, 4, 2, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int half, int64_t c, int rows) {
+    MicroK<kT, kC, kPrefetch>(nb, wp + g * group_bytes, half, x + static_cast<size_t>(c) * xs, xs,
+                              out + static_cast<size_t>(c) * os + g * kPackedGroupRows + half * kKHalfRows, os, rows);
+  });
 }
 
 inline PackedGemmFn PackedGemmKYmm(GgmlType t) {

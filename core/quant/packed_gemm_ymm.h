@@ -134,43 +134,15 @@ void Micro(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs,
   }
 }
 
-template <BlockKind kKind, bool kPrefetch>
-void GemmWith(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
-              size_t os) {
-  const int64_t nb = n / kQK;
-  const int64_t n_groups = (n_rows + kPackedGroupRows - 1) / kPackedGroupRows;
-  const size_t group_bytes = PackedGroupBytes(kType<kKind>, n);
-  for (int64_t c0 = 0; c0 < n_cols; c0 += kColChunk) {
-    const int64_t nc = std::min(kColChunk, n_cols - c0);
-    for (int64_t g = 0; g < n_groups; ++g) {
-      for (int half = 0; half < 2; ++half) {
-        const int64_t r0 = g * kPackedGroupRows + half * kHalfRows;
-        if (r0 >= n_rows) break;
-        const int rows = static_cast<int>(std::min<int64_t>(kHalfRows, n_rows - r0));
-        ColumnGroups<4, 2, 1>(nc, [&]<int kC>(int64_t c) {
-          // The first half fetches the group from memory (prefetching ahead); the second
-          // finds it in cache.
-          if (half == 0) {
-            Micro<kKind, kC, kPrefetch>(nb, wp + g * group_bytes, 0, x + static_cast<size_t>(c0 + c) * xs, xs,
-                                        out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
-          } else {
-            Micro<kKind, kC, false>(nb, wp + g * group_bytes, 1, x + static_cast<size_t>(c0 + c) * xs, xs,
-                                    out + static_cast<size_t>(c0 + c) * os + r0, os, rows);
-          }
-        });
-      }
-    }
-  }
-}
-
 template <BlockKind kKind>
 void Gemm(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t xs, int64_t n_cols, float* out,
           size_t os) {
-  if (n_cols <= kPrefetchCols) {
-    GemmWith<kKind, true>(n, wp, n_rows, x, xs, n_cols, out, os);
-  } else {
-    GemmWith<kKind, false>(n, wp, n_rows, x, xs, n_cols, out, os);
-  }
+  const int64_t nb = n / kQK;
+  const size_t group_bytes = PackedGroupBytes(kType<kKind>, n);
+  PackedTiles<2, 4, 2, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int half, int64_t c, int rows) {
+    Micro<kKind, kC, kPrefetch>(nb, wp + g * group_bytes, half, x + static_cast<size_t>(c) * xs, xs,
+                                out + static_cast<size_t>(c) * os + g * kPackedGroupRows + half * kHalfRows, os, rows);
+  });
 }
 
 inline PackedGemmFn PackedGemmYmm(GgmlType t) {
