@@ -1,6 +1,7 @@
 // The 256-bit PackedGemm for Q4_K / Q5_K / Q6_K, on the AVX-512 kernel's packed layout
 // (packed_gemm_k_layout.h), for CPUs without AVX-512 (and the -k avx2 / avx2+avxvnni sets).
-// Included by packed_gemm_avx2.cpp and packed_gemm_avxvnni.cpp after packed_gemm_ymm.h.
+// Included by packed_gemm_avx2.cpp and packed_gemm_avxvnni.cpp; shares packed_gemm_ymm.h's
+// helpers.
 //
 // A ymm takes half of each 64-byte packed vector (8 rows), so a group runs as two 8-row
 // passes (the second finds the group in cache). Per 32-element sub-block (Q6_K: per
@@ -23,6 +24,7 @@
 #include "core/quant/packed_gemm.h"
 #include "core/quant/packed_gemm_common.h"
 #include "core/quant/packed_gemm_k_layout.h"
+#include "core/quant/packed_gemm_ymm.h"
 #include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
@@ -30,25 +32,22 @@ namespace {
 
 namespace pk = packed_k;
 
-constexpr int kKHalfRows = 8;  // rows per ymm: half a packed group
-
-inline __m256i LoadK256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m256i BcastK(const uint8_t* p) { return _mm256_set1_epi32(LoadI32(p)); }
 
 // Unsigned quants of sub-block s, elements 4k..4k+3, of the half's 8 rows (lane r = row r).
 template <GgmlType kT>
 inline __m256i QuantsK(const uint8_t* wp, int half, int s, int k) {
   const int j = s >> 1, h = s & 1;
-  const __m256i v = LoadK256(wp + pk::kQuants + 64 * (8 * j + k) + 32 * half);
+  const __m256i v = Load256(wp + pk::kQuants + 64 * (8 * j + k) + 32 * half);
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256i q = h ? _mm256_and_si256(_mm256_srli_epi16(v, 4), low4) : _mm256_and_si256(v, low4);
   if constexpr (kT == GgmlType::Q5_K) {
-    const __m256i hv = LoadK256(wp + pk::kHighBits + 64 * k + 32 * half);
+    const __m256i hv = Load256(wp + pk::kHighBits + 64 * k + 32 * half);
     const int sh = 2 * j + h;  // bit sh of each byte to bit 4
     const __m256i b = sh <= 4 ? _mm256_slli_epi16(hv, 4 - sh) : _mm256_srli_epi16(hv, sh - 4);
     q = _mm256_or_si256(q, _mm256_and_si256(b, _mm256_set1_epi8(0x10)));
   } else if constexpr (kT == GgmlType::Q6_K) {
-    const __m256i hv = LoadK256(wp + pk::kHighBits + 64 * (8 * (j >> 1) + k) + 32 * half);
+    const __m256i hv = Load256(wp + pk::kHighBits + 64 * (8 * (j >> 1) + k) + 32 * half);
     const int sh = 2 * (2 * (j & 1) + h);  // bits sh, sh + 1 to bits 4, 5
     const __m256i b = sh <= 4 ? _mm256_slli_epi16(hv, 4 - sh) : _mm256_srli_epi16(hv, sh - 4);
     q = _mm256_or_si256(q, _mm256_and_si256(b, _mm256_set1_epi8(0x30)));
@@ -135,12 +134,7 @@ void MicroK(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs
       }
     }
   }
-  if (n_rows == kKHalfRows) {
-    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
-  } else {
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n_rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_maskstore_ps(out + c * os, mask, acc[c]);
-  }
+  StoreHalfRows(acc, out, os, n_rows);
 }
 
 template <GgmlType kT>
@@ -150,7 +144,7 @@ void GemmK(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_
   const size_t group_bytes = PackedGroupBytes(kT, n);
   PackedTiles<2, 4, 2, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int half, int64_t c, int rows) {
     MicroK<kT, kC, kPrefetch>(nb, wp + g * group_bytes, half, x + static_cast<size_t>(c) * xs, xs,
-                              out + static_cast<size_t>(c) * os + g * kPackedGroupRows + half * kKHalfRows, os, rows);
+                              out + static_cast<size_t>(c) * os + g * kPackedGroupRows + half * kHalfRows, os, rows);
   });
 }
 

@@ -39,6 +39,17 @@ constexpr int kHalfRows = 8;     // rows per ymm: half a packed group
 
 inline __m256i Load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
+// acc[c] (lane r = row r of a half) to out[c * os + r] for r < n_rows.
+template <int kC>
+inline void StoreHalfRows(const __m256 (&acc)[kC], float* out, size_t os, int n_rows) {
+  if (n_rows == kHalfRows) {
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  } else {
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n_rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_maskstore_ps(out + c * os, mask, acc[c]);
+  }
+}
+
 // Q5_0's fifth bits of quant vector k as 0x10 per byte: bit k of each byte of the reordered
 // qh (packed_gemm.h) moved to bit 4 (16-bit shifts: bits crossing into a neighbour byte land
 // outside the mask).
@@ -126,12 +137,7 @@ void Micro(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs,
       acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[c]), scale, acc[c]);
     }
   }
-  if (n_rows == kHalfRows) {
-    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
-  } else {
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n_rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_maskstore_ps(out + c * os, mask, acc[c]);
-  }
+  StoreHalfRows(acc, out, os, n_rows);
 }
 
 template <BlockKind kKind>
