@@ -3,8 +3,6 @@
 // GMAC/s, best of several timed batches of thread CPU time, for each -k kernel set given.
 //
 //   packed_gemm_bench [COLS=64] [ROWS=256] [N=2048] [KERNELS="avx2 avx2+avxvnni avx512"]
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -17,17 +15,14 @@
 #include "core/ggml_type.h"
 #include "core/quant/packed_gemm.h"
 #include "core/quant/quant.h"
+#include "bench/thread_clock.h"
 
 namespace {
 
+using deepgate::bench::ThreadSeconds;
+
 using deepgate::GgmlType;
 namespace quant = deepgate::quant;
-
-double ThreadSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 }  // namespace
 

@@ -3,8 +3,6 @@
 // (default 896 x 4864, the shape of a Qwen2-0.5B ffn_down; override: quant_bench ROWS N).
 // With the default size the matrix mostly sits in L2/L3, so this measures the kernels, not DRAM.
 // Times are this thread's CPU time, so a busy shared machine inflates them less than wall time.
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,17 +11,14 @@
 
 #include "core/ggml_type.h"
 #include "core/quant/quant.h"
+#include "bench/thread_clock.h"
 
 using deepgate::GgmlType;
 namespace quant = deepgate::quant;
 
 namespace {
 
-double ThreadSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
+using deepgate::bench::ThreadSeconds;
 
 std::vector<float> RandomFloats(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);

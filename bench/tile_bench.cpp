@@ -4,8 +4,6 @@
 // time), so a shared machine perturbs it less than wall-clock model benches.
 //
 //   tile_bench [ROWS=64] [COLS=64] [N=896]
-#include <time.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,17 +13,14 @@
 #include "core/ggml_type.h"
 #include "core/quant/quant.h"
 #include "core/quant/tile.h"
+#include "bench/thread_clock.h"
 
 namespace {
 
+using deepgate::bench::ThreadSeconds;
+
 using deepgate::GgmlType;
 namespace quant = deepgate::quant;
-
-double ThreadSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 std::vector<float> RandomFloats(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
