@@ -143,9 +143,10 @@ TEST_F(OAuthTokenTest, AMalformedBodyIs400) {
 TEST_F(OAuthTokenTest, EveryBadCredentialIsTheSameGeneric401) {
   ExpectRefused(Exchange(key_.record.id, ""), "missing_credentials");
   ExpectRefused(Exchange(key_.record.id, "not-a-key"), "key_malformed");
-  // A valid-looking key of ours with the wrong secret.
+  // A valid-looking key of ours with the wrong secret. The last of 43 base64url characters
+  // carries 2 bits and 4 zero bits, so the swap stays canonical: 'A' and 'Q' both end in 0000.
   std::string wrong = key_.plaintext;
-  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  wrong.back() = wrong.back() == 'A' ? 'Q' : 'A';
   ExpectRefused(Exchange(key_.record.id, wrong), "key_mismatch");
   // The secret of one key, the id of another: the client_id must name the secret's key.
   ExpectRefused(Exchange(other_.record.id, key_.plaintext), "key_mismatch");
