@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/quant/vector_math.h"
+
 namespace deepgate {
 
 void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
@@ -73,23 +75,8 @@ void RopeTable::Apply(int32_t t, float* x) const {
   }
 }
 
-void Softmax(float* x, int64_t n) {
-  float max = x[0];
-  for (int64_t i = 1; i < n; ++i) max = std::fmax(max, x[i]);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
+void Softmax(float* x, int64_t n) { quant::SoftmaxF32(x, n); }
 
-void SwiGlu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void SwiGlu(float* gate, const float* up, int64_t n) { quant::SwiGluF32(gate, up, n); }
 
 }  // namespace deepgate

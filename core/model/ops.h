@@ -27,10 +27,10 @@ class RopeTable {
   std::vector<float> sin_;  // [n_tokens][half_]
 };
 
-// In-place softmax of x[n] (max-subtracted, f32).
+// In-place softmax of x[n] (max-subtracted, f32; quant::SoftmaxF32).
 void Softmax(float* x, int64_t n);
 
-// gate[i] = silu(gate[i]) * up[i].
+// gate[i] = silu(gate[i]) * up[i] (quant::SwiGluF32).
 void SwiGlu(float* gate, const float* up, int64_t n);
 
 }  // namespace deepgate
