@@ -9,6 +9,7 @@
 #include "core/fp16.h"
 #include "core/model/kv_cache.h"
 #include "core/quant/quant.h"
+#include "core/quant/tile.h"
 #include "core/threadpool.h"
 
 namespace deepgate {
@@ -215,8 +216,13 @@ void MlaAttention::AttendLatent(LayerContext& ctx, const float* q, const std::ve
         const WeightMatrix kb = k_absorb_.at(hh);  // [kv_lora][nope]
         quant::VecDotRows(kb.type, nope, kb.data, kb.row_bytes, kvl, AsActivation(kb.type, qh, nope, xq), qa);
         std::memcpy(qa + kvl, qh + nope, sizeof(float) * static_cast<size_t>(d_.rope));
+      }
+      // All the group's scores in one tile (each cached row converted once for every head;
+      // the same bits as a VecDotRows per head).
+      quant::VecDotTile(GgmlType::F16, kv_dim, cache, k_stride, n, q_abs, static_cast<size_t>(kv_dim) * sizeof(float),
+                        h1 - h0, scores, static_cast<size_t>(max_len));
+      for (int32_t hh = h0; hh < h1; ++hh) {
         float* sc = scores + static_cast<size_t>(hh - h0) * max_len;
-        quant::VecDotRows(GgmlType::F16, kv_dim, cache, k_stride, n, qa, sc);
         for (int32_t j = 0; j < n; ++j) sc[j] *= d_.kq_scale;
         Softmax(sc, n);
       }
