@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(cols), static_cast<long long>(n));
   const auto wf = RandomFloats(static_cast<size_t>(rows * n), 1);
   const auto xf = RandomFloats(static_cast<size_t>(cols * n), 2);
-  for (GgmlType t : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
     if (n % 256 != 0 && (t == GgmlType::Q4_K || t == GgmlType::Q6_K)) continue;
     const size_t ws = *deepgate::RowBytes(t, n);
     std::vector<uint8_t> w(ws * rows);

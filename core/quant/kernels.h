@@ -56,5 +56,8 @@ TypeKernels Avx512FloatKernels(GgmlType t);
 TypeKernels Avx512KQuantKernels(GgmlType t);
 // True when this CPU (and OS) runs AVX-512 F/BW/VL/VNNI besides the AVX2 kernels.
 bool CpuHasAvx512Vnni();
+// True when CpuHasAvx512Vnni() and the CPU has AVX-512 BF16 (vdpbf16ps): BF16 weights then
+// take the pair-dot kernels.
+bool CpuHasAvx512Bf16();
 
 }  // namespace deepgate::quant

@@ -124,6 +124,16 @@ bool CpuHasAvx512Vnni() {
 #endif
 }
 
+bool CpuHasAvx512Bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  static const bool has = CpuHasAvx512Vnni() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool IsComputeSupported(GgmlType t) {
   const TypeKernels& k = Kernels(t);
   return k.dequantize != nullptr && k.vec_dot != nullptr;
@@ -145,6 +155,8 @@ GgmlType VecDotType(GgmlType weight) {
     case GgmlType::Q5_K:
     case GgmlType::Q6_K:
       return GgmlType::Q8_K;
+    case GgmlType::BF16:  // as llama.cpp: bf16 x bf16 products, the AVX-512 BF16 dot instruction's form
+      return GgmlType::BF16;
     default:
       return GgmlType::F32;
   }

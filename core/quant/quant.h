@@ -37,7 +37,9 @@ bool IsComputeSupported(GgmlType t);
 bool IsQuantizeSupported(GgmlType t);
 
 // The activation format a weight type's dot product consumes:
-// F32/F16/BF16 -> F32; Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 -> Q8_0; K-quants -> Q8_K.
+// F32/F16 -> F32; BF16 -> BF16 (llama.cpp's choice too: products of two bf16 values, which
+// AVX-512 BF16's vdpbf16ps takes 32 pairs at a time); Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 -> Q8_0;
+// K-quants -> Q8_K.
 GgmlType VecDotType(GgmlType weight);
 
 // src: [n] f32 -> dst: RowBytes(t, n) bytes of type t.

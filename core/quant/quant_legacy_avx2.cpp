@@ -6,6 +6,7 @@
 // VecDotRows gives bit-identical results to VecDot.
 // Thread-safety: pure functions.
 #include <cmath>
+#include <type_traits>
 
 #include "core/fp16.h"
 #include "core/quant/blocks.h"
@@ -57,21 +58,38 @@ inline float WeightAt(const void* row, int64_t i) {
   }
 }
 
+// The activations' format for each weight kind: bf16 for BF16 weights (VecDotType), f32
+// otherwise.
+template <FloatKind kKind>
+inline constexpr FloatKind kActivationKind = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
+template <FloatKind kKind>
+using ActivationOf = std::conditional_t<kKind == FloatKind::kBF16, uint16_t, float>;
+
 // Two accumulators per row over 16-element steps, then an 8-element step and a scalar tail.
 template <FloatKind kKind, int kRows>
-void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const float* x, float* out) {
+void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const ActivationOf<kKind>* x, float* out) {
+  constexpr FloatKind kX = kActivationKind<kKind>;
   __m256 acc0[kRows], acc1[kRows];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    if constexpr (kKind == FloatKind::kBF16) {  // both bf16: halves split alike (Bf16HalfOf16)
+      const __m256 x0 = avx2::Bf16HalfOf16<false>(x + i), x1 = avx2::Bf16HalfOf16<true>(x + i);
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
+        const uint16_t* wr = reinterpret_cast<const uint16_t*>(w + r * stride) + i;
+        acc0[r] = _mm256_fmadd_ps(avx2::Bf16HalfOf16<false>(wr), x0, acc0[r]);
+        acc1[r] = _mm256_fmadd_ps(avx2::Bf16HalfOf16<true>(wr), x1, acc1[r]);
+      }
+      continue;
+    }
+    const __m256 x0 = LoadWeights8<kX>(x, i), x1 = LoadWeights8<kX>(x, i + 8);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
       acc1[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
     }
   }
   if (i + 8 <= n) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
+    const __m256 x0 = LoadWeights8<kX>(x, i);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
     }
@@ -79,7 +97,7 @@ void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const float* x, fl
   }
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     float sum = HorizontalSum(_mm256_add_ps(acc0[r], acc1[r]));
-    for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * stride, k) * x[k];
+    for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * stride, k) * WeightAt<kX>(x, k);
     out[r] = sum;
   }
 }
@@ -146,8 +164,9 @@ float OneRow(int64_t n, const void* w_row, const void* x_row) {
 
 template <FloatKind kKind>
 TypeKernels FloatKernels() {
-  return TypeKernels{nullptr, nullptr, &OneRow<float, FloatDotRows<kKind, 1>>,
-                     &RowsInGroups<float, FloatDotRows<kKind, 4>, FloatDotRows<kKind, 1>, 4>};
+  using X = ActivationOf<kKind>;
+  return TypeKernels{nullptr, nullptr, &OneRow<X, FloatDotRows<kKind, 1>>,
+                     &RowsInGroups<X, FloatDotRows<kKind, 4>, FloatDotRows<kKind, 1>, 4>};
 }
 
 template <BlockKind kKind>

@@ -52,11 +52,12 @@ float VecDotF16(int64_t n, const void* w_row, const void* x_row) {
   for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Fp16ToF32(w[i])) * x[i];
   return static_cast<float>(sum);
 }
+// Activations in bf16, as llama.cpp's BF16 matmul takes them (VecDotType).
 float VecDotBF16(int64_t n, const void* w_row, const void* x_row) {
   const auto* w = static_cast<const uint16_t*>(w_row);
-  const auto* x = static_cast<const float*>(x_row);
+  const auto* x = static_cast<const uint16_t*>(x_row);
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Bf16ToF32(w[i])) * x[i];
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Bf16ToF32(w[i])) * Bf16ToF32(x[i]);
   return static_cast<float>(sum);
 }
 

@@ -54,6 +54,16 @@ inline float HorizontalMax(__m256 v) {
 
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
+// One half of 16 bf16 values as f32, one unpack per 8: kHigh false gives elements 0-3 and
+// 8-11, true 4-7 and 12-15. A dot product of two bf16 rows split alike pairs the same
+// elements (in lanes of their own order) for half the shuffles of widening each half in order.
+template <bool kHigh>
+inline __m256 Bf16HalfOf16(const uint16_t* p) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_castsi256_ps(kHigh ? _mm256_unpackhi_epi16(_mm256_setzero_si256(), v)
+                                   : _mm256_unpacklo_epi16(_mm256_setzero_si256(), v));
+}
+
 // 32 unsigned nibbles of a 16-byte block: low nibbles are bytes 0..15, high nibbles 16..31.
 // One broadcast load (no lane insert); the upper 128-bit lane is shifted right by 4.
 inline __m256i NibblesOf16BytesBroadcast(const uint8_t* qs) {

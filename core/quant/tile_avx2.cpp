@@ -57,12 +57,28 @@ inline float WeightAt(const uint8_t* row, int64_t i) {
 // give bit-identical results; 3 x 2 keeps all 12 accumulators in registers.
 template <FloatKind kKind, int kRows, int kCols>
 void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
+  // BF16 weights take bf16 activations (VecDotType), the others f32.
+  constexpr FloatKind kX = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
   __m256 acc0[kRows][kCols], acc1[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
-  auto x_at = [&](int c, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float*>(x + c * xs) + i); };
+  auto x_at = [&](int c, int64_t i) { return Load8Weights<kX>(x + c * xs, i); };
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    if constexpr (kKind == FloatKind::kBF16) {  // both bf16: halves split alike, as the rows kernel
+      __m256 xv[kCols];
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = avx2::Bf16HalfOf16<false>(reinterpret_cast<const uint16_t*>(x + c * xs) + i);
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
+        const __m256 wv = avx2::Bf16HalfOf16<false>(reinterpret_cast<const uint16_t*>(w + r * ws) + i);
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, xv[c], acc0[r][c]);
+      }
+      _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = avx2::Bf16HalfOf16<true>(reinterpret_cast<const uint16_t*>(x + c * xs) + i);
+      _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
+        const __m256 wv = avx2::Bf16HalfOf16<true>(reinterpret_cast<const uint16_t*>(w + r * ws) + i);
+        _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc1[r][c] = _mm256_fmadd_ps(wv, xv[c], acc1[r][c]);
+      }
+      continue;
+    }
     __m256 xv[kCols];
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
@@ -85,8 +101,7 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       float sum = HorizontalSum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
-      const float* xc = reinterpret_cast<const float*>(x + c * xs);
-      for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * ws, k) * xc[k];
+      for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * ws, k) * WeightAt<kX>(x + c * xs, k);
       out[c * os + r] = sum;
     }
   }

@@ -169,7 +169,7 @@ TEST_P(QuantFormat, F16AndBf16RowsConvertElementwise) {
 
 TEST_P(QuantFormat, VecDotTypeFollowsTheWeightFamily) {
   EXPECT_EQ(VecDotType(GgmlType::F16), GgmlType::F32);
-  EXPECT_EQ(VecDotType(GgmlType::BF16), GgmlType::F32);
+  EXPECT_EQ(VecDotType(GgmlType::BF16), GgmlType::BF16);  // bf16 activations, as llama.cpp
   EXPECT_EQ(VecDotType(GgmlType::Q4_0), GgmlType::Q8_0);
   EXPECT_EQ(VecDotType(GgmlType::Q5_1), GgmlType::Q8_0);
   EXPECT_EQ(VecDotType(GgmlType::Q4_K), GgmlType::Q8_K);
