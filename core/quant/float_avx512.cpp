@@ -76,10 +76,12 @@ __attribute__((always_inline)) inline void StepAt(int64_t i, __mmask16 mask, con
   }
 }
 
-// out[c * os + r] = Sum16(acc[r][c]), four rows at a time where there are four.
+// out[c * os + r] = Sum16(acc[r][c]), four rows at a time in tiles of four rows and several
+// columns. Decode's 4 x 1 steps keep the one-by-one sums: there Sum16x4's zmm shuffles cost
+// more than they saved (1-thread Q6_K-file decode 46 -> 41 t/s, interleaved).
 template <int kRows, int kCols>
 __attribute__((always_inline)) inline void StoreSums(__m512 (&acc)[kRows][kCols], float* out, size_t os) {
-  if constexpr (kRows == 4) {
+  if constexpr (kRows == 4 && kCols > 1) {
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) Sum16x4(acc[0][c], acc[1][c], acc[2][c], acc[3][c], out + c * os);
   } else {
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
