@@ -33,7 +33,9 @@ using avx2::BlockOf;
 
 // [p[0] x 8, p[1] x 8]: the scales of two consecutive blocks, one per 256-bit half.
 inline __m512 ExpandPair(const float* p) {
-  const __m128 two = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
+  // movq through _mm_loadl_epi64 (an unaligned type): p is only 4-byte aligned, so
+  // _mm_load_sd's double* was a misaligned access (UBSan).
+  const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
   return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
                                _mm512_castps128_ps512(two));
 }

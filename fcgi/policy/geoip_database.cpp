@@ -5,15 +5,17 @@ namespace deepgate::fcgi::policy {
 Result<std::unique_ptr<GeoIpDatabase>> GeoIpDatabase::Open(const std::string& path) {
   std::unique_ptr<GeoIpDatabase> db(new GeoIpDatabase());
   const int rc = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->mmdb_);
-  if (rc != MMDB_SUCCESS) {
-    db.release();  // MMDB_open frees what it allocated on failure; nothing for ~GeoIpDatabase
-    return Status::IoError("cannot open GeoIP database " + path + ": " + MMDB_strerror(rc));
-  }
+  // MMDB_open frees what it allocated on failure, so ~GeoIpDatabase closes only an open one.
+  // (This used to release() the unique_ptr instead, which leaked the object itself.)
+  if (rc != MMDB_SUCCESS) return Status::IoError("cannot open GeoIP database " + path + ": " + MMDB_strerror(rc));
+  db->open_ = true;
   db->path_ = path;
   return db;
 }
 
-GeoIpDatabase::~GeoIpDatabase() { MMDB_close(&mmdb_); }
+GeoIpDatabase::~GeoIpDatabase() {
+  if (open_) MMDB_close(&mmdb_);
+}
 
 std::string GeoIpDatabase::CountryOf(const std::string& ip) const {
   int gai_error = 0, mmdb_error = 0;

@@ -28,6 +28,7 @@ class GeoIpDatabase {
  private:
   GeoIpDatabase() = default;
   MMDB_s mmdb_{};
+  bool open_ = false;  // MMDB_close only after a successful MMDB_open
   std::string path_;
 };
 
