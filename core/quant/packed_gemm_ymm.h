@@ -45,7 +45,7 @@ inline void StoreHalfRows(const __m256 (&acc)[kC], float* out, size_t os, int n_
   if (n_rows == kHalfRows) {
     _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
   } else {
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n_rows), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = avx2::FirstLanes(n_rows);
     _Pragma("GCC unroll 8") for (int c = 0; c < kC; ++c) _mm256_maskstore_ps(out + c * os, mask, acc[c]);
   }
 }

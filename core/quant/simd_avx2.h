@@ -54,6 +54,12 @@ inline float HorizontalMax(__m256 v) {
 
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
+// All-ones in 32-bit lanes [0, m), zero above (m in 0..8): the mask of a partial 8-lane
+// load or store.
+inline __m256i FirstLanes(int64_t m) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(m)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 // One half of 16 bf16 values as f32, one unpack per 8: kHigh false gives elements 0-3 and
 // 8-11, true 4-7 and 12-15. A dot product of two bf16 rows split alike pairs the same
 // elements (in lanes of their own order) for half the shuffles of widening each half in order.

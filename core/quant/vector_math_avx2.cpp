@@ -10,6 +10,7 @@
 namespace deepgate::quant {
 namespace {
 
+using avx2::FirstLanes;
 using avx2::HorizontalMax;
 using avx2::HorizontalSum;
 
@@ -27,11 +28,6 @@ inline __m256 Exp8(__m256 x) {
   const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
   const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
   return _mm256_andnot_ps(under, _mm256_mul_ps(y, _mm256_castsi256_ps(bits)));
-}
-
-// Lanes [0, m) of a vector set (m in 0..8).
-inline __m256i FirstLanes(int64_t m) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(m)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 }  // namespace
