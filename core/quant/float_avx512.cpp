@@ -19,10 +19,9 @@ namespace {
 // 32 bf16 pairs per instruction (2x the FMA rate); kBF16 is the same type through 16-lane FMAs.
 enum class FloatKind { kF32, kF16, kBF16, kBF16Pairs };
 
-// BF16 weights take bf16 activations (VecDotType), the others f32.
+// BF16 weights take bf16 activations (VecDotType), the others f32 (kBF16Pairs loads its own).
 template <FloatKind kKind>
-inline constexpr FloatKind kActivationKind =
-    kKind == FloatKind::kBF16 || kKind == FloatKind::kBF16Pairs ? FloatKind::kBF16 : FloatKind::kF32;
+inline constexpr FloatKind kActivationKind = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
 
 // Sixteen weights from element i (only the lanes in mask are read; the rest are zero).
 template <FloatKind kKind>
@@ -112,12 +111,9 @@ __attribute__((target("avx512bf16"))) void PairStep(int64_t n, const uint8_t* w,
   StoreSums<kRows, kCols>(acc, out, os);
 }
 
+// 16-lane FMA steps (every kind but kBF16Pairs).
 template <FloatKind kKind, int kRows, int kCols>
-void Step(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
-  if constexpr (kKind == FloatKind::kBF16Pairs) {
-    PairStep<kRows, kCols>(n, w, ws, x, xs, out, os);
-    return;
-  }
+void FmaStep(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
   __m512 acc[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
@@ -128,6 +124,15 @@ void Step(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, f
     StepAt<kKind, kRows, kCols>(i, mask, w, ws, x, xs, acc);
   }
   StoreSums<kRows, kCols>(acc, out, os);
+}
+
+template <FloatKind kKind, int kRows, int kCols>
+void Step(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
+  if constexpr (kKind == FloatKind::kBF16Pairs) {
+    PairStep<kRows, kCols>(n, w, ws, x, xs, out, os);
+  } else {
+    FmaStep<kKind, kRows, kCols>(n, w, ws, x, xs, out, os);
+  }
 }
 
 template <FloatKind kKind>

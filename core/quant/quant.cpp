@@ -126,8 +126,10 @@ bool CpuHasAvx512Vnni() {
 
 bool CpuHasAvx512Bf16() {
 #if defined(__x86_64__) || defined(__i386__)
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  static const bool has = CpuHasAvx512Vnni() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;  // leaf 7, subleaf 1: EAX bit 5 is AVX512_BF16
+    return CpuHasAvx512Vnni() && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5)) != 0;
+  }();
   return has;
 #else
   return false;
