@@ -68,6 +68,7 @@ void Micro(int64_t nb, const uint8_t* wp, const uint8_t* x, size_t xs, float* ou
   for (int64_t i = 0; i < nb; ++i, wp += kQuants) {
     if constexpr (kPrefetch) {
       _Pragma("GCC unroll 8") for (size_t l = 0; l < kQuants; l += 64) _mm_prefetch(wp + kPrefetchAhead + l, _MM_HINT_T0);
+      PrefetchScales<kType<kKind>>(scales, i, nb);
     }
     __m512i q[8];
     Unpack<kKind>(wp, q);

@@ -36,6 +36,23 @@ constexpr int64_t kColChunk = 64;
 constexpr size_t kPrefetchAhead = 8192;
 constexpr int64_t kPrefetchCols = 16;
 
+// The legacy layout keeps a group's scales after its quants: a second stream, one 64-byte
+// line per two blocks, which the quant prefetch does not cover. Called per block in narrow
+// steps, it fetches the scale line of the block as far ahead as the quant prefetch (past the
+// last block: the next group's first scales, which the next call reads first).
+template <GgmlType kT>
+inline void PrefetchScales(const uint8_t* scales, int64_t i, int64_t nb) {
+  constexpr int64_t kAheadBlocks = static_cast<int64_t>(kPrefetchAhead / PackedGroupQuantBytes(kT));
+  if (i % 2 != 0) return;
+  const int64_t j = i + kAheadBlocks;
+  if (j < nb) {
+    _mm_prefetch(reinterpret_cast<const char*>(scales + kPackedGroupScaleBytes * j), _MM_HINT_T0);
+  } else if (j < 2 * nb) {
+    const size_t group_bytes = PackedGroupBytes(kT, nb * kQK);
+    _mm_prefetch(reinterpret_cast<const char*>(scales + group_bytes + kPackedGroupScaleBytes * (j - nb)), _MM_HINT_T0);
+  }
+}
+
 // The tiling every PackedGemm kernel shares: chunks of kColChunk activation rows, then the
 // 16-row groups in kPasses passes of 16 / kPasses rows (a ymm kernel takes a group as two
 // 8-row halves), then ColumnGroups<kCols, kRest...> of the chunk's activation rows. Calls

@@ -92,6 +92,7 @@ void Micro(int64_t nb, const uint8_t* wp, int half, const uint8_t* x, size_t xs,
   for (int64_t i = 0; i < nb; ++i, q += kQuants) {
     if constexpr (kPrefetch) {
       _Pragma("GCC unroll 8") for (size_t l = 0; l < kQuants; l += 64) _mm_prefetch(q + kPrefetchAhead + l, _MM_HINT_T0);
+      PrefetchScales<kType<kKind>>(scales, i, nb);
     }
     const uint8_t* xb = x + static_cast<size_t>(i) * kPackedActivationBlockBytes;
     __m256i dot[kC];
