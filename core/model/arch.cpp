@@ -40,9 +40,10 @@ Status LoadEmbeddingAndOutput(const GgufFile& file, const WeightLoader& w, Model
     return Status::InvalidArgument("tensor 'token_embd.weight' has shape " + embd->ShapeString() +
                                    ": implausible vocabulary size");
   }
-  DG_ASSIGN_OR_RETURN(parts->token_embd, w.Matrix("token_embd.weight", h.n_embd, n_vocab));
-  DG_ASSIGN_OR_RETURN(parts->output_norm, w.Vector("output_norm.weight", h.n_embd));
   parts->tied_output = !w.Has("output.weight");
+  // Untied, the embedding is only read a row per token: no packed or huge-page copy.
+  DG_ASSIGN_OR_RETURN(parts->token_embd, w.Matrix("token_embd.weight", h.n_embd, n_vocab, parts->tied_output));
+  DG_ASSIGN_OR_RETURN(parts->output_norm, w.Vector("output_norm.weight", h.n_embd));
   if (parts->tied_output) {
     parts->output = parts->token_embd;
   } else {

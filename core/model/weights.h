@@ -53,14 +53,16 @@ struct StackedMatrices {
 class WeightLoader {
  public:
   // repack: give matrices whose type has a packed GEMM on this CPU a packed copy (see
-  // WeightMatrix::packed and ModelOptions::repack_weights).
+  // WeightMatrix::packed and ModelOptions::repack_weights), and copy the others' rows into
+  // huge pages unchanged.
   explicit WeightLoader(const GgufFile& file, bool repack = false);
   ~WeightLoader();
 
   bool Has(const std::string& name) const;
   // A matrix of exactly [n_in, n_out] whose type has compute kernels and whose rows are whole
-  // blocks. Errors name the tensor.
-  Result<WeightMatrix> Matrix(const std::string& name, int64_t n_in, int64_t n_out) const;
+  // blocks. Errors name the tensor. for_matmul: MatMul streams it (repacked or copied with
+  // repack); false for a matrix only read a row at a time (an untied token embedding).
+  Result<WeightMatrix> Matrix(const std::string& name, int64_t n_in, int64_t n_out, bool for_matmul = true) const;
   // A 3-D tensor of exactly [n_in, n_out, n_mat] (ne order), same checks as Matrix.
   // for_matmul: every use of the matrices goes through MatMul (MoE experts), so the stack is
   // repacked like a Matrix when n_out is a multiple of the packed group; callers that read
@@ -72,6 +74,7 @@ class WeightLoader {
 
  private:
   void Repack(WeightMatrix* m) const;
+  void CopyToArena(WeightMatrix* m, size_t bytes) const;
 
   const GgufFile& file_;
   bool repack_ = false;
