@@ -8,8 +8,8 @@
 // busy_timeout (5 s) makes a writer wait for another instead of failing with SQLITE_BUSY.
 // FindById (every authenticated request) answers from memory while the store is unchanged:
 // any commit, by this process or another (the CLI, a second worker), appends to the -wal file
-// and a checkpoint rewrites the main file, so a changed size/mtime/inode of either drops every
-// cached record; cached records are also dropped after kRecordCacheMaxAge whatever the files
+// and a checkpoint rewrites the main file, so a changed size/mtime/inode of either (fstat on
+// descriptors held open, reopened when the file was unlinked) drops every cached record; cached records are also dropped after kRecordCacheMaxAge whatever the files
 // say. A revocation therefore takes effect at the next request — at worst after that second,
 // when a commit rewrites a reset WAL to the same size within one file-timestamp tick of the
 // previous lookup.
@@ -90,7 +90,7 @@ class SqliteKeyStore final : public KeyStore {
     int64_t values[6] = {};
     bool operator==(const FilesStamp&) const = default;
   };
-  FilesStamp Stamp() const;
+  FilesStamp Stamp();  // mu_ held
   static constexpr std::chrono::milliseconds kRecordCacheMaxAge{1000};
   static constexpr size_t kRecordCacheMaxEntries = 4096;
 
@@ -106,6 +106,9 @@ class SqliteKeyStore final : public KeyStore {
   sqlite3_stmt* find_by_id_ = nullptr;  // GUARDED_BY(mu_)
   std::string path_;
   std::string wal_path_;  // SQLite's WAL file beside path_, stamped by FindById
+  // Read-only descriptors of path_ and wal_path_ that Stamp fstat()s (-1 until opened).
+  int db_fd_ = -1;   // GUARDED_BY(mu_)
+  int wal_fd_ = -1;  // GUARDED_BY(mu_)
 };
 
 }  // namespace deepgate::fcgi::auth
