@@ -59,7 +59,9 @@ class PgTestServer {
     if (with_schema) {
       auto c = fcgi::store::PgConnection::Connect(Dsn(db), {});
       EXPECT_TRUE(c.ok());
-      if (c.ok()) EXPECT_TRUE(fcgi::store::PgMigrate(**c).ok());
+      if (c.ok()) {
+        EXPECT_TRUE(fcgi::store::PgMigrate(**c).ok());
+      }
     }
     return Dsn(db);
   }
