@@ -9,8 +9,9 @@
 // FindById (every authenticated request) answers from memory while the store is unchanged:
 // any commit, by this process or another (the CLI, a second worker), appends to the -wal file
 // and a checkpoint rewrites the main file, so a changed size/mtime/inode of either (fstat on
-// descriptors held open, reopened when the file was unlinked) drops every cached record; cached records are also dropped after kRecordCacheMaxAge whatever the files
-// say. A revocation therefore takes effect at the next request — at worst after that second,
+// descriptors held open, reopened when the file was unlinked) drops every cached record;
+// cached records are also dropped after kRecordCacheMaxAge whatever the files say. A
+// revocation therefore takes effect at the next request — at worst after that second,
 // when a commit rewrites a reset WAL to the same size within one file-timestamp tick of the
 // previous lookup.
 // The file is created 0600 (SQLite gives its -wal/-shm files the same mode); an existing file
