@@ -12,8 +12,6 @@
 namespace deepgate {
 namespace {
 
-// A tile of weight rows small enough to stay in L2 while all T activation rows pass over it.
-constexpr size_t kTileBytes = 64 * 1024;
 constexpr int kMaxOutputs = 8;
 // Decode prefetches this far ahead of the rows it computes, in slices of kPrefetchGroupRows.
 // 16 KiB measured best or level with 4 and 32 KiB on every type (bench/RESULTS.md).
@@ -164,16 +162,18 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
     return;
   }
 
-  // Batches: tiles of weight rows x chunks of activation rows, sized so both stay in L2
-  // while the tile kernel reuses each decoded weight block across activations.
-  // Column chunks are a multiple of 6 (the tile kernels step 2, 3 or 6 columns at a time, so
-  // no chunk leaves a remainder for the slower one-column steps but the batch's last).
-  const int64_t col_chunk = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / xq_stride), 6, 66) / 6 * 6;
-  int64_t tile_rows[kMaxOutputs], tile_end[kMaxOutputs];  // rows per tile, tiles of outputs 0..i
+  // Batches: tiles of weight rows x chunks of activation rows, of the shape the active tile
+  // kernel wants (quant::BatchTileShape: both in L2 while the kernel reuses each decoded
+  // weight block across activations). Column chunks are a multiple of 6 (the tile kernels
+  // step 2, 3 or 6 columns at a time, so no chunk leaves a remainder for the slower
+  // one-column steps but the batch's last).
+  int64_t col_chunk = 0, tile_rows[kMaxOutputs], tile_end[kMaxOutputs];  // rows per tile, tiles of outputs 0..i
   int64_t n_tiles = 0;
   for (int i = 0; i < n_outputs; ++i) {
     const WeightMatrix& w = *outputs[i].w;
-    tile_rows[i] = std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / w.row_bytes), 4, 64) / 4 * 4;
+    const quant::TileShape shape = quant::BatchTileShape(w.type, w.row_bytes, xq_stride);
+    tile_rows[i] = shape.rows;
+    col_chunk = i == 0 ? shape.cols : std::min(col_chunk, shape.cols);
     tile_end[i] = n_tiles += (w.n_out + tile_rows[i] - 1) / tile_rows[i];
   }
   pool.ParallelFor(n_tiles, 1, [&](int64_t tb, int64_t te) {

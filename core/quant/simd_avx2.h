@@ -39,6 +39,21 @@ inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// HorizontalSum of eight vectors at once, lane k = HorizontalSum(v[k]) bit for bit (the same
+// pairings: halves, then quarters, then the last two), for writing eight results in one store.
+inline __m256 HorizontalSums8(const __m256 (&v)[8]) {
+  auto halves = [](__m256 a, __m256 b) {  // [a_j + a_j+4 | b_j + b_j+4]
+    return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+  };
+  auto quarters = [](__m256 x, __m256 y) {  // [x0 + x2, x1 + x3, y0 + y2, y1 + y3] per 128-bit lane
+    return _mm256_add_ps(_mm256_shuffle_ps(x, y, 0x44), _mm256_shuffle_ps(x, y, 0xEE));
+  };
+  const __m256 z0 = quarters(halves(v[0], v[1]), halves(v[2], v[3]));
+  const __m256 z1 = quarters(halves(v[4], v[5]), halves(v[6], v[7]));
+  const __m256 s = _mm256_add_ps(_mm256_shuffle_ps(z0, z1, 0x88), _mm256_shuffle_ps(z0, z1, 0xDD));  // 0 2 4 6 1 3 5 7
+  return _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 inline float HorizontalSum(__m128 s) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));

@@ -22,6 +22,16 @@ namespace deepgate::quant {
 void VecDotTile(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,
                 const void* x_rows, size_t x_row_stride, int64_t n_cols, float* out, size_t out_stride);
 
+// Weight rows and activation rows per VecDotTile call in a batch (prefill): what suits the
+// active kernel for w. Most kernels reuse the call's decoded weights across its columns, so
+// both sides are kept to ~64 KiB (L2); the AVX2 F16 kernel converts its rows to f32 once per
+// call and blocks the row length itself, so it takes more of both.
+struct TileShape {
+  int64_t rows;
+  int64_t cols;
+};
+TileShape BatchTileShape(GgmlType w, size_t w_row_bytes, size_t x_row_bytes);
+
 // True when VecDotTile has a dedicated kernel for w on this CPU (benchmarks and tests).
 bool HasTileKernel(GgmlType w);
 

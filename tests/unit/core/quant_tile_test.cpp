@@ -135,6 +135,18 @@ class QuantTileFloatTest : public QuantTileTest {};
 
 TEST_P(QuantTileFloatTest, HandlesOddRowLengths) { CheckAgainstVecDot(37, 6, 4); }
 
+// The AVX2 set on an AVX-512 host too: its F16 tile works through an f32 panel in 512-element
+// chunks, so rows longer than a chunk, the 8-element step and the scalar tail all run.
+TEST_P(QuantTileFloatTest, MatchesVecDotOnAvx2Kernels) {
+  if (BestKernels() < KernelSet::kAvx2) GTEST_SKIP() << "CPU lacks AVX2";
+  ForceKernels(KernelSet::kAvx2);
+  for (int64_t n : {37, 512, 1048, 1053}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {4, 3}, {9, 7}, {5, 20}}) {
+      CheckAgainstVecDot(n, rows, cols);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(FloatTypes, QuantTileFloatTest,
                          ::testing::Values(GgmlType::F32, GgmlType::F16, GgmlType::BF16),
                          [](const auto& info) { return std::string(TypeName(info.param)); });
