@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "core/quant/kernels.h"
+#include "core/quant/tile.h"
 #include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
@@ -97,7 +98,10 @@ __attribute__((target("avx512bf16"))) void PairStep(int64_t n, const uint8_t* w,
   __m512 acc[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
+  PrefetchRange& pf = ThreadTilePrefetch();
+  const uint8_t *pf_next = pf.next, *pf_end = pf.end;
   for (int64_t i = 0; i < n; i += 32) {
+    PrefetchStep<(kCols == 1 ? 4 : 2)>(pf_next, pf_end);
     const __mmask32 mask = n - i >= 32 ? ~static_cast<__mmask32>(0) : static_cast<__mmask32>((1u << (n - i)) - 1);
     __m512bh xv[kCols];
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
@@ -108,6 +112,7 @@ __attribute__((target("avx512bf16"))) void PairStep(int64_t n, const uint8_t* w,
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv, xv[c]);
     }
   }
+  pf.next = pf_next;
   StoreSums<kRows, kCols>(acc, out, os);
 }
 
@@ -119,10 +124,14 @@ void FmaStep(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
   // One loop with a computed mask (full but for the last n % 16 elements): a second call site
   // for the tail made GCC keep the accumulators in memory.
+  PrefetchRange& pf = ThreadTilePrefetch();
+  const uint8_t *pf_next = pf.next, *pf_end = pf.end;
   for (int64_t i = 0; i < n; i += 16) {
+    PrefetchStep<(kCols == 1 ? 2 : 1)>(pf_next, pf_end);  // the rows MatMul computes next (tile.h)
     const __mmask16 mask = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1);
     StepAt<kKind, kRows, kCols>(i, mask, w, ws, x, xs, acc);
   }
+  pf.next = pf_next;
   StoreSums<kRows, kCols>(acc, out, os);
 }
 

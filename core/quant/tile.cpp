@@ -37,6 +37,36 @@ TileShape BatchTileShape(GgmlType w, size_t w_row_bytes, size_t x_row_bytes) {
                    std::clamp<int64_t>(static_cast<int64_t>(kTileBytes / x_row_bytes), 6, 66) / 6 * 6};
 }
 
+PrefetchRange& ThreadTilePrefetch() {
+  thread_local PrefetchRange range;
+  return range;
+}
+
+bool TilePrefetchesInline(GgmlType w, int64_t n_tokens) {
+  if (w != GgmlType::F32 && w != GgmlType::F16 && w != GgmlType::BF16) return false;
+  // AVX-512: the rows and tiles of float_avx512.cpp. AVX2: FloatTile only; its decode rows
+  // kept the burst (1-thread F16 decode 23 against 18-22 t/s inline, interleaved).
+  switch (ActiveKernels()) {
+    case KernelSet::kAvx512: return true;
+    case KernelSet::kAvxVnni:
+    case KernelSet::kAvx2: return n_tokens > 1;
+    case KernelSet::kScalar: break;
+  }
+  return false;
+}
+
+void SetTilePrefetch(const void* begin, size_t bytes) {
+  const auto* p = static_cast<const uint8_t*>(begin);
+  ThreadTilePrefetch() = PrefetchRange{p, p + bytes};
+}
+
+PrefetchRange TakeTilePrefetch() {
+  PrefetchRange& range = ThreadTilePrefetch();
+  const PrefetchRange rest = range;
+  range = PrefetchRange{};
+  return rest;
+}
+
 bool HasTileKernel(GgmlType w) { return ActiveTileKernel(w) != nullptr; }
 
 void VecDotTile(GgmlType w, int64_t n, const void* w_rows, size_t w_row_stride, int64_t n_rows,

@@ -13,6 +13,7 @@
 #include "core/quant/blocks.h"
 #include "core/quant/legacy_block_avx2.h"
 #include "core/quant/simd_avx2.h"
+#include "core/quant/tile.h"
 #include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
@@ -65,8 +66,11 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
   auto x_at = [&](int c, int64_t i) { return Load8Weights<kX>(x + c * xs, i); };
+  PrefetchRange& pf = ThreadTilePrefetch();
+  const uint8_t *pf_next = pf.next, *pf_end = pf.end;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    PrefetchStep<(kCols == 1 ? 2 : 1)>(pf_next, pf_end);  // the rows MatMul computes next (tile.h)
     if constexpr (kKind == FloatKind::kBF16) {  // both bf16: halves split alike, as the rows kernel
       __m256 xv[kCols];
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = avx2::Bf16HalfOf16<false>(reinterpret_cast<const uint16_t*>(x + c * xs) + i);
@@ -93,6 +97,7 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc1[r][c] = _mm256_fmadd_ps(wv, xv[c], acc1[r][c]);
     }
   }
+  pf.next = pf_next;
   if (i + 8 <= n) {
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
       const __m256 wv = Load8Weights<kKind>(w + r * ws, i);

@@ -35,6 +35,23 @@ PackedGemmFn Avx2PackedGemm(GgmlType t);
 // The same with vpdpbusd (the AVX-VNNI set), or null. Only call after CpuHasAvxVnni().
 PackedGemmFn AvxVnniPackedGemm(GgmlType t);
 
+// The calling thread's prefetch range (tile.h's SetTilePrefetch), for the kernels that take it.
+struct PrefetchRange;
+PrefetchRange& ThreadTilePrefetch();
+
+// One inner step's share of that range: kLines cache lines, while any are left. Rows kernels
+// (decode) take 2 a step, about what their four rows consume; tiles 1, as they pass the same
+// rows once per group of columns.
+template <int kLines>
+inline void PrefetchStep(const uint8_t*& next, const uint8_t* end) {
+  _Pragma("GCC unroll 4") for (int l = 0; l < kLines; ++l) {
+    if (next < end) {
+      __builtin_prefetch(next, 0, 3);
+      next += 64;
+    }
+  }
+}
+
 // One fixed-shape step of a tile kernel: kR weight rows x kC activation rows, out as VecDotTile.
 using TileStep = void (*)(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out,
                           size_t os);

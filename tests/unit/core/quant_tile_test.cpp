@@ -153,3 +153,39 @@ INSTANTIATE_TEST_SUITE_P(FloatTypes, QuantTileFloatTest,
 
 }  // namespace
 }  // namespace deepgate::quant
+
+namespace deepgate::quant {
+namespace {
+
+// MatMul hands the float kernels the rows it computes next to prefetch as they go (tile.h):
+// a small batch's tile takes lines from the range, returns the rest, and computes the same.
+TEST(QuantTilePrefetchTest, FloatTilesTakeLinesFromTheRangeAndKeepTheirResults) {
+  if (!TilePrefetchesInline(GgmlType::F16, 8)) GTEST_SKIP() << "no SIMD float tile on this CPU";
+  const int64_t n = 512, n_rows = 8, n_cols = 8;
+  const size_t wrb = RowBytes(GgmlType::F16, n).value(), xrb = RowBytes(GgmlType::F32, n).value();
+  std::vector<uint8_t> weights(wrb * n_rows), acts(xrb * n_cols);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    auto row = RandomWeightRow(GgmlType::F16, n, static_cast<uint32_t>(7 + r));
+    std::copy(row.begin(), row.end(), weights.begin() + r * wrb);
+  }
+  for (int64_t c = 0; c < n_cols; ++c) {
+    auto a = MakeActivation(GgmlType::F16, n, static_cast<uint32_t>(70 + c));
+    std::copy(a.bytes.begin(), a.bytes.end(), acts.begin() + c * xrb);
+  }
+  std::vector<float> plain(n_rows * n_cols), prefetched(n_rows * n_cols);
+  VecDotTile(GgmlType::F16, n, weights.data(), wrb, n_rows, acts.data(), xrb, n_cols, plain.data(), n_rows);
+  EXPECT_EQ(TakeTilePrefetch().next, nullptr) << "no range was set";
+
+  std::vector<uint8_t> ahead(1 << 20);
+  SetTilePrefetch(ahead.data(), ahead.size());
+  VecDotTile(GgmlType::F16, n, weights.data(), wrb, n_rows, acts.data(), xrb, n_cols, prefetched.data(), n_rows);
+  const PrefetchRange rest = TakeTilePrefetch();
+  EXPECT_GT(rest.next, ahead.data()) << "the kernel took no lines";
+  EXPECT_LT(rest.next, ahead.data() + ahead.size()) << "a 1 MiB range outlasts one small tile";
+  EXPECT_EQ(rest.end, ahead.data() + ahead.size());
+  EXPECT_EQ(TakeTilePrefetch().next, nullptr) << "taking clears the range";
+  EXPECT_EQ(plain, prefetched);
+}
+
+}  // namespace
+}  // namespace deepgate::quant
