@@ -117,6 +117,7 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
 template <FloatKind kKind>
 constexpr VecDotTileFn kFloatTile = &Tiled<FloatTile<kKind, 3, 2>, FloatTile<kKind, 3, 1>, FloatTile<kKind, 1, 2>,
                                            FloatTile<kKind, 1, 1>, 3, 2>;
+
 // F16 weights in batches (prefill): a block of up to kPanelBlockRows rows is converted to f32
 // once per call, kPanelChunk elements at a time, into a panel that every column of the call
 // then reuses (FloatTile converts each weight vector once per 2 columns; those conversions
@@ -245,7 +246,7 @@ void F16PanelBlock(int64_t n, const uint8_t* w, size_t ws, int64_t rows, const u
 
 void F16PanelTile(int64_t n, const uint8_t* w, size_t ws, int64_t n_rows, const uint8_t* x, size_t xs,
                   int64_t n_cols, float* out, size_t os) {
-  if (n_cols <= kPanelMinCols) {
+  if (n_cols <= kPanelMinCols || n < 16) {  // (a row under 16 elements is all tail)
     kFloatTile<FloatKind::kF16>(n, w, ws, n_rows, x, xs, n_cols, out, os);
     return;
   }
