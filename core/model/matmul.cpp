@@ -146,7 +146,7 @@ void MatMulShared(ThreadPool& pool, const MatMulOutput* outputs, int n_outputs, 
         // the weight scales inline (8 streams, q8_0: 98 t/s without, 107 with).
         // Kernels that can spread the prefetch over their steps get it to do so (tile.h).
         const int64_t ahead = std::max<int64_t>(group, static_cast<int64_t>(kPrefetchAheadBytes / w.row_bytes));
-        const bool inline_prefetch = quant::TilePrefetchesInline(w.type, n_tokens);
+        const bool inline_prefetch = quant::TilePrefetchesInline(w.type);
         float* y = outputs[i].y;
         for (int64_t r = b; r < e; r += group) {
           const int64_t nr = std::min(group, e - r);

@@ -13,6 +13,8 @@
 #include "core/quant/kernels.h"
 #include "core/quant/legacy_block_avx2.h"
 #include "core/quant/simd_avx2.h"
+#include "core/quant/tile.h"
+#include "core/quant/tile_kernels.h"
 
 namespace deepgate::quant {
 
@@ -71,8 +73,11 @@ void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const ActivationOf
   constexpr FloatKind kX = kActivationKind<kKind>;
   __m256 acc0[kRows], acc1[kRows];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+  PrefetchRange& pf = ThreadTilePrefetch();
+  const uint8_t *pf_next = pf.next, *pf_end = pf.end;
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    PrefetchStep<1>(pf_next, pf_end);  // the rows MatMul computes next (tile.h)
     if constexpr (kKind == FloatKind::kBF16) {  // both bf16: halves split alike (Bf16HalfOf16)
       const __m256 x0 = avx2::Bf16HalfOf16<false>(x + i), x1 = avx2::Bf16HalfOf16<true>(x + i);
       _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
@@ -88,6 +93,7 @@ void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const ActivationOf
       acc1[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
     }
   }
+  pf.next = pf_next;
   if (i + 8 <= n) {
     const __m256 x0 = LoadWeights8<kX>(x, i);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {

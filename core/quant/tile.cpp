@@ -42,17 +42,11 @@ PrefetchRange& ThreadTilePrefetch() {
   return range;
 }
 
-bool TilePrefetchesInline(GgmlType w, int64_t n_tokens) {
+bool TilePrefetchesInline(GgmlType w) {
   if (w != GgmlType::F32 && w != GgmlType::F16 && w != GgmlType::BF16) return false;
-  // AVX-512: the rows and tiles of float_avx512.cpp. AVX2: FloatTile only; its decode rows
-  // kept the burst (1-thread F16 decode 23 against 18-22 t/s inline, interleaved).
-  switch (ActiveKernels()) {
-    case KernelSet::kAvx512: return true;
-    case KernelSet::kAvxVnni:
-    case KernelSet::kAvx2: return n_tokens > 1;
-    case KernelSet::kScalar: break;
-  }
-  return false;
+  // The rows and tiles of float_avx512.cpp, and on AVX2 FloatTile and the rows kernel of
+  // quant_legacy_avx2.cpp.
+  return ActiveKernels() != KernelSet::kScalar;
 }
 
 void SetTilePrefetch(const void* begin, size_t bytes) {

@@ -32,17 +32,18 @@ struct TileShape {
 };
 TileShape BatchTileShape(GgmlType w, size_t w_row_bytes, size_t x_row_bytes);
 
-// Software prefetch spread over a VecDotTile or VecDotRows call: where TilePrefetchesInline(w,
-// n_tokens) (F32 / F16 / BF16: AVX-512 rows and tiles, AVX2 tiles), the active kernel issues a line or two of [begin, begin +
-// bytes) per inner step, so the fetch of the rows MatMul computes next overlaps the arithmetic
-// (a burst of prefetches before the call stalls once the line-fill buffers are full, and
-// fetching and computing then take turns). TakeTilePrefetch returns what the call did not
-// reach, for the caller to prefetch itself, and clears the range. Per thread.
+// Software prefetch spread over a VecDotTile or VecDotRows call: where TilePrefetchesInline(w)
+// (F32 / F16 / BF16 rows and tiles on the SIMD sets), the active kernel issues a line or two
+// of [begin, begin + bytes) per inner step, so the fetch of the rows MatMul computes next
+// overlaps the arithmetic (a burst of prefetches before the call stalls once the line-fill
+// buffers are full, and fetching and computing then take turns). TakeTilePrefetch returns
+// what the call did not reach, for the caller to prefetch itself, and clears the range. Per
+// thread.
 struct PrefetchRange {
   const uint8_t* next = nullptr;
   const uint8_t* end = nullptr;
 };
-bool TilePrefetchesInline(GgmlType w, int64_t n_tokens);
+bool TilePrefetchesInline(GgmlType w);
 void SetTilePrefetch(const void* begin, size_t bytes);
 PrefetchRange TakeTilePrefetch();
 

@@ -160,7 +160,7 @@ namespace {
 // MatMul hands the float kernels the rows it computes next to prefetch as they go (tile.h):
 // a small batch's tile takes lines from the range, returns the rest, and computes the same.
 TEST(QuantTilePrefetchTest, FloatTilesTakeLinesFromTheRangeAndKeepTheirResults) {
-  if (!TilePrefetchesInline(GgmlType::F16, 8)) GTEST_SKIP() << "no SIMD float tile on this CPU";
+  if (!TilePrefetchesInline(GgmlType::F16)) GTEST_SKIP() << "no SIMD float tile on this CPU";
   const int64_t n = 512, n_rows = 8, n_cols = 8;
   const size_t wrb = RowBytes(GgmlType::F16, n).value(), xrb = RowBytes(GgmlType::F32, n).value();
   std::vector<uint8_t> weights(wrb * n_rows), acts(xrb * n_cols);
