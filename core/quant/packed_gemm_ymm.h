@@ -165,10 +165,9 @@ void Gemm(int64_t n, const uint8_t* wp, int64_t n_rows, const uint8_t* x, size_t
   const int64_t nb = n / kQK;
   const size_t group_bytes = PackedGroupBytes(kType<kKind>, n);
   if (n_cols == 1) {  // decode: whole groups, one pass each (1 thread: Q8_0 40-46 -> 55 t/s, Q4_0 63 -> 89)
-    for (int64_t g = 0; g * kPackedGroupRows < n_rows; ++g) {
-      const int rows = static_cast<int>(std::min<int64_t>(kPackedGroupRows, n_rows - g * kPackedGroupRows));
-      Micro<kKind, 1, true, 2>(nb, wp + g * group_bytes, 0, x, xs, out + g * kPackedGroupRows, os, rows);
-    }
+    PackedTiles<1, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int, int64_t, int rows) {
+      Micro<kKind, kC, kPrefetch, 2>(nb, wp + g * group_bytes, 0, x, xs, out + g * kPackedGroupRows, os, rows);
+    });
     return;
   }
   PackedTiles<2, 4, 2, 1>(n_rows, n_cols, [&]<int kC, bool kPrefetch>(int64_t g, int half, int64_t c, int rows) {
