@@ -215,10 +215,10 @@ void F16PanelBlock(int64_t n, const uint8_t* w, size_t ws, int64_t rows, const u
     }
     for (; r < rows; ++r) PanelRows<1>(panel + r * kPanelChunk, k0, k1, x, xs, n_cols, sums + r * 16, rows);
   }
-  int64_t c = 0;
-  if (n_vec == n) {  // no scalar tail: eight rows' sums per store
-    for (; c < n_cols; ++c) {
-      int64_t r = 0;
+  for (int64_t c = 0; c < n_cols; ++c) {
+    const uint8_t* xc = x + c * xs;
+    int64_t r = 0;
+    if (n_vec == n) {  // no scalar tail: eight rows' sums per store
       for (; r + 8 <= rows; r += 8) {
         __m256 v[8];
         _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
@@ -227,15 +227,8 @@ void F16PanelBlock(int64_t n, const uint8_t* w, size_t ws, int64_t rows, const u
         }
         _mm256_storeu_ps(out + c * os + r, avx2::HorizontalSums8(v));
       }
-      for (; r < rows; ++r) {
-        const float* s = sums + (c * rows + r) * 16;
-        out[c * os + r] = HorizontalSum(_mm256_add_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8)));
-      }
     }
-  }
-  for (; c < n_cols; ++c) {
-    const uint8_t* xc = x + c * xs;
-    for (int64_t r = 0; r < rows; ++r) {
+    for (; r < rows; ++r) {
       const float* s = sums + (c * rows + r) * 16;
       float sum = HorizontalSum(_mm256_add_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8)));
       for (int64_t k = n_vec; k < n; ++k) sum += WeightAt<FloatKind::kF16>(w + r * ws, k) * WeightAt<FloatKind::kF32>(xc, k);
