@@ -8,7 +8,6 @@
 #include <cmath>
 #include <type_traits>
 
-#include "core/fp16.h"
 #include "core/quant/blocks.h"
 #include "core/quant/kernels.h"
 #include "core/quant/legacy_block_avx2.h"
@@ -25,45 +24,13 @@ namespace {
 using avx2::HalfToFloat;
 using avx2::HorizontalSum;
 
-// ---- float weights, f32 activations ----
+// ---- float weights (f32 activations; bf16 for BF16 weights) ----
 
-inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
-inline __m256 Load8(const uint16_t* p, std::false_type /*fp16*/) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-inline __m256 Load8(const uint16_t* p, std::true_type /*bf16*/) {
-  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
-}
+using avx2::FloatAt;
+using avx2::FloatKind;
+using avx2::kActivationKind;
+using avx2::LoadFloat8;
 
-enum class FloatKind { kF32, kF16, kBF16 };
-
-template <FloatKind kKind>
-inline __m256 LoadWeights8(const void* row, int64_t i) {
-  if constexpr (kKind == FloatKind::kF32) {
-    return Load8(static_cast<const float*>(row) + i);
-  } else if constexpr (kKind == FloatKind::kF16) {
-    return Load8(static_cast<const uint16_t*>(row) + i, std::false_type{});
-  } else {
-    return Load8(static_cast<const uint16_t*>(row) + i, std::true_type{});
-  }
-}
-
-template <FloatKind kKind>
-inline float WeightAt(const void* row, int64_t i) {
-  if constexpr (kKind == FloatKind::kF32) {
-    return static_cast<const float*>(row)[i];
-  } else if constexpr (kKind == FloatKind::kF16) {
-    return Fp16ToF32(static_cast<const uint16_t*>(row)[i]);
-  } else {
-    return Bf16ToF32(static_cast<const uint16_t*>(row)[i]);
-  }
-}
-
-// The activations' format for each weight kind: bf16 for BF16 weights (VecDotType), f32
-// otherwise.
-template <FloatKind kKind>
-inline constexpr FloatKind kActivationKind = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
 template <FloatKind kKind>
 using ActivationOf = std::conditional_t<kKind == FloatKind::kBF16, uint16_t, float>;
 
@@ -87,23 +54,23 @@ void FloatDotRows(int64_t n, const uint8_t* w, size_t stride, const ActivationOf
       }
       continue;
     }
-    const __m256 x0 = LoadWeights8<kX>(x, i), x1 = LoadWeights8<kX>(x, i + 8);
+    const __m256 x0 = LoadFloat8<kX>(x, i), x1 = LoadFloat8<kX>(x, i + 8);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
-      acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
+      acc0[r] = _mm256_fmadd_ps(LoadFloat8<kKind>(w + r * stride, i), x0, acc0[r]);
+      acc1[r] = _mm256_fmadd_ps(LoadFloat8<kKind>(w + r * stride, i + 8), x1, acc1[r]);
     }
   }
   pf.next = pf_next;
   if (i + 8 <= n) {
-    const __m256 x0 = LoadWeights8<kX>(x, i);
+    const __m256 x0 = LoadFloat8<kX>(x, i);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
-      acc0[r] = _mm256_fmadd_ps(LoadWeights8<kKind>(w + r * stride, i), x0, acc0[r]);
+      acc0[r] = _mm256_fmadd_ps(LoadFloat8<kKind>(w + r * stride, i), x0, acc0[r]);
     }
     i += 8;
   }
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     float sum = HorizontalSum(_mm256_add_ps(acc0[r], acc1[r]));
-    for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * stride, k) * WeightAt<kX>(x, k);
+    for (int64_t k = i; k < n; ++k) sum += FloatAt<kKind>(w + r * stride, k) * FloatAt<kX>(x, k);
     out[r] = sum;
   }
 }

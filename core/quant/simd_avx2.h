@@ -85,6 +85,44 @@ inline __m256 Bf16HalfOf16(const uint16_t* p) {
                                    : _mm256_unpacklo_epi16(_mm256_setzero_si256(), v));
 }
 
+// ---- float weights: F32, F16, BF16 ----
+
+// The element type of a float row. BF16 weights take bf16 activations (VecDotType), the
+// others f32.
+enum class FloatKind { kF32, kF16, kBF16 };
+template <FloatKind kKind>
+inline constexpr FloatKind kActivationKind = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
+
+// Eight elements from element i of a kKind row, in order, as f32 (each conversion is exact).
+template <FloatKind kKind>
+inline __m256 LoadFloat8(const void* row, int64_t i) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return _mm256_loadu_ps(static_cast<const float*>(row) + i);
+  } else {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + i));
+    if constexpr (kKind == FloatKind::kF16) {
+      return _mm256_cvtph_ps(h);
+    } else {
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+  }
+}
+
+// Element i of a kKind row as f32 (for the scalar tails).
+template <FloatKind kKind>
+inline float FloatAt(const void* row, int64_t i) {
+  if constexpr (kKind == FloatKind::kF32) {
+    return static_cast<const float*>(row)[i];
+  } else if constexpr (kKind == FloatKind::kF16) {
+    return HalfToFloat(static_cast<const uint16_t*>(row)[i]);
+  } else {
+    const uint32_t bits = static_cast<uint32_t>(static_cast<const uint16_t*>(row)[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+  }
+}
+
 // 32 unsigned nibbles of a 16-byte block: low nibbles are bytes 0..15, high nibbles 16..31.
 // One broadcast load (no lane insert); the upper 128-bit lane is shifted right by 4.
 inline __m256i NibblesOf16BytesBroadcast(const uint8_t* qs) {

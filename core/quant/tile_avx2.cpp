@@ -25,35 +25,9 @@ using avx2::HorizontalSum;
 
 // ---- float weights ----
 
-enum class FloatKind { kF32, kF16, kBF16 };
-
-template <FloatKind kKind>
-inline __m256 Load8Weights(const uint8_t* row, int64_t i) {
-  if constexpr (kKind == FloatKind::kF32) {
-    return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i);
-  } else {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + i));
-    if constexpr (kKind == FloatKind::kF16) {
-      return _mm256_cvtph_ps(h);
-    } else {
-      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    }
-  }
-}
-
-template <FloatKind kKind>
-inline float WeightAt(const uint8_t* row, int64_t i) {
-  if constexpr (kKind == FloatKind::kF32) {
-    return reinterpret_cast<const float*>(row)[i];
-  } else if constexpr (kKind == FloatKind::kF16) {
-    return _cvtsh_ss(reinterpret_cast<const uint16_t*>(row)[i]);
-  } else {
-    uint32_t bits = static_cast<uint32_t>(reinterpret_cast<const uint16_t*>(row)[i]) << 16;
-    float f;
-    __builtin_memcpy(&f, &bits, sizeof(f));
-    return f;
-  }
-}
+using avx2::FloatKind;
+using avx2::FloatAt;
+using avx2::LoadFloat8;
 
 // Same arithmetic per (row, column) as the VecDotRows float kernel (two accumulators over
 // 16-element steps, an 8-element step, a scalar tail), so batched and one-by-one evaluation
@@ -61,11 +35,11 @@ inline float WeightAt(const uint8_t* row, int64_t i) {
 template <FloatKind kKind, int kRows, int kCols>
 void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
   // BF16 weights take bf16 activations (VecDotType), the others f32.
-  constexpr FloatKind kX = kKind == FloatKind::kBF16 ? FloatKind::kBF16 : FloatKind::kF32;
+  constexpr FloatKind kX = avx2::kActivationKind<kKind>;
   __m256 acc0[kRows][kCols], acc1[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
-  auto x_at = [&](int c, int64_t i) { return Load8Weights<kX>(x + c * xs, i); };
+  auto x_at = [&](int c, int64_t i) { return LoadFloat8<kX>(x + c * xs, i); };
   PrefetchRange& pf = ThreadTilePrefetch();
   const uint8_t *pf_next = pf.next, *pf_end = pf.end;
   int64_t i = 0;
@@ -88,19 +62,19 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
     __m256 xv[kCols];
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
-      const __m256 wv = Load8Weights<kKind>(w + r * ws, i);
+      const __m256 wv = LoadFloat8<kKind>(w + r * ws, i);
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, xv[c], acc0[r][c]);
     }
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) xv[c] = x_at(c, i + 8);
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
-      const __m256 wv = Load8Weights<kKind>(w + r * ws, i + 8);
+      const __m256 wv = LoadFloat8<kKind>(w + r * ws, i + 8);
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc1[r][c] = _mm256_fmadd_ps(wv, xv[c], acc1[r][c]);
     }
   }
   pf.next = pf_next;
   if (i + 8 <= n) {
     _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
-      const __m256 wv = Load8Weights<kKind>(w + r * ws, i);
+      const __m256 wv = LoadFloat8<kKind>(w + r * ws, i);
       _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = _mm256_fmadd_ps(wv, x_at(c, i), acc0[r][c]);
     }
     i += 8;
@@ -108,7 +82,7 @@ void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t 
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r) {
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) {
       float sum = HorizontalSum(_mm256_add_ps(acc0[r][c], acc1[r][c]));
-      for (int64_t k = i; k < n; ++k) sum += WeightAt<kKind>(w + r * ws, k) * WeightAt<kX>(x + c * xs, k);
+      for (int64_t k = i; k < n; ++k) sum += FloatAt<kKind>(w + r * ws, k) * FloatAt<kX>(x + c * xs, k);
       out[c * os + r] = sum;
     }
   }
@@ -231,7 +205,7 @@ void F16PanelBlock(int64_t n, const uint8_t* w, size_t ws, int64_t rows, const u
     for (; r < rows; ++r) {
       const float* s = sums + (c * rows + r) * 16;
       float sum = HorizontalSum(_mm256_add_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8)));
-      for (int64_t k = n_vec; k < n; ++k) sum += WeightAt<FloatKind::kF16>(w + r * ws, k) * WeightAt<FloatKind::kF32>(xc, k);
+      for (int64_t k = n_vec; k < n; ++k) sum += FloatAt<FloatKind::kF16>(w + r * ws, k) * FloatAt<FloatKind::kF32>(xc, k);
       out[c * os + r] = sum;
     }
   }
