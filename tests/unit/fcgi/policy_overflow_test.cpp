@@ -97,14 +97,17 @@ TEST(KeyStoreDataPolicy, RoundTripsEachPolicy) {
   const std::string dir = auth::testing::TempDir("ov");
   auto store = auth::SqliteKeyStore::Open(dir + "/keys.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  int i = 0;
-  for (DataPolicy p : {DataPolicy::kDeploymentDefault, DataPolicy::kLocalOnly, DataPolicy::kMayLeave}) {
-    auth::KeyRecord r;
-    r.id = "000000000000000" + std::to_string(i++);
-    r.name = "n";
-    r.role = "developer";
-    r.hash = std::string(32, 'h');
-    r.expires_at = 1;
+  const std::pair<DataPolicy, const char*> cases[] = {{DataPolicy::kDeploymentDefault, "0000000000000000"},
+                                                      {DataPolicy::kLocalOnly, "0000000000000001"},
+                                                      {DataPolicy::kMayLeave, "0000000000000002"}};
+  auth::KeyRecord base;
+  base.name = "n";
+  base.role = "developer";
+  base.hash = std::string(32, 'h');
+  base.expires_at = 1;
+  for (const auto& [p, id] : cases) {
+    auth::KeyRecord r = base;
+    r.id = id;
     r.data_policy = p;
     ASSERT_TRUE((*store)->Insert(r).ok());
     auto found = (*store)->FindById(r.id);
