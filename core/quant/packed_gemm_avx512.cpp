@@ -77,8 +77,19 @@ void Micro(int64_t nb, const uint8_t* wp, const uint8_t* x, size_t xs, float* ou
     _Pragma("GCC unroll 16") for (int c = 0; c < kC; ++c) {
       const uint8_t* xc = xb + c * xs;
       __m512i dot = _mm512_set1_epi32(LoadI32(xc + kCorrOffset<kKind>));
-      _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
-        dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_set1_epi32(LoadI32(xc + 4 * k)));
+      if constexpr (kC == 1) {
+        // Decode: the block's only chain, run as two of 4 (int32 sums: the same bits in any
+        // order). 1-thread Q4_0 decode 93.6-97.0 -> 97.1-107.2 t/s, interleaved.
+        __m512i odd = _mm512_setzero_si512();
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k += 2) {
+          dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_set1_epi32(LoadI32(xc + 4 * k)));
+          odd = _mm512_dpbusd_epi32(odd, q[k + 1], _mm512_set1_epi32(LoadI32(xc + 4 * k + 4)));
+        }
+        dot = _mm512_add_epi32(dot, odd);
+      } else {
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; ++k) {
+          dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_set1_epi32(LoadI32(xc + 4 * k)));
+        }
       }
       const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(LoadF32(xc + kXScale)));
       acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc[c]);
