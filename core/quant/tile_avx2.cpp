@@ -25,8 +25,9 @@ using avx2::HorizontalSum;
 
 // ---- float weights ----
 
-using avx2::FloatKind;
 using avx2::FloatAt;
+using avx2::FloatKind;
+using avx2::kActivationKind;
 using avx2::LoadFloat8;
 
 // Same arithmetic per (row, column) as the VecDotRows float kernel (two accumulators over
@@ -34,8 +35,7 @@ using avx2::LoadFloat8;
 // give bit-identical results; 3 x 2 keeps all 12 accumulators in registers.
 template <FloatKind kKind, int kRows, int kCols>
 void FloatTile(int64_t n, const uint8_t* w, size_t ws, const uint8_t* x, size_t xs, float* out, size_t os) {
-  // BF16 weights take bf16 activations (VecDotType), the others f32.
-  constexpr FloatKind kX = avx2::kActivationKind<kKind>;
+  constexpr FloatKind kX = kActivationKind<kKind>;
   __m256 acc0[kRows][kCols], acc1[kRows][kCols];
   _Pragma("GCC unroll 16") for (int r = 0; r < kRows; ++r)
     _Pragma("GCC unroll 16") for (int c = 0; c < kCols; ++c) acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();
